@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# Local stack for development and CI: RabbitMQ (Debian package) and FerretDB 1.24 (SQLite backend).
+#
+#   scripts/stack.sh up       install what is missing, start both, wait until they answer
+#   scripts/stack.sh down     stop what this script started (by recorded PID), nothing else
+#   scripts/stack.sh status   say what runs, where, and who started it
+#
+# Addresses are local-only by design: every listener binds 127.0.0.1.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STATE="${TRACKER_STACK_DIR:-$ROOT/.stack}"
+CACHE="${TRACKER_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tracker}"
+FERRETDB_VERSION="v1.24.2"
+FERRETDB_BIN="$CACHE/ferretdb-$FERRETDB_VERSION"
+FERRETDB_PORT="${TRACKER_FERRETDB_PORT:-27017}"
+AMQP_PORT=5672
+MGMT_PORT=15672
+READY_TIMEOUT="${TRACKER_STACK_TIMEOUT:-120}"
+RABBIT_CONF=/etc/rabbitmq/rabbitmq.conf
+RABBIT_CONF_MARK="# managed by tracker scripts/stack.sh"
+
+log() { printf '[stack] %s\n' "$*" >&2; }
+die() { printf '[stack] ERROR: %s\n' "$*" >&2; exit 1; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+pid_alive() { [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null; }
+
+recorded_pid() { [[ -f "$STATE/$1.pid" ]] && cat "$STATE/$1.pid" || true; }
+
+wait_until() { # wait_until SECONDS DESCRIPTION COMMAND...
+  local limit=$1 what=$2; shift 2
+  local deadline=$((SECONDS + limit))
+  until "$@"; do
+    ((SECONDS < deadline)) || return 1
+    sleep 1
+  done
+  log "$what is ready"
+}
+
+# --- RabbitMQ -------------------------------------------------------------------------------
+
+install_rabbitmq() {
+  command -v rabbitmq-server >/dev/null && return
+  log "installing RabbitMQ from Debian's packages (apt-get)"
+  command -v apt-get >/dev/null || die "rabbitmq-server is missing and apt-get is not available; install RabbitMQ 3.x and re-run"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >"$STATE/apt.log" 2>&1 || die "apt-get update failed; see $STATE/apt.log"
+  apt-get install -y -qq --no-install-recommends rabbitmq-server curl >>"$STATE/apt.log" 2>&1 \
+    || die "apt-get install rabbitmq-server failed; see $STATE/apt.log"
+}
+
+configure_rabbitmq() {
+  # Only write the config when there is none or it is ours: never overwrite an operator's file.
+  if [[ ! -f $RABBIT_CONF ]] || grep -qF "$RABBIT_CONF_MARK" "$RABBIT_CONF"; then
+    cat >"$RABBIT_CONF" <<EOF
+$RABBIT_CONF_MARK
+listeners.tcp.default = 127.0.0.1:$AMQP_PORT
+management.tcp.ip = 127.0.0.1
+management.tcp.port = $MGMT_PORT
+prometheus.tcp.ip = 127.0.0.1
+loopback_users.guest = true
+EOF
+  fi
+  rabbitmq-plugins enable --offline rabbitmq_management rabbitmq_prometheus >/dev/null
+}
+
+rabbitmq_started() { rabbitmqctl -q await_startup --timeout 10 >/dev/null 2>&1; }
+
+rabbitmq_answers() {
+  port_open "$AMQP_PORT" && curl -fsS -u guest:guest "http://127.0.0.1:$MGMT_PORT/api/overview" >/dev/null 2>&1
+}
+
+start_rabbitmq() {
+  if port_open "$AMQP_PORT"; then
+    if [[ -n "$(recorded_pid rabbitmq)" ]] && pid_alive "$(recorded_pid rabbitmq)"; then
+      log "RabbitMQ already running (started by this script, pid $(recorded_pid rabbitmq))"
+    else
+      log "RabbitMQ already listening on 127.0.0.1:$AMQP_PORT (not started by this script); using it"
+    fi
+  else
+    install_rabbitmq
+    configure_rabbitmq
+    log "starting RabbitMQ (rabbitmq-server -detached)"
+    rabbitmq-server -detached >"$STATE/rabbitmq-start.log" 2>&1 \
+      || die "rabbitmq-server -detached failed; see $STATE/rabbitmq-start.log and /var/log/rabbitmq/"
+    if ! wait_until "$READY_TIMEOUT" "RabbitMQ node" rabbitmq_started; then
+      die "RabbitMQ did not start within ${READY_TIMEOUT}s; see /var/log/rabbitmq/ (fix the cause, then: make stack-up)"
+    fi
+    rabbitmqctl -q eval 'list_to_integer(os:getpid()).' >"$STATE/rabbitmq.pid"
+  fi
+  wait_until "$READY_TIMEOUT" "RabbitMQ (amqp :$AMQP_PORT, management :$MGMT_PORT)" rabbitmq_answers \
+    || die "RabbitMQ does not answer on 127.0.0.1:$AMQP_PORT with the management API on :$MGMT_PORT within ${READY_TIMEOUT}s; run 'rabbitmq-plugins enable rabbitmq_management' and check /var/log/rabbitmq/"
+}
+
+stop_rabbitmq() {
+  local pid; pid=$(recorded_pid rabbitmq)
+  if pid_alive "$pid"; then
+    log "stopping RabbitMQ (pid $pid)"
+    rabbitmqctl -q stop >/dev/null 2>&1 || kill "$pid"
+    wait_until 60 "RabbitMQ stop" bash -c "! kill -0 $pid 2>/dev/null" || kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$STATE/rabbitmq.pid"
+}
+
+# --- FerretDB -------------------------------------------------------------------------------
+
+build_ferretdb() {
+  [[ -x $FERRETDB_BIN ]] && return
+  command -v go >/dev/null || die "FerretDB is not built and Go is missing; install Go 1.22+ and re-run"
+  log "building FerretDB $FERRETDB_VERSION (first run only, about a minute)"
+  # A plain `go install ...@$FERRETDB_VERSION` builds a binary that panics at start-up
+  # ("Invalid build/version/version.txt file content"): the module zip lacks the generated
+  # version file. So build the same module source with that file written in.
+  local module="github.com/FerretDB/FerretDB@$FERRETDB_VERSION" src dir
+  src=$(go mod download -json "$module" 2>>"$STATE/ferretdb-build.log" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p') \
+    || die "go mod download $module failed; see $STATE/ferretdb-build.log"
+  [[ -d $src ]] || die "go mod download $module gave no source folder; see $STATE/ferretdb-build.log"
+  dir=$(mktemp -d)
+  cp -r "$src/." "$dir" && chmod -R u+w "$dir"
+  echo "$FERRETDB_VERSION" >"$dir/build/version/version.txt"
+  mkdir -p "$CACHE"
+  if ! (cd "$dir" && go build -trimpath -o "$FERRETDB_BIN.tmp" ./cmd/ferretdb) >>"$STATE/ferretdb-build.log" 2>&1; then
+    rm -rf "$dir"
+    die "building FerretDB failed; see $STATE/ferretdb-build.log"
+  fi
+  rm -rf "$dir"
+  mv "$FERRETDB_BIN.tmp" "$FERRETDB_BIN"
+}
+
+ferretdb_answers() {
+  port_open "$FERRETDB_PORT" && "$ROOT/.venv/bin/python" - "$FERRETDB_PORT" <<'EOF' 2>/dev/null
+import sys
+from pymongo import MongoClient
+MongoClient(port=int(sys.argv[1]), serverSelectionTimeoutMS=2000).admin.command("ping")
+EOF
+}
+
+start_ferretdb() {
+  local pid; pid=$(recorded_pid ferretdb)
+  if pid_alive "$pid"; then
+    log "FerretDB already running (started by this script, pid $pid)"
+  elif port_open "$FERRETDB_PORT"; then
+    log "a MongoDB-protocol server already listens on 127.0.0.1:$FERRETDB_PORT (not started by this script); using it"
+  else
+    build_ferretdb
+    mkdir -p "$STATE/ferretdb/data"
+    log "starting FerretDB (SQLite backend) on 127.0.0.1:$FERRETDB_PORT"
+    nohup "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$STATE/ferretdb/data/" \
+      --state-dir="$STATE/ferretdb" --listen-addr="127.0.0.1:$FERRETDB_PORT" \
+      --telemetry=disable --log-level=warn >"$STATE/ferretdb.log" 2>&1 &
+    echo $! >"$STATE/ferretdb.pid"
+  fi
+  wait_until "$READY_TIMEOUT" "FerretDB (127.0.0.1:$FERRETDB_PORT)" ferretdb_answers \
+    || die "FerretDB does not answer a ping on 127.0.0.1:$FERRETDB_PORT within ${READY_TIMEOUT}s; see $STATE/ferretdb.log"
+}
+
+stop_ferretdb() {
+  local pid; pid=$(recorded_pid ferretdb)
+  if pid_alive "$pid"; then
+    log "stopping FerretDB (pid $pid)"
+    kill "$pid"
+    wait_until 30 "FerretDB stop" bash -c "! kill -0 $pid 2>/dev/null" || kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$STATE/ferretdb.pid"
+}
+
+# --- commands -------------------------------------------------------------------------------
+
+status_line() { # status_line NAME PORT
+  local pid; pid=$(recorded_pid "$1")
+  if pid_alive "$pid"; then echo "$1: running, started by this script (pid $pid), 127.0.0.1:$2"
+  elif port_open "$2"; then echo "$1: something else listens on 127.0.0.1:$2 (not started by this script)"
+  else echo "$1: stopped"; fi
+}
+
+main() {
+  mkdir -p "$STATE"
+  case "${1:-}" in
+    up)
+      [[ -x $ROOT/.venv/bin/python ]] || die "the virtualenv is missing; run 'make venv' first"
+      start_rabbitmq
+      start_ferretdb
+      echo "AMQP_URI=amqp://guest:guest@127.0.0.1:$AMQP_PORT/"
+      echo "MONGODB_URI=mongodb://127.0.0.1:$FERRETDB_PORT/"
+      ;;
+    down) stop_ferretdb; stop_rabbitmq ;;
+    status) status_line rabbitmq "$AMQP_PORT"; status_line ferretdb "$FERRETDB_PORT" ;;
+    ferretdb-stop) stop_ferretdb ;;
+    ferretdb-start) start_ferretdb ;;
+    *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  esac
+}
+
+main "$@"

@@ -1,0 +1,1 @@
+"""The four tracker services; each folder is one nameko service."""

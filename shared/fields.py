@@ -1,0 +1,61 @@
+"""marshmallow fields and validators for the domain's identifiers and dates."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from marshmallow import ValidationError, fields
+
+from shared import clock, units, uscc
+
+MAX_TEXT = 500
+
+
+class Uscc(fields.String):
+    """A USCC, normalised, with its check character verified."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        raw = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return uscc.validate(raw)
+        except uscc.InvalidUscc as exc:
+            raise ValidationError(f"invalid USCC: {exc}") from None
+
+
+class RegionCode(fields.String):
+    """A 6-digit GB/T 2260 code inside Jilin that routes to one of the units."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        code = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            units.unit_for(code)
+        except units.UnknownRegion as exc:
+            raise ValidationError(f"invalid region code: {exc}") from None
+        return code
+
+
+class Text(fields.String):
+    """A non-empty string of bounded length."""
+
+    def __init__(self, max_length: int = MAX_TEXT, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.max_length = max_length
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if not text:
+            raise ValidationError("must not be empty")
+        if len(text) > self.max_length:
+            raise ValidationError(f"longer than {self.max_length} characters")
+        return text
+
+
+class PastDate(fields.Date):
+    """An ISO date that is not after today."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> date:
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if day > clock.today():
+            raise ValidationError(f"{day.isoformat()} is in the future")
+        return day

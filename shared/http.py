@@ -1,0 +1,90 @@
+"""HTTP entrypoints whose every error is `application/problem+json` (RFC 9457)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WebServer, WsgiApp
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request, Response
+
+log = logging.getLogger(__name__)
+
+PROBLEM_TYPE = "application/problem+json"
+MAX_BODY_BYTES = 1_048_576
+
+
+class Problem(Exception):
+    """An HTTP error to report as a problem document."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str = "",
+        errors: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ):
+        super().__init__(detail or title)
+        self.status, self.title, self.detail = status, title, detail
+        self.errors, self.headers = errors, headers or {}
+
+    def response(self) -> Response:
+        body: dict[str, Any] = {"type": "about:blank", "status": self.status, "title": self.title}
+        if self.detail:
+            body["detail"] = self.detail
+        if self.errors is not None:
+            body["errors"] = self.errors
+        return Response(
+            json.dumps(body, ensure_ascii=False),
+            status=self.status,
+            mimetype=PROBLEM_TYPE,
+            headers=self.headers,
+        )
+
+
+def json_response(payload: Any, status: int = 200) -> Response:
+    return Response(json.dumps(payload, ensure_ascii=False, default=str), status=status,
+                    mimetype="application/json")
+
+
+class ProblemWsgiApp(WsgiApp):
+    """nameko's WSGI app, with body-size limits and routing errors as problem documents."""
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        length = environ.get("CONTENT_LENGTH") or "0"
+        if length.isdigit() and int(length) > MAX_BODY_BYTES:
+            problem = Problem(413, "Content Too Large",
+                              f"request bodies are limited to {MAX_BODY_BYTES} bytes")
+            return problem.response()(environ, start_response)
+        request = Request(environ, shallow=True)
+        try:
+            provider, values = self.url_map.bind_to_environ(environ).match()
+        except HTTPException as exc:
+            problem = Problem(exc.code or 404, exc.name, exc.description or "")
+            return problem.response()(environ, start_response)
+        request.path_values = values
+        return provider.handle_request(request)(environ, start_response)
+
+
+class ProblemWebServer(WebServer):
+    def get_wsgi_app(self) -> Any:
+        return ProblemWsgiApp(self)
+
+
+class HttpEntrypoint(HttpRequestHandler):
+    server = ProblemWebServer()
+
+    def response_from_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, Problem):
+            return exc.response()
+        if isinstance(exc, HTTPException):
+            return Problem(exc.code or 500, exc.name, exc.description or "").response()
+        log.exception("unhandled error in %s", self.method_name, exc_info=exc)
+        return Problem(500, "Internal Server Error", "the error has been logged").response()
+
+
+http = HttpEntrypoint.decorator

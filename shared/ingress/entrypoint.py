@@ -1,0 +1,220 @@
+"""The `@ingress(type, schema)` entrypoint.
+
+All ingress entrypoints of a service share one durable queue (`<service>.ingress`). Messages are
+taken raw (kombu never decodes them, so no body can crash the consumer), parsed and validated
+here, then handed to the handler of their type as a `CloudEvent` with validated `data`:
+
+- invalid input, or a handler raising `EventRejected` -> `tracker.ingress.rejected`, with the
+  original body and an `x-rejection-reason` header (JSON field errors);
+- a (source, id) already processed -> acked and counted as a duplicate;
+- any other failure -> republished to a delay queue, at most `len(INGRESS_RETRY_DELAYS_MS)`
+  times, then parked in `<service>.ingress.dead` with the error. Never a hot requeue loop.
+
+Every message is acked only after its outcome is durably somewhere (publisher confirms).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from functools import partial
+from typing import Any
+
+from kombu.message import Message
+from marshmallow import Schema
+from nameko.exceptions import ContainerBeingKilled
+from nameko.extensions import Entrypoint
+from nameko.messaging import QueueConsumer
+
+from shared.envelope import CloudEvent, InvalidEvent, load_data, parse_envelope, parse_json
+from shared.ingress.ledger import ProcessedEvents
+from shared.ingress.topology import REJECTED_QUEUE, IngressTopology, parse_delays
+from shared.metrics import count_event
+from shared.mongo import MongoConnection
+from shared.publisher import Publisher
+
+log = logging.getLogger(__name__)
+
+RETRY_COUNT_HEADER = "x-retry-count"
+REJECTION_HEADER = "x-rejection-reason"
+ERROR_HEADER = "x-last-error"
+OTHER_TYPE = "other"  # metric label for types no handler declares: labels stay bounded
+
+
+class EventRejected(Exception):
+    """Raised by a handler for an event that can never be applied (e.g. graduation before
+    admission): the event goes to `tracker.ingress.rejected` with these field errors."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(json.dumps(errors, ensure_ascii=False))
+        self.errors = errors
+
+
+class IngressQueueConsumer(QueueConsumer):
+    """One kombu consumer on the service's ingress queue, dispatching by event type."""
+
+    mongo = MongoConnection()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.known_types: set[str] = set()  # kept after providers leave, to tell "stopping"
+
+    def setup(self) -> None:
+        config = self.container.config
+        self.service = self.container.service_name
+        self.publisher = Publisher(self.amqp_uri)
+        self.ledger = ProcessedEvents(self.mongo.db)
+        self.retry_delays = parse_delays(config.get("INGRESS_RETRY_DELAYS_MS"))
+
+    def register_provider(self, provider: Any) -> None:
+        self.known_types.add(provider.event_type)
+        super().register_provider(provider)
+
+    def start(self) -> None:
+        self.ledger.ensure_indexes()
+        super().start()
+
+    def stop(self) -> None:
+        super().stop()
+        self.publisher.close()
+
+    @property
+    def handlers(self) -> dict[str, IngressEntrypoint]:
+        return {provider.event_type: provider for provider in self._providers}
+
+    @property
+    def topology(self) -> IngressTopology:
+        return IngressTopology(self.service, tuple(sorted(self.handlers)), self.retry_delays)
+
+    def get_consumers(self, consumer_cls: Any, channel: Any) -> list[Any]:
+        """kombu callback after every (re)connection: declare everything, then consume."""
+        topology = self.topology
+        topology.declare(channel)
+        consumer = consumer_cls(queues=[topology.work_queue()], on_message=self.on_raw_message)
+        consumer.qos(prefetch_count=self.prefetch_count)
+        self._consumers = {provider: consumer for provider in self._providers}
+        return [consumer]
+
+    def _cancel_consumers_if_requested(self) -> None:
+        """The providers share one consumer: cancel it once, when the first one leaves."""
+        pending, self._pending_remove_providers = self._pending_remove_providers, {}
+        cancelled: list[Any] = []
+        for provider, removed in pending.items():
+            consumer = self._consumers.pop(provider, None)
+            if consumer is not None and consumer not in cancelled:
+                consumer.cancel()
+                cancelled.append(consumer)
+            removed.send()
+
+    def on_raw_message(self, message: Message) -> None:
+        self.container.spawn_managed_thread(
+            partial(self.process, message), identifier=f"{self.service}.ingress"
+        )
+
+    def process(self, message: Message) -> None:
+        try:
+            event = parse_envelope(parse_json(message.body))
+            handler = self.handlers.get(event.type)
+            if handler is None and event.type in self.known_types:
+                self.requeue_message(message)  # stopping: its handler has left already
+                return
+            if handler is None:
+                raise InvalidEvent({"type": [f"unknown event type {event.type!r} for {self.service}"]})
+            event = load_data(event, handler.schema)
+        except InvalidEvent as exc:
+            self.reject(message, exc.errors, self.type_label(message))
+            return
+        try:
+            duplicate = self.ledger.seen(event)
+        except Exception as exc:  # database unavailable: retry later like any failure
+            self.retry_or_park(message, event.type, exc)
+            return
+        if duplicate:
+            count_event(self.service, event.type, "duplicate")
+            self.ack_message(message)
+            return
+        handler.handle(event, message)
+
+    def settle(self, message: Message, event: CloudEvent, exc: BaseException | None) -> None:
+        """Called when the handler's worker is done: ack, reject, or schedule a retry."""
+        if exc is None:
+            try:
+                self.ledger.record(event)
+            except Exception as record_exc:
+                self.retry_or_park(message, event.type, record_exc)
+                return
+            count_event(self.service, event.type, "processed")
+            self.ack_message(message)
+        elif isinstance(exc, EventRejected):
+            self.reject(message, exc.errors, event.type)
+        else:
+            self.retry_or_park(message, event.type, exc)
+
+    def type_label(self, message: Message) -> str:
+        key = message.delivery_info.get("routing_key", "")
+        return key if key in self.handlers else OTHER_TYPE
+
+    def reject(self, message: Message, errors: dict[str, list[str]], type_label: str) -> None:
+        reason = json.dumps(errors, ensure_ascii=False)
+        log.warning("rejected %s message: %s", type_label, reason)
+        self.forward(message, REJECTED_QUEUE, {REJECTION_HEADER: reason, "x-rejected-by": self.service})
+        count_event(self.service, type_label, "rejected")
+        self.ack_message(message)
+
+    def retry_or_park(self, message: Message, event_type: str, exc: BaseException) -> None:
+        attempt = int((message.headers or {}).get(RETRY_COUNT_HEADER, 0)) + 1
+        error = f"{type(exc).__name__}: {exc}"[:1000]
+        topology = self.topology
+        if attempt <= topology.max_retries:
+            log.warning("%s event failed (attempt %d), retrying in %d ms: %s", event_type,
+                        attempt, topology.retry_delay_ms(attempt), error)
+            self.forward(message, topology.retry_queue_name(attempt),
+                         {RETRY_COUNT_HEADER: attempt, ERROR_HEADER: error})
+            count_event(self.service, event_type, "retried")
+        else:
+            log.error("%s event failed %d times, parked in %s: %s", event_type, attempt,
+                      topology.dead_queue_name, error)
+            self.forward(message, topology.dead_queue_name,
+                         {RETRY_COUNT_HEADER: attempt - 1, ERROR_HEADER: error})
+            count_event(self.service, event_type, "dead_lettered")
+        self.ack_message(message)
+
+    def forward(self, message: Message, queue: str, extra_headers: dict[str, Any]) -> None:
+        """Republish the original body, confirmed, before the original is acked."""
+        headers = {**(message.headers or {}), **extra_headers}
+        headers.setdefault("x-original-routing-key", message.delivery_info.get("routing_key", ""))
+        self.publisher.publish(message.body, queue, content_type=message.content_type or "",
+                               headers=headers)
+
+
+class IngressEntrypoint(Entrypoint):
+    """`@ingress("enterprise.registered", EnterpriseRegisteredSchema)` on a service method."""
+
+    consumer = IngressQueueConsumer()
+
+    def __init__(self, event_type: str, schema: type[Schema], **kwargs: Any):
+        self.event_type = event_type
+        self.schema = schema()
+        super().__init__(**kwargs)
+
+    def setup(self) -> None:
+        self.consumer.register_provider(self)
+
+    def stop(self) -> None:
+        self.consumer.unregister_provider(self)
+
+    def handle(self, event: CloudEvent, message: Message) -> None:
+        try:
+            self.container.spawn_worker(
+                self, (event,), {}, handle_result=partial(self.handle_result, message, event)
+            )
+        except ContainerBeingKilled:
+            self.consumer.requeue_message(message)
+
+    def handle_result(self, message: Message, event: CloudEvent, worker_ctx: Any,
+                      result: Any = None, exc_info: Any = None) -> tuple[Any, Any]:
+        self.consumer.settle(message, event, exc_info[1] if exc_info else None)
+        return result, exc_info
+
+
+ingress = IngressEntrypoint.decorator

@@ -1,0 +1,70 @@
+"""Prometheus metric families shared by every service (labels are bounded: no ids, no USCCs)."""
+
+from __future__ import annotations
+
+import time
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from nameko.extensions import DependencyProvider
+from prometheus_client import Counter, Gauge, Histogram
+
+EVENT_OUTCOMES = ("processed", "duplicate", "rejected", "retried", "dead_lettered")
+
+EVENTS_CONSUMED = Counter(
+    "tracker_events_consumed_total",
+    "Ingress events consumed, by event type and outcome.",
+    ["service", "type", "outcome"],
+)
+LAST_EVENT_PROCESSED = Gauge(
+    "tracker_last_event_processed_timestamp_seconds",
+    "Unix time at which the service last processed an ingress event.",
+    ["service"],
+)
+ENTRYPOINT_DURATION = Histogram(
+    "tracker_entrypoint_duration_seconds",
+    "Time spent in each nameko entrypoint.",
+    ["service", "entrypoint"],
+)
+ENTRYPOINT_ERRORS = Counter(
+    "tracker_entrypoint_errors_total",
+    "Entrypoint calls that raised.",
+    ["service", "entrypoint"],
+)
+BUILD_INFO = Gauge(
+    "tracker_build_info",
+    "Always 1; the labels say which build runs.",
+    ["service", "version"],
+)
+
+
+def package_version() -> str:
+    try:
+        return version("tracker")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def count_event(service: str, event_type: str, outcome: str) -> None:
+    EVENTS_CONSUMED.labels(service, event_type, outcome).inc()
+    if outcome == "processed":
+        LAST_EVENT_PROCESSED.labels(service).set(time.time())
+
+
+class EntrypointMetrics(DependencyProvider):
+    """Times every entrypoint call of the service and counts the ones that raise."""
+
+    def setup(self) -> None:
+        BUILD_INFO.labels(self.container.service_name, package_version()).set(1)
+        self._started: dict[Any, float] = {}
+
+    def worker_setup(self, worker_ctx: Any) -> None:
+        self._started[worker_ctx] = time.perf_counter()
+
+    def worker_result(self, worker_ctx: Any, result: Any = None, exc_info: Any = None) -> None:
+        started = self._started.pop(worker_ctx, None)
+        labels = (self.container.service_name, worker_ctx.entrypoint.method_name)
+        if started is not None:
+            ENTRYPOINT_DURATION.labels(*labels).observe(time.perf_counter() - started)
+        if exc_info is not None:
+            ENTRYPOINT_ERRORS.labels(*labels).inc()

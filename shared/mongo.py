@@ -1,0 +1,83 @@
+"""MongoDB access for nameko services: one client per container, indexes ensured at start-up."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from nameko.extensions import DependencyProvider, SharedExtension
+from pymongo import MongoClient
+from pymongo.database import Database
+
+URI_KEY = "MONGODB_URI"
+DATABASE_KEY = "MONGODB_DATABASE"
+TIMEOUT_KEY = "MONGODB_TIMEOUT_MS"
+DEFAULT_URI = "mongodb://127.0.0.1:27017/"
+
+
+def connect(config: dict[str, Any]) -> MongoClient:
+    timeout_ms = int(config.get(TIMEOUT_KEY, 5000))
+    return MongoClient(
+        config.get(URI_KEY, DEFAULT_URI),
+        serverSelectionTimeoutMS=timeout_ms,
+        connectTimeoutMS=timeout_ms,
+        socketTimeoutMS=max(timeout_ms * 4, 20000),
+        tz_aware=True,
+        appname=str(config.get("SERVICE_NAME", "tracker")),
+    )
+
+
+class MongoConnection(SharedExtension):
+    """The container's one MongoClient and its database (named by `MONGODB_DATABASE`).
+
+    Created on first use: nameko sets extensions up concurrently, so users may ask before
+    this extension's own `setup` would have run.
+    """
+
+    _client: MongoClient | None = None
+
+    @property
+    def client(self) -> MongoClient:
+        if self._client is None:
+            self._client = connect(self.container.config)
+        return self._client
+
+    @property
+    def db(self) -> Database:
+        name = self.container.config.get(DATABASE_KEY, f"tracker_{self.container.service_name}")
+        return self.client[name]
+
+    def ping(self) -> None:
+        self.client.admin.command("ping")
+
+    def stop(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    kill = stop
+
+
+class Repository:
+    """Base of the storage classes: a database handle and the indexes the class needs."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def ensure_indexes(self) -> None:
+        """Create the indexes this repository relies on (idempotent)."""
+
+
+class RepositoryProvider(DependencyProvider):
+    """Injects a `Repository` subclass bound to the container's database."""
+
+    connection = MongoConnection()
+    repository_class: ClassVar[type[Repository]] = Repository
+
+    def setup(self) -> None:
+        self.repository = self.repository_class(self.connection.db)
+
+    def start(self) -> None:
+        self.repository.ensure_indexes()
+
+    def get_dependency(self, worker_ctx: Any) -> Repository:
+        return self.repository

@@ -1,0 +1,42 @@
+"""Builders of valid events for tests; each test changes only what it is about."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from shared import uscc
+
+_serial = itertools.count(1)
+
+
+def jilin_uscc(n: int | None = None, region: str = "220101") -> str:
+    """A valid USCC for a firm registered in Jilin (authority 9, type 1, region, org code)."""
+    number = next(_serial) if n is None else n
+    return uscc.make(f"91{region}{number:09d}")
+
+
+def cloud_event(event_type: str, data: dict[str, Any], source: str = "/samr/jilin",
+                event_id: str | None = None, time: datetime | None = None) -> dict[str, Any]:
+    return {
+        "specversion": "1.0",
+        "id": event_id or str(uuid.uuid4()),
+        "source": source,
+        "type": event_type,
+        "time": (time or datetime.now(UTC)).isoformat(),
+        "data": data,
+    }
+
+
+def registration(code: str | None = None, **overrides: Any) -> dict[str, Any]:
+    data = {
+        "uscc": code or jilin_uscc(),
+        "name": "长春光电测试科技有限公司",
+        "region_code": "220102",
+        "industry": "photonics",
+        "founded_on": "2019-05-20",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}

@@ -1,0 +1,103 @@
+"""Fixtures for integration and e2e tests: real broker, real MongoDB-protocol server."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from kombu import Connection, Queue
+from pymongo import MongoClient
+
+from shared.publisher import Publisher
+from tests.support.servers import Servers, resolve
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[Servers]:
+    started: list = []
+    try:
+        yield resolve(started)
+    finally:
+        for container in started:
+            container.stop()
+
+
+@pytest.fixture(scope="session")
+def rabbit_manager(servers: Servers, request: pytest.FixtureRequest) -> Any:
+    """Overrides nameko's fixture so its per-test vhosts use the servers found above."""
+    from nameko.testing import rabbit
+
+    request.config.option.RABBIT_AMQP_URI = servers.amqp_uri
+    return rabbit.Client(servers.rabbit_api_uri)
+
+
+@pytest.fixture
+def mongo_database(servers: Servers) -> Iterator[str]:
+    """A database of its own for each test, dropped afterwards."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    yield name
+    with MongoClient(servers.mongodb_uri, serverSelectionTimeoutMS=5000) as client:
+        client.drop_database(name)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def service_config(rabbit_config: dict[str, Any], servers: Servers,
+                   mongo_database: str) -> dict[str, Any]:
+    """A nameko config for one service under test: own vhost, own database, free port."""
+    return {
+        "AMQP_URI": rabbit_config["AMQP_URI"],
+        "MONGODB_URI": servers.mongodb_uri,
+        "MONGODB_DATABASE": mongo_database,
+        "MONGODB_TIMEOUT_MS": 3000,
+        "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
+        "INGRESS_RETRY_DELAYS_MS": "100,200",
+        "max_workers": 10,
+        "serializer": "json",
+    }
+
+
+@pytest.fixture
+def base_url(service_config: dict[str, Any]) -> str:
+    return f"http://{service_config['WEB_SERVER_ADDRESS']}"
+
+
+@pytest.fixture
+def publisher(rabbit_config: dict[str, Any]) -> Iterator[Publisher]:
+    pub = Publisher(rabbit_config["AMQP_URI"])
+    yield pub
+    pub.close()
+
+
+class QueueReader:
+    """Reads messages from a named queue of the test's vhost (declaring it if needed)."""
+
+    def __init__(self, amqp_uri: str):
+        self.amqp_uri = amqp_uri
+
+    def drain(self, queue: str) -> list[Any]:
+        """Take (and ack) every message now in the queue."""
+        messages = []
+        with Connection(self.amqp_uri) as conn:
+            bound = Queue(queue, no_declare=True)(conn.default_channel)
+            while (message := bound.get(no_ack=False)) is not None:
+                message.ack()
+                messages.append(message)
+        return messages
+
+    def depth(self, queue: str) -> int:
+        with Connection(self.amqp_uri) as conn:
+            return Queue(queue, durable=True)(conn.default_channel).queue_declare(passive=True).message_count
+
+
+@pytest.fixture
+def queues(rabbit_config: dict[str, Any]) -> QueueReader:
+    return QueueReader(rabbit_config["AMQP_URI"])

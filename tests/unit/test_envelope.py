@@ -1,0 +1,57 @@
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from shared.envelope import InvalidEvent, parse_envelope, parse_json
+from tests.support.events import cloud_event
+
+
+def errors_of(document):
+    with pytest.raises(InvalidEvent) as caught:
+        parse_envelope(document)
+    return caught.value.errors
+
+
+def test_a_valid_event_parses():
+    event = parse_envelope(cloud_event("enterprise.registered", {"a": 1}, event_id="e-1"))
+    assert (event.id, event.type, event.data) == ("e-1", "enterprise.registered", {"a": 1})
+    assert event.time.tzinfo is not None
+
+
+def test_not_json_names_the_body():
+    with pytest.raises(InvalidEvent) as caught:
+        parse_json(b"{not json")
+    assert "body" in caught.value.errors
+
+
+@pytest.mark.parametrize("attribute", ["specversion", "id", "source", "type", "time", "data"])
+def test_each_missing_attribute_is_named(attribute):
+    document = cloud_event("enterprise.registered", {})
+    del document[attribute]
+    assert attribute in errors_of(document)
+
+
+@pytest.mark.parametrize(
+    ("attribute", "value"),
+    [("specversion", "0.3"), ("time", "yesterday"), ("time", "2024-01-01T00:00:00"),
+     ("data", [1, 2]), ("id", ""), ("id", 7)],
+)
+def test_wrong_values_are_named(attribute, value):
+    document = cloud_event("enterprise.registered", {})
+    document[attribute] = value
+    assert attribute in errors_of(document)
+
+
+def test_a_json_array_is_not_an_event():
+    assert "body" in errors_of([cloud_event("x.y", {})])
+
+
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(),
+                    lambda children: st.lists(children) | st.dictionaries(st.text(), children)))
+def test_arbitrary_json_is_accepted_or_rejected_with_field_errors(document):
+    try:
+        parse_envelope(json.loads(json.dumps(document)))
+    except InvalidEvent as exc:
+        assert exc.errors and all(isinstance(v, list) for v in exc.errors.values())
