@@ -1,1 +1,1 @@
-"""Code every tracker service shares: configuration, envelope, identifiers, storage, ingress, ops."""
+"""Code every tracker service shares: configuration, envelope, identifiers, storage, ops."""

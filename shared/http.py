@@ -47,8 +47,11 @@ class Problem(Exception):
 
 
 def json_response(payload: Any, status: int = 200) -> Response:
-    return Response(json.dumps(payload, ensure_ascii=False, default=str), status=status,
-                    mimetype="application/json")
+    return Response(
+        json.dumps(payload, ensure_ascii=False, default=str),
+        status=status,
+        mimetype="application/json",
+    )
 
 
 class ProblemWsgiApp(WsgiApp):
@@ -57,8 +60,9 @@ class ProblemWsgiApp(WsgiApp):
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         length = environ.get("CONTENT_LENGTH") or "0"
         if length.isdigit() and int(length) > MAX_BODY_BYTES:
-            problem = Problem(413, "Content Too Large",
-                              f"request bodies are limited to {MAX_BODY_BYTES} bytes")
+            problem = Problem(
+                413, "Content Too Large", f"request bodies are limited to {MAX_BODY_BYTES} bytes"
+            )
             return problem.response()(environ, start_response)
         request = Request(environ, shallow=True)
         try:
@@ -77,6 +81,10 @@ class ProblemWebServer(WebServer):
 
 class HttpEntrypoint(HttpRequestHandler):
     server = ProblemWebServer()
+
+    def __init__(self, method: str, url: str, **kwargs: Any):
+        kwargs.setdefault("expected_exceptions", (Problem,))  # logged as warnings, not errors
+        super().__init__(method, url, **kwargs)
 
     def response_from_exception(self, exc: Exception) -> Response:
         if isinstance(exc, Problem):

@@ -22,8 +22,9 @@ class Readiness(DependencyProvider):
     mongo = MongoConnection()
 
     def broker_ok(self) -> None:
-        with Connection(self.container.config["AMQP_URI"],
-                        connect_timeout=CHECK_TIMEOUT_SECONDS) as connection:
+        with Connection(
+            self.container.config["AMQP_URI"], connect_timeout=CHECK_TIMEOUT_SECONDS
+        ) as connection:
             connection.ensure_connection(max_retries=1, timeout=CHECK_TIMEOUT_SECONDS)
 
     def failures(self) -> dict[str, str]:
@@ -57,5 +58,7 @@ class OpsEndpoints:
     def ready(self, request: Any) -> Response:
         failed = self.readiness.failures()
         if failed:
-            raise Problem(503, "Service Unavailable", "; ".join(f"{k}: {v}" for k, v in failed.items()))
+            raise Problem(
+                503, "Service Unavailable", "; ".join(f"{k}: {v}" for k, v in failed.items())
+            )
         return json_response({"status": "ready"})

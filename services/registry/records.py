@@ -29,7 +29,9 @@ def public_view(document: dict[str, Any]) -> dict[str, Any]:
     return {
         "uscc": document["uscc"],
         "registered": profile is not None,
-        "profile": None if profile is None else {
+        "profile": None
+        if profile is None
+        else {
             key: profile.get(key)
             for key in ("name", "region_code", "zone", "industry", "founded_on", "entity_kind")
         },

@@ -37,7 +37,9 @@ class RegistryService(OpsEndpoints):
         try:
             code = uscc_codes.validate(uscc)
         except uscc_codes.InvalidUscc as exc:
-            raise Problem(400, "Bad Request", f"malformed USCC: {exc}", {"uscc": [str(exc)]}) from None
+            raise Problem(
+                400, "Bad Request", f"malformed USCC: {exc}", {"uscc": [str(exc)]}
+            ) from None
         record = self.enterprises.get(code)
         if record is None:
             raise Problem(404, "Not Found", f"no enterprise {code}")

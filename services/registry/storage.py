@@ -19,23 +19,30 @@ class Enterprises(Repository):
     def ensure_indexes(self) -> None:
         self.collection.create_index([("uscc", ASCENDING)], unique=True)
 
-    def register(self, uscc: str, profile: dict[str, Any], event_time: datetime) -> dict[str, Any] | None:
+    def register(
+        self, uscc: str, profile: dict[str, Any], event_time: datetime
+    ) -> dict[str, Any] | None:
         """Store the profile unless a registration with a later event time is already stored.
 
         Returns the updated record, or None when this registration is stale.
         """
-        newer_or_absent = {"$or": [{"profile.registered_at": {"$lte": event_time}},
-                                   {"profile": {"$exists": False}}]}
+        newer_or_absent = {
+            "$or": [
+                {"profile.registered_at": {"$lte": event_time}},
+                {"profile": {"$exists": False}},
+            ]
+        }
         try:
-            return self.collection.find_one_and_update(
+            record = self.collection.find_one_and_update(
                 {"uscc": uscc, **newer_or_absent},
                 {"$set": {"profile": profile}, "$setOnInsert": {"uscc": uscc}},
                 upsert=True,
                 return_document=ReturnDocument.AFTER,
-                projection={"_id": False},
             )
         except DuplicateKeyError:
             return None  # the stored registration is newer
+        record.pop("_id", None)  # FerretDB 1.24 has no projection in findAndModify
+        return record
 
     def get(self, uscc: str) -> dict[str, Any] | None:
         return self.collection.find_one({"uscc": uscc}, {"_id": False})

@@ -27,7 +27,7 @@ from nameko.extensions import Entrypoint
 from nameko.messaging import QueueConsumer
 
 from shared.envelope import CloudEvent, InvalidEvent, load_data, parse_envelope, parse_json
-from shared.ingress.ledger import ProcessedEvents
+from shared.ingress.ledger import Claim, ProcessedEvents
 from shared.ingress.topology import REJECTED_QUEUE, IngressTopology, parse_delays
 from shared.metrics import count_event
 from shared.mongo import MongoConnection
@@ -119,30 +119,37 @@ class IngressQueueConsumer(QueueConsumer):
                 self.requeue_message(message)  # stopping: its handler has left already
                 return
             if handler is None:
-                raise InvalidEvent({"type": [f"unknown event type {event.type!r} for {self.service}"]})
+                raise InvalidEvent(
+                    {"type": [f"unknown event type {event.type!r} for {self.service}"]}
+                )
             event = load_data(event, handler.schema)
         except InvalidEvent as exc:
             self.reject(message, exc.errors, self.type_label(message))
             return
         try:
-            duplicate = self.ledger.seen(event)
+            claim = self.ledger.claim(event)
         except Exception as exc:  # database unavailable: retry later like any failure
             self.retry_or_park(message, event.type, exc)
             return
-        if duplicate:
+        if claim is Claim.DONE:
             count_event(self.service, event.type, "duplicate")
             self.ack_message(message)
-            return
-        handler.handle(event, message)
+        elif claim is Claim.BUSY:
+            self.retry_or_park(message, event.type, RuntimeError("another worker is processing it"))
+        else:
+            handler.handle(event, message)
 
     def settle(self, message: Message, event: CloudEvent, exc: BaseException | None) -> None:
         """Called when the handler's worker is done: ack, reject, or schedule a retry."""
+        try:
+            if exc is None:
+                self.ledger.complete(event)
+            else:
+                self.ledger.release(event)
+        except Exception as ledger_exc:
+            # Not recorded: the event is retried, and handlers are idempotent.
+            exc = exc or ledger_exc
         if exc is None:
-            try:
-                self.ledger.record(event)
-            except Exception as record_exc:
-                self.retry_or_park(message, event.type, record_exc)
-                return
             count_event(self.service, event.type, "processed")
             self.ack_message(message)
         elif isinstance(exc, EventRejected):
@@ -157,7 +164,9 @@ class IngressQueueConsumer(QueueConsumer):
     def reject(self, message: Message, errors: dict[str, list[str]], type_label: str) -> None:
         reason = json.dumps(errors, ensure_ascii=False)
         log.warning("rejected %s message: %s", type_label, reason)
-        self.forward(message, REJECTED_QUEUE, {REJECTION_HEADER: reason, "x-rejected-by": self.service})
+        self.forward(
+            message, REJECTED_QUEUE, {REJECTION_HEADER: reason, "x-rejected-by": self.service}
+        )
         count_event(self.service, type_label, "rejected")
         self.ack_message(message)
 
@@ -166,16 +175,32 @@ class IngressQueueConsumer(QueueConsumer):
         error = f"{type(exc).__name__}: {exc}"[:1000]
         topology = self.topology
         if attempt <= topology.max_retries:
-            log.warning("%s event failed (attempt %d), retrying in %d ms: %s", event_type,
-                        attempt, topology.retry_delay_ms(attempt), error)
-            self.forward(message, topology.retry_queue_name(attempt),
-                         {RETRY_COUNT_HEADER: attempt, ERROR_HEADER: error})
+            log.warning(
+                "%s event failed (attempt %d), retrying in %d ms: %s",
+                event_type,
+                attempt,
+                topology.retry_delay_ms(attempt),
+                error,
+            )
+            self.forward(
+                message,
+                topology.retry_queue_name(attempt),
+                {RETRY_COUNT_HEADER: attempt, ERROR_HEADER: error},
+            )
             count_event(self.service, event_type, "retried")
         else:
-            log.error("%s event failed %d times, parked in %s: %s", event_type, attempt,
-                      topology.dead_queue_name, error)
-            self.forward(message, topology.dead_queue_name,
-                         {RETRY_COUNT_HEADER: attempt - 1, ERROR_HEADER: error})
+            log.error(
+                "%s event failed %d times, parked in %s: %s",
+                event_type,
+                attempt,
+                topology.dead_queue_name,
+                error,
+            )
+            self.forward(
+                message,
+                topology.dead_queue_name,
+                {RETRY_COUNT_HEADER: attempt - 1, ERROR_HEADER: error},
+            )
             count_event(self.service, event_type, "dead_lettered")
         self.ack_message(message)
 
@@ -183,8 +208,9 @@ class IngressQueueConsumer(QueueConsumer):
         """Republish the original body, confirmed, before the original is acked."""
         headers = {**(message.headers or {}), **extra_headers}
         headers.setdefault("x-original-routing-key", message.delivery_info.get("routing_key", ""))
-        self.publisher.publish(message.body, queue, content_type=message.content_type or "",
-                               headers=headers)
+        self.publisher.publish(
+            message.body, queue, content_type=message.content_type or "", headers=headers
+        )
 
 
 class IngressEntrypoint(Entrypoint):
@@ -211,8 +237,14 @@ class IngressEntrypoint(Entrypoint):
         except ContainerBeingKilled:
             self.consumer.requeue_message(message)
 
-    def handle_result(self, message: Message, event: CloudEvent, worker_ctx: Any,
-                      result: Any = None, exc_info: Any = None) -> tuple[Any, Any]:
+    def handle_result(
+        self,
+        message: Message,
+        event: CloudEvent,
+        worker_ctx: Any,
+        result: Any = None,
+        exc_info: Any = None,
+    ) -> tuple[Any, Any]:
         self.consumer.settle(message, event, exc_info[1] if exc_info else None)
         return result, exc_info
 

@@ -1,15 +1,34 @@
-"""The record of processed (source, id) pairs that makes redelivered events harmless."""
+"""The ledger of (source, id) pairs that makes redelivered events harmless.
+
+An event is *claimed* before its handler runs and *completed* after, with one atomic insert
+guarding the claim, so two copies delivered at once are never both applied. A claim left by a
+process that died mid-event expires after `lease`, so the redelivered copy can take over.
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from enum import Enum
+
 from pymongo import ASCENDING
+from pymongo.errors import DuplicateKeyError
 
 from shared import clock
 from shared.envelope import CloudEvent
 from shared.mongo import Repository
 
+DEFAULT_LEASE = timedelta(seconds=60)
+
+
+class Claim(Enum):
+    NEW = "new"  # this worker owns the event now
+    DONE = "done"  # processed before: a duplicate
+    BUSY = "busy"  # another worker holds a live claim: try again later
+
 
 class ProcessedEvents(Repository):
+    lease = DEFAULT_LEASE
+
     @property
     def collection(self):  # type: ignore[no-untyped-def]
         return self.db["processed_events"]
@@ -17,12 +36,34 @@ class ProcessedEvents(Repository):
     def ensure_indexes(self) -> None:
         self.collection.create_index([("source", ASCENDING), ("id", ASCENDING)], unique=True)
 
-    def seen(self, event: CloudEvent) -> bool:
-        return self.collection.find_one({"source": event.source, "id": event.id}, {"_id": 1}) is not None
+    def claim(self, event: CloudEvent) -> Claim:
+        key = {"source": event.source, "id": event.id}
+        now = clock.now()
+        try:
+            self.collection.insert_one(
+                {**key, "type": event.type, "state": "claimed", "claimed_at": now}
+            )
+            return Claim.NEW
+        except DuplicateKeyError:
+            pass
+        entry = self.collection.find_one(key) or {}
+        if entry.get("state") == "done":
+            return Claim.DONE
+        claimed_at = entry.get("claimed_at")
+        if claimed_at is not None and now - claimed_at > self.lease:
+            taken = self.collection.update_one(
+                {**key, "state": "claimed", "claimed_at": claimed_at}, {"$set": {"claimed_at": now}}
+            )
+            if taken.modified_count == 1:
+                return Claim.NEW
+        return Claim.BUSY
 
-    def record(self, event: CloudEvent) -> None:
+    def complete(self, event: CloudEvent) -> None:
         self.collection.update_one(
             {"source": event.source, "id": event.id},
-            {"$setOnInsert": {"type": event.type, "processed_at": clock.now()}},
-            upsert=True,
+            {"$set": {"state": "done", "processed_at": clock.now()}},
         )
+
+    def release(self, event: CloudEvent) -> None:
+        """Drop the claim of an event that failed, so its retry can claim it again."""
+        self.collection.delete_one({"source": event.source, "id": event.id, "state": "claimed"})

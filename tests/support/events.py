@@ -18,8 +18,13 @@ def jilin_uscc(n: int | None = None, region: str = "220101") -> str:
     return uscc.make(f"91{region}{number:09d}")
 
 
-def cloud_event(event_type: str, data: dict[str, Any], source: str = "/samr/jilin",
-                event_id: str | None = None, time: datetime | None = None) -> dict[str, Any]:
+def cloud_event(
+    event_type: str,
+    data: dict[str, Any],
+    source: str = "/samr/jilin",
+    event_id: str | None = None,
+    time: datetime | None = None,
+) -> dict[str, Any]:
     return {
         "specversion": "1.0",
         "id": event_id or str(uuid.uuid4()),

@@ -50,8 +50,9 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def service_config(rabbit_config: dict[str, Any], servers: Servers,
-                   mongo_database: str) -> dict[str, Any]:
+def service_config(
+    rabbit_config: dict[str, Any], servers: Servers, mongo_database: str
+) -> dict[str, Any]:
     """A nameko config for one service under test: own vhost, own database, free port."""
     return {
         "AMQP_URI": rabbit_config["AMQP_URI"],
@@ -95,9 +96,30 @@ class QueueReader:
 
     def depth(self, queue: str) -> int:
         with Connection(self.amqp_uri) as conn:
-            return Queue(queue, durable=True)(conn.default_channel).queue_declare(passive=True).message_count
+            return (
+                Queue(queue, durable=True)(conn.default_channel)
+                .queue_declare(passive=True)
+                .message_count
+            )
 
 
 @pytest.fixture
 def queues(rabbit_config: dict[str, Any]) -> QueueReader:
     return QueueReader(rabbit_config["AMQP_URI"])
+
+
+@pytest.fixture
+def run_service(service_config: dict[str, Any], tmp_path: Any) -> Iterator[Any]:
+    """Starts services as `nameko run` processes sharing the test's vhost and database."""
+    from tests.support.processes import ServiceProcess
+
+    started: list[ServiceProcess] = []
+
+    def run(service: str) -> ServiceProcess:
+        process = ServiceProcess(service, service_config, tmp_path / f"{service}.log")
+        started.append(process.start())
+        return process
+
+    yield run
+    for process in started:
+        process.stop()

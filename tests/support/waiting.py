@@ -9,8 +9,9 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def wait_for(probe: Callable[[], T], timeout: float = 15.0, interval: float = 0.1,
-             what: str = "condition") -> T:
+def wait_for(
+    probe: Callable[[], T], timeout: float = 15.0, interval: float = 0.1, what: str = "condition"
+) -> T:
     """Call `probe` until it returns something truthy; fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     last: T = probe()

@@ -35,8 +35,14 @@ def test_each_missing_attribute_is_named(attribute):
 
 @pytest.mark.parametrize(
     ("attribute", "value"),
-    [("specversion", "0.3"), ("time", "yesterday"), ("time", "2024-01-01T00:00:00"),
-     ("data", [1, 2]), ("id", ""), ("id", 7)],
+    [
+        ("specversion", "0.3"),
+        ("time", "yesterday"),
+        ("time", "2024-01-01T00:00:00"),
+        ("data", [1, 2]),
+        ("id", ""),
+        ("id", 7),
+    ],
 )
 def test_wrong_values_are_named(attribute, value):
     document = cloud_event("enterprise.registered", {})
@@ -48,8 +54,12 @@ def test_a_json_array_is_not_an_event():
     assert "body" in errors_of([cloud_event("x.y", {})])
 
 
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(),
-                    lambda children: st.lists(children) | st.dictionaries(st.text(), children)))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(),
+        lambda children: st.lists(children) | st.dictionaries(st.text(), children),
+    )
+)
 def test_arbitrary_json_is_accepted_or_rejected_with_field_errors(document):
     try:
         parse_envelope(json.loads(json.dumps(document)))

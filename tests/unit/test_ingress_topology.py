@@ -4,20 +4,25 @@ from shared.ingress.topology import DEFAULT_RETRY_DELAYS_MS, IngressTopology, pa
 
 
 def test_names_and_bindings():
-    topology = IngressTopology("registry", ("enterprise.registered", "enterprise.annual_report"),
-                               (100, 500))
+    topology = IngressTopology(
+        "registry", ("enterprise.registered", "enterprise.annual_report"), (100, 500)
+    )
     assert topology.queue_name == "registry.ingress"
     assert topology.dead_queue_name == "registry.ingress.dead"
     assert topology.families == ["enterprise"]
     assert [b.routing_key for b in topology.work_queue().bindings] == ["enterprise.#"]
     assert topology.retry_queue_name(2) == "registry.ingress.retry.500ms"
     retry = topology.retry_queues()[0]
-    assert retry.queue_arguments == {"x-message-ttl": 100, "x-dead-letter-exchange": "",
-                                     "x-dead-letter-routing-key": "registry.ingress"}
+    assert retry.queue_arguments == {
+        "x-message-ttl": 100,
+        "x-dead-letter-exchange": "",
+        "x-dead-letter-routing-key": "registry.ingress",
+    }
 
 
-@pytest.mark.parametrize(("raw", "delays"), [(None, DEFAULT_RETRY_DELAYS_MS), ("10,20", (10, 20)),
-                                             ([5], (5,))])
+@pytest.mark.parametrize(
+    ("raw", "delays"), [(None, DEFAULT_RETRY_DELAYS_MS), ("10,20", (10, 20)), ([5], (5,))]
+)
 def test_delays_from_config(raw, delays):
     assert parse_delays(raw) == delays
 

@@ -9,8 +9,9 @@ from tests.support.events import cloud_event, registration
 
 
 def load(data):
-    return load_data(parse_envelope(cloud_event("enterprise.registered", data)),
-                     EnterpriseRegistered()).data
+    return load_data(
+        parse_envelope(cloud_event("enterprise.registered", data)), EnterpriseRegistered()
+    ).data
 
 
 def rejection(data):

@@ -16,11 +16,11 @@ def test_a_prefecture_and_its_counties_map_to_it(prefecture):
 @pytest.mark.parametrize(
     ("code", "zone", "unit"),
     [
-        ("220581", None, MEIHEKOU),            # 梅河口 reports directly
-        ("220582", None, "220500"),            # 集安 stays with 通化
-        ("220184", None, "220100"),            # 公主岭
-        ("220381", None, "220100"),            # 公主岭's old code
-        ("222401", None, "222400"),            # 延吉
+        ("220581", None, MEIHEKOU),  # 梅河口 reports directly
+        ("220582", None, "220500"),  # 集安 stays with 通化
+        ("220184", None, "220100"),  # 公主岭
+        ("220381", None, "220100"),  # 公主岭's old code
+        ("222401", None, "222400"),  # 延吉
         ("220102", "changchun_new_area", "changchun_new_area"),  # zone first
         ("220621", "changbaishan", "changbaishan"),
         ("220581", "changbaishan", "changbaishan"),

@@ -48,7 +48,7 @@ def test_made_codes_always_validate(prefix):
 @given(first17, st.integers(0, 16), st.sampled_from(uscc.ALPHABET))
 def test_any_single_substitution_is_caught(prefix, position, replacement):
     code = uscc.make(prefix)
-    changed = code[:position] + replacement + code[position + 1:]
+    changed = code[:position] + replacement + code[position + 1 :]
     if changed != code:
         with pytest.raises(uscc.InvalidUscc):
             uscc.validate(changed)

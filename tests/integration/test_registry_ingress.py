@@ -1,0 +1,192 @@
+"""registry against the real broker and MongoDB-protocol server, from ingress to HTTP."""
+
+import json
+
+import pytest
+import requests
+from kombu import Connection, Exchange, Queue
+from prometheus_client import REGISTRY
+
+from services.registry.service import RegistryService
+from shared.ingress.topology import REJECTED_QUEUE
+from tests.support.events import cloud_event, jilin_uscc, registration
+from tests.support.waiting import wait_for
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def registry(container_factory, service_config):
+    container = container_factory(RegistryService, service_config)
+    container.start()
+    return container
+
+
+@pytest.fixture
+def dispatched(rabbit_config):
+    """Collects the `enterprise_registered` events registry dispatches."""
+    queue = Queue(
+        "test.enterprise_registered",
+        Exchange("registry.events", type="topic", durable=True),
+        routing_key="enterprise_registered",
+        durable=False,
+    )
+    with Connection(rabbit_config["AMQP_URI"]) as conn:
+        queue(conn.default_channel).declare()
+
+    def collect():
+        with Connection(rabbit_config["AMQP_URI"]) as conn:
+            bound = queue(conn.default_channel)
+            out = []
+            while (message := bound.get(no_ack=True)) is not None:
+                out.append(json.loads(message.body))
+            return out
+
+    return collect
+
+
+def fetch(base_url, code):
+    return requests.get(f"{base_url}/v1/enterprises/{code}", timeout=5)
+
+
+def counted(outcome):
+    return (
+        REGISTRY.get_sample_value(
+            "tracker_events_consumed_total",
+            {"service": "registry", "type": "enterprise.registered", "outcome": outcome},
+        )
+        or 0.0
+    )
+
+
+def test_a_registration_is_stored_served_and_announced(registry, publisher, base_url, dispatched):
+    code = jilin_uscc()
+    publisher.publish_events(
+        [
+            cloud_event(
+                "enterprise.registered",
+                registration(code, region_code="220581", entity_kind="branch"),
+            )
+        ]
+    )
+
+    response = wait_for(
+        lambda: (r := fetch(base_url, code)).status_code == 200 and r, what="the stored firm"
+    )
+    body = response.json()
+    assert body["uscc"] == code and body["registered"] is True
+    assert body["unit"] == "220581"
+    assert body["profile"]["founded_on"] == "2019-05-20"
+    assert body["profile"]["entity_kind"] == "branch"
+    announced = wait_for(dispatched, what="enterprise_registered")
+    assert [event["uscc"] for event in announced] == [code]
+
+
+def test_a_duplicate_changes_nothing_and_is_counted(registry, publisher, base_url, dispatched):
+    code = jilin_uscc()
+    event = cloud_event("enterprise.registered", registration(code))
+    before = counted("duplicate")
+    publisher.publish_events([event])
+    wait_for(dispatched, what="first announcement")
+    renamed = {**event, "data": {**event["data"], "name": "changed under the same id"}}
+    publisher.publish_events([event, renamed])
+    wait_for(lambda: counted("duplicate") >= before + 2, what="two duplicates counted")
+    assert fetch(base_url, code).json()["profile"]["name"] == event["data"]["name"]
+    assert dispatched() == []
+
+
+def test_an_older_registration_does_not_overwrite_a_newer_one(registry, publisher, base_url):
+    code = jilin_uscc()
+    newer = cloud_event("enterprise.registered", registration(code, name="新名称"))
+    older = cloud_event("enterprise.registered", registration(code, name="旧名称"))
+    older["time"] = "2020-01-01T00:00:00+00:00"
+    publisher.publish_events([newer, older])
+    wait_for(lambda: counted("processed") and fetch(base_url, code).status_code == 200)
+    wait_for(lambda: registry_idle(publisher), what="queue drained")
+    assert fetch(base_url, code).json()["profile"]["name"] == "新名称"
+
+
+def registry_idle(publisher):
+    with Connection(publisher.connection.as_uri(include_password=True)) as conn:
+        _, count, _ = conn.default_channel.queue_declare("registry.ingress", passive=True)
+        return count == 0
+
+
+BAD_EVENTS = [
+    (b"this is not json", "body"),
+    (b'["an", "array"]', "body"),
+    (
+        json.dumps(
+            {
+                "specversion": "1.0",
+                "id": "x",
+                "source": "/t",
+                "type": "enterprise.registered",
+                "data": {},
+            }
+        ).encode(),
+        "time",
+    ),
+    (cloud_event("enterprise.registered", registration("91220101000000001X")), "data.uscc"),
+    (cloud_event("enterprise.registered", registration(listing="nasdaq")), "data.listing"),
+    (cloud_event("enterprise.registered", registration(founded_on=19990101)), "data.founded_on"),
+    (
+        cloud_event("enterprise.registered", registration(founded_on="2999-01-01")),
+        "data.founded_on",
+    ),
+    (cloud_event("enterprise.registered", {"uscc": jilin_uscc()}), "data.name"),
+    (cloud_event("enterprise.bogus", registration()), "type"),
+]
+
+
+@pytest.mark.parametrize(("body", "field"), BAD_EVENTS)
+def test_bad_input_is_rejected_with_the_field_and_the_consumer_goes_on(
+    registry, publisher, base_url, queues, body, field
+):
+    if isinstance(body, bytes):
+        publisher.publish(
+            body, "enterprise.registered", "tracker.ingress", "application/cloudevents+json"
+        )
+    else:
+        publisher.publish_events([body])
+    rejected = wait_for(lambda: queues.drain(REJECTED_QUEUE), what="a rejected message")
+    assert len(rejected) == 1
+    message = rejected[0]
+    expected_body = (
+        body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
+    )
+    assert message.body == expected_body
+    reason = json.loads(message.headers["x-rejection-reason"])
+    assert field in reason, reason
+
+    code = jilin_uscc()  # the consumer still works after the bad message
+    publisher.publish_events([cloud_event("enterprise.registered", registration(code))])
+    wait_for(lambda: fetch(base_url, code).status_code == 200, what="a good event after a bad one")
+
+
+def test_http_errors_are_problem_documents(registry, base_url):
+    malformed = fetch(base_url, "NOT-A-CODE")
+    assert malformed.status_code == 400
+    assert malformed.headers["Content-Type"].startswith("application/problem+json")
+    assert "uscc" in malformed.json()["errors"]
+
+    unknown = fetch(base_url, jilin_uscc())
+    assert unknown.status_code == 404 and unknown.json()["status"] == 404
+
+    nowhere = requests.get(f"{base_url}/v2/nothing", timeout=5)
+    assert nowhere.status_code == 404 and nowhere.json()["title"] == "Not Found"
+
+
+def test_health_and_metrics(registry, publisher, base_url):
+    assert requests.get(f"{base_url}/health/live", timeout=5).status_code == 200
+    assert requests.get(f"{base_url}/health/ready", timeout=10).json() == {"status": "ready"}
+    publisher.publish_events([cloud_event("enterprise.registered", registration())])
+    wait_for(lambda: counted("processed"), what="one processed event")
+    text = requests.get(f"{base_url}/metrics", timeout=5).text
+    for family in (
+        "tracker_events_consumed_total",
+        "tracker_entrypoint_duration_seconds",
+        "tracker_build_info",
+        "tracker_last_event_processed_timestamp_seconds",
+    ):
+        assert family in text
