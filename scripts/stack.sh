@@ -149,7 +149,7 @@ start_ferretdb() {
     log "starting FerretDB (SQLite backend) on 127.0.0.1:$FERRETDB_PORT"
     nohup "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$STATE/ferretdb/data/" \
       --state-dir="$STATE/ferretdb" --listen-addr="127.0.0.1:$FERRETDB_PORT" \
-      --telemetry=disable --log-level=warn >"$STATE/ferretdb.log" 2>&1 &
+      --telemetry=disable --log-level=warn </dev/null >"$STATE/ferretdb.log" 2>&1 &
     echo $! >"$STATE/ferretdb.pid"
   fi
   wait_until "$READY_TIMEOUT" "FerretDB (127.0.0.1:$FERRETDB_PORT)" ferretdb_answers \

@@ -1,0 +1,51 @@
+# The two commands for a fresh machine: `make run` and `make test`. Everything else is a step.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+export AMQP_URI ?= amqp://guest:guest@127.0.0.1:5672/
+export MONGODB_URI ?= mongodb://127.0.0.1:27017/
+
+.PHONY: run stop test venv stack-up stack-down stack-status services-start services-stop lint
+
+run: stack-up services-start  ## stack, services, a sample through the contract, and where to look
+	$(BIN)/tracker demo sample
+	@echo
+	@echo "registry API:   http://127.0.0.1:8001/v1/enterprises/{uscc}"
+	@echo "metrics:        http://127.0.0.1:8001/metrics"
+	@echo "health:         http://127.0.0.1:8001/health/ready"
+	@echo "RabbitMQ UI:    http://127.0.0.1:15672 (guest/guest, local only)"
+	@echo "service logs:   .stack/services/*.log    stop everything: make stop"
+
+stop: services-stop stack-down
+
+test: stack-up  ## install what is missing, start the stack, run the whole suite
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+venv: $(BIN)/tracker
+
+$(BIN)/tracker: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+stack-up: venv
+	scripts/stack.sh up
+
+stack-down:
+	scripts/stack.sh down
+
+stack-status:
+	scripts/stack.sh status
+
+services-start: venv
+	scripts/services.sh start
+
+services-stop:
+	scripts/services.sh stop
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .

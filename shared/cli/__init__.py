@@ -1,0 +1,28 @@
+"""`tracker`: the operators' command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")  # nameko imports it
+
+from shared.cli import demo, ingress  # noqa: E402
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tracker", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    for module in (ingress, demo):
+        module.register(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
