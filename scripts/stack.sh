@@ -36,7 +36,7 @@ wait_until() { # wait_until SECONDS DESCRIPTION COMMAND...
     ((SECONDS < deadline)) || return 1
     sleep 1
   done
-  log "$what is ready"
+  log "$what"
 }
 
 # --- RabbitMQ -------------------------------------------------------------------------------
@@ -85,12 +85,12 @@ start_rabbitmq() {
     log "starting RabbitMQ (rabbitmq-server -detached)"
     rabbitmq-server -detached >"$STATE/rabbitmq-start.log" 2>&1 \
       || die "rabbitmq-server -detached failed; see $STATE/rabbitmq-start.log and /var/log/rabbitmq/"
-    if ! wait_until "$READY_TIMEOUT" "RabbitMQ node" rabbitmq_started; then
+    if ! wait_until "$READY_TIMEOUT" "RabbitMQ node started" rabbitmq_started; then
       die "RabbitMQ did not start within ${READY_TIMEOUT}s; see /var/log/rabbitmq/ (fix the cause, then: make stack-up)"
     fi
     rabbitmqctl -q eval 'list_to_integer(os:getpid()).' >"$STATE/rabbitmq.pid"
   fi
-  wait_until "$READY_TIMEOUT" "RabbitMQ (amqp :$AMQP_PORT, management :$MGMT_PORT)" rabbitmq_answers \
+  wait_until "$READY_TIMEOUT" "RabbitMQ ready (amqp :$AMQP_PORT, management :$MGMT_PORT)" rabbitmq_answers \
     || die "RabbitMQ does not answer on 127.0.0.1:$AMQP_PORT with the management API on :$MGMT_PORT within ${READY_TIMEOUT}s; run 'rabbitmq-plugins enable rabbitmq_management' and check /var/log/rabbitmq/"
 }
 
@@ -99,7 +99,7 @@ stop_rabbitmq() {
   if pid_alive "$pid"; then
     log "stopping RabbitMQ (pid $pid)"
     rabbitmqctl -q stop >/dev/null 2>&1 || kill "$pid"
-    wait_until 60 "RabbitMQ stop" bash -c "! kill -0 $pid 2>/dev/null" || kill -9 "$pid" 2>/dev/null || true
+    wait_until 60 "RabbitMQ stopped" bash -c "! kill -0 $pid 2>/dev/null" || kill -9 "$pid" 2>/dev/null || true
   fi
   rm -f "$STATE/rabbitmq.pid"
 }
@@ -152,7 +152,7 @@ start_ferretdb() {
       --telemetry=disable --log-level=warn </dev/null >"$STATE/ferretdb.log" 2>&1 &
     echo $! >"$STATE/ferretdb.pid"
   fi
-  wait_until "$READY_TIMEOUT" "FerretDB (127.0.0.1:$FERRETDB_PORT)" ferretdb_answers \
+  wait_until "$READY_TIMEOUT" "FerretDB ready (127.0.0.1:$FERRETDB_PORT)" ferretdb_answers \
     || die "FerretDB does not answer a ping on 127.0.0.1:$FERRETDB_PORT within ${READY_TIMEOUT}s; see $STATE/ferretdb.log"
 }
 
@@ -161,7 +161,7 @@ stop_ferretdb() {
   if pid_alive "$pid"; then
     log "stopping FerretDB (pid $pid)"
     kill "$pid"
-    wait_until 30 "FerretDB stop" bash -c "! kill -0 $pid 2>/dev/null" || kill -9 "$pid" 2>/dev/null || true
+    wait_until 30 "FerretDB stopped" bash -c "! kill -0 $pid 2>/dev/null" || kill -9 "$pid" 2>/dev/null || true
   fi
   rm -f "$STATE/ferretdb.pid"
 }

@@ -1,1 +1,4 @@
-"""incubators: carriers, incubated firms and the incubator HTTP API (issue #5; not built yet)."""
+"""incubators: carriers, incubated firms and the incubator HTTP API.
+
+Not built yet: issue #5.
+"""

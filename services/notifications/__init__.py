@@ -1,1 +1,4 @@
-"""notifications: routes tier changes and findings to the 12 city units (issue #6; not built yet)."""
+"""notifications: routes tier changes and findings to the 12 city units.
+
+Not built yet: issue #6.
+"""

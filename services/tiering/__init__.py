@@ -1,1 +1,4 @@
-"""tiering: classifies firms into 雏鹰 / 瞪羚 / 独角兽 under versioned rule sets (issue #4; not built yet)."""
+"""tiering: classifies firms into 雏鹰 / 瞪羚 / 独角兽 under versioned rule sets.
+
+Not built yet: issue #4.
+"""
