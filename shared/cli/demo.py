@@ -36,8 +36,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("demo", help="demo data through the public contract")
     actions = parser.add_subparsers(dest="action", required=True)
     sample = actions.add_parser("sample", help="publish one registration per unit, read back")
-    sample.add_argument("--registry-url", default=os.environ.get("REGISTRY_URL",
-                                                                 "http://127.0.0.1:8001"))
+    sample.add_argument(
+        "--registry-url", default=os.environ.get("REGISTRY_URL", "http://127.0.0.1:8001")
+    )
     sample.add_argument("--timeout", type=float, default=60.0)
     sample.set_defaults(run=run_sample)
 
@@ -45,13 +46,25 @@ def register(commands: argparse._SubParsersAction) -> None:
 def sample_events() -> list[dict]:
     events = []
     for index, (region, zone, name, industry, founded) in enumerate(SAMPLE_FIRMS, start=1):
-        data = {"uscc": uscc.make(f"91{region}MA{index:07d}"), "name": name,
-                "region_code": region, "industry": industry, "founded_on": founded}
+        data = {
+            "uscc": uscc.make(f"91{region}MA{index:07d}"),
+            "name": name,
+            "region_code": region,
+            "industry": industry,
+            "founded_on": founded,
+        }
         if zone:
             data["zone"] = zone
-        events.append({"specversion": "1.0", "id": str(uuid.uuid4()), "source": "/demo/sample",
-                       "type": "enterprise.registered", "time": datetime.now(UTC).isoformat(),
-                       "data": data})
+        events.append(
+            {
+                "specversion": "1.0",
+                "id": str(uuid.uuid4()),
+                "source": "/demo/sample",
+                "type": "enterprise.registered",
+                "time": datetime.now(UTC).isoformat(),
+                "data": data,
+            }
+        )
     return events
 
 
@@ -76,8 +89,10 @@ def run_sample(args: argparse.Namespace) -> int:
     for code, record in stored.items():
         unit = record["unit"]
         print(f"  {code}  {unit:<20} {UNITS[unit]:<10} {record['profile']['name']}")
-    print(f"stored {len(stored)} of {len(events)}; e.g. {args.registry_url}/v1/enterprises/"
-          f"{next(iter(stored), '<uscc>')}")
+    print(
+        f"stored {len(stored)} of {len(events)}; e.g. {args.registry_url}/v1/enterprises/"
+        f"{next(iter(stored), '<uscc>')}"
+    )
     if pending:
         print(f"not stored within {args.timeout}s: {sorted(pending)}")
         return 1

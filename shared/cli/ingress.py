@@ -63,10 +63,17 @@ def replay_parked(uri: str, service: str, limit: int | None = None) -> int:
                 message = parked.get(no_ack=False)
                 if message is None:
                     break
-                headers = {k: v for k, v in (message.headers or {}).items()
-                           if k not in (RETRY_COUNT_HEADER, ERROR_HEADER)}
-                publisher.publish(message.body, topology.queue_name,
-                                  content_type=message.content_type or "", headers=headers)
+                headers = {
+                    k: v
+                    for k, v in (message.headers or {}).items()
+                    if k not in (RETRY_COUNT_HEADER, ERROR_HEADER)
+                }
+                publisher.publish(
+                    message.body,
+                    topology.queue_name,
+                    content_type=message.content_type or "",
+                    headers=headers,
+                )
                 message.ack()  # only after the broker confirmed the republished copy
                 moved += 1
     finally:

@@ -1,8 +1,8 @@
 """Names and declarations of the queues around one service's ingress.
 
-    tracker.ingress (topic) --"family.#"--> <service>.ingress
-    <service>.ingress --handler fails--> <service>.ingress.retry.<ms> --TTL--> <service>.ingress
-    after the last retry: <service>.ingress.dead; invalid input: tracker.ingress.rejected
+tracker.ingress (topic) --"family.#"--> <service>.ingress
+<service>.ingress --handler fails--> <service>.ingress.retry.<ms> --TTL--> <service>.ingress
+after the last retry: <service>.ingress.dead; invalid input: tracker.ingress.rejected
 """
 
 from __future__ import annotations
