@@ -59,3 +59,12 @@ class PastDate(fields.Date):
         if day > clock.today():
             raise ValidationError(f"{day.isoformat()} is in the future")
         return day
+
+
+class StrictBoolean(fields.Boolean):
+    """JSON true or false only: not 1, "yes" or "true" (1 == True in Python sets)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise ValidationError("must be true or false")
+        return value

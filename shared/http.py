@@ -6,10 +6,14 @@ import json
 import logging
 from typing import Any
 
+from marshmallow import ValidationError
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
+
+from shared import uscc
+from shared.envelope import flatten_errors
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +48,24 @@ class Problem(Exception):
             mimetype=PROBLEM_TYPE,
             headers=self.headers,
         )
+
+
+def load_query(request: Any, schema: Any) -> dict[str, Any]:
+    """The query string validated by a marshmallow schema, or a 400 naming each bad field."""
+    try:
+        return schema.load(request.args.to_dict())
+    except ValidationError as exc:
+        raise Problem(
+            400, "Bad Request", "invalid query parameters", flatten_errors(exc.messages)
+        ) from None
+
+
+def path_uscc(raw: str) -> str:
+    """A USCC from a URL path, normalised, or a 400 that says what is wrong with it."""
+    try:
+        return uscc.validate(raw)
+    except uscc.InvalidUscc as exc:
+        raise Problem(400, "Bad Request", f"malformed USCC: {exc}", {"uscc": [str(exc)]}) from None
 
 
 def json_response(payload: Any, status: int = 200) -> Response:

@@ -1,42 +1,137 @@
-"""The enterprise record as stored and served: plain functions, no I/O."""
+"""The enterprise record: how events become stored parts, and how parts become the views.
+
+Pure functions, no I/O. Every stored part carries an `order_key` so that the newest fact wins
+whatever order events arrive in: `effective date | event time | event id`, compared as text.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+from datetime import UTC, date, datetime
 from typing import Any
 
+from shared.envelope import CloudEvent
 from shared.units import unit_for
 
+STATUS_DEFAULTS = {
+    "listing": "unlisted",
+    "active": True,
+    "credit_blacklisted": False,
+    "entity_kind": "independent",
+}
+PROFILE_FIELDS = ("name", "region_code", "zone", "industry", "founded_on")
+REPORT_FIELDS = (
+    "year",
+    "revenue",
+    "rd_expense",
+    "employees",
+    "invention_patents",
+    "other_ip",
+    "high_tech_certified",
+    "tech_sme_registered",
+    "tech_sme_listed",
+    "award",
+)
+FUNDING_FIELDS = ("round_id", "date", "amount", "currency", "post_money_valuation", "investors")
 
-def profile_from_registration(data: dict[str, Any], event_time: datetime) -> dict[str, Any]:
-    """The profile fields a registration sets, with dates as ISO strings for storage."""
+
+def order_key(event: CloudEvent, effective: date | None = None) -> str:
+    """Sortable text: later effective date, then later event time, then event id, wins."""
+    moment = event.time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return f"{(effective or date.min).isoformat()}|{moment}|{event.id}"
+
+
+def iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date | datetime) else value
+
+
+def registration_part(event: CloudEvent) -> dict[str, Any]:
+    """The profile, plus the listing and entity kind it states as of the founding date."""
+    data = event.data
+    part = {key: iso(data.get(key)) for key in PROFILE_FIELDS}
+    part["unit"] = unit_for(data["region_code"], data.get("zone"))
+    part["stated"] = {field: data[field] for field in ("listing", "entity_kind")}
+    part["stated_key"] = order_key(event, data["founded_on"])
+    return part
+
+
+def event_digest(event: CloudEvent) -> str:
+    """A field-name-safe identity of an event (ids may hold '.' or '$')."""
+    return hashlib.sha256(f"{event.source}\n{event.id}".encode()).hexdigest()[:24]
+
+
+def report_part(event: CloudEvent) -> dict[str, Any]:
+    return {key: event.data[key] for key in REPORT_FIELDS}
+
+
+def funding_part(event: CloudEvent) -> dict[str, Any]:
+    return {key: iso(event.data.get(key)) for key in FUNDING_FIELDS}
+
+
+def status_change_part(event: CloudEvent) -> dict[str, Any]:
     return {
-        "name": data["name"],
-        "region_code": data["region_code"],
-        "zone": data.get("zone"),
-        "unit": unit_for(data["region_code"], data.get("zone")),
-        "industry": data["industry"],
-        "founded_on": data["founded_on"].isoformat(),
-        "entity_kind": data["entity_kind"],
-        "listing": data["listing"],
-        "registered_at": event_time,
+        "changes": {field: event.data[field] for field in STATUS_DEFAULTS if field in event.data}
     }
 
 
-def public_view(document: dict[str, Any]) -> dict[str, Any]:
-    """The record as `GET /v1/enterprises/{uscc}` shows it."""
+def strip(part: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in part.items() if key != "order_key"}
+
+
+def founding_year(document: dict[str, Any]) -> int | None:
     profile = document.get("profile")
+    return int(profile["founded_on"][:4]) if profile else None
+
+
+def reports_and_conflicts(document: dict[str, Any]) -> tuple[list[dict], list[dict]]:
+    """Reports in year order; those before the founding year are set aside with a reason."""
+    founded = founding_year(document)
+    reports, conflicts = [], []
+    for report in sorted(document.get("reports", {}).values(), key=lambda r: r["year"]):
+        if founded is not None and report["year"] < founded:
+            conflicts.append(
+                {
+                    "part": f"annual_report {report['year']}",
+                    "reason": f"report year {report['year']} is before the founding year {founded}",
+                }
+            )
+        else:
+            reports.append(strip(report))
+    return reports, conflicts
+
+
+def status(document: dict[str, Any]) -> dict[str, Any]:
+    """Each status field as its newest statement says: the registration's (as of the founding
+    date) or a status change's (as of its effective date)."""
+    statements: list[tuple[str, dict[str, Any]]] = []
+    profile = document.get("profile")
+    if profile is not None:
+        statements.append((profile["stated_key"], profile["stated"]))
+    statements += [
+        (c["order_key"], c["changes"]) for c in document.get("status_changes", {}).values()
+    ]
+    current = dict(STATUS_DEFAULTS)
+    for _, stated in sorted(statements, key=lambda statement: statement[0]):
+        current.update(stated)
+    return current
+
+
+def snapshot(document: dict[str, Any]) -> dict[str, Any]:
+    """The complete tier input, dispatched as `enterprise_updated`: tiering never calls back."""
+    profile = document.get("profile")
+    reports, conflicts = reports_and_conflicts(document)
+    funding = sorted(
+        (strip(r) for r in document.get("funding", {}).values()),
+        key=lambda r: (r["date"], r["round_id"]),
+    )
     return {
         "uscc": document["uscc"],
+        "version": document.get("version", 0),
         "registered": profile is not None,
-        "profile": None
-        if profile is None
-        else {
-            key: profile.get(key)
-            for key in ("name", "region_code", "zone", "industry", "founded_on", "entity_kind")
-        },
+        "profile": None if profile is None else {key: profile[key] for key in PROFILE_FIELDS},
         "unit": None if profile is None else profile["unit"],
-        "status": {"listing": None if profile is None else profile["listing"]},
-        "annual_reports": document.get("annual_reports", []),
-        "funding_rounds": document.get("funding_rounds", []),
+        "status": status(document),
+        "annual_reports": reports,
+        "funding_rounds": funding,
+        "conflicts": conflicts,
     }

@@ -1,14 +1,35 @@
-"""marshmallow schemas for the `data` of enterprise events (CONTRACT.md)."""
+"""marshmallow schemas for the `data` of enterprise events (CONTRACT.md), with checks across
+fields. Checks that need another event (a report year before the founding year) cannot live
+here: events arrive in any order, so records.py flags those instead."""
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from typing import Any
 
-from shared.fields import PastDate, RegionCode, Text, Uscc
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from shared import clock
+from shared.fields import PastDate, RegionCode, StrictBoolean, Text, Uscc
 from shared.units import ZONES
 
 ENTITY_KINDS = ("independent", "branch")
 LISTINGS = ("unlisted", "neeq", "listed")
+CURRENCIES = ("CNY", "USD")
+EARLIEST_YEAR = 1949
+ROUND_ID = validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$", error="must be 1-64 letters, digits, _ or -")
+STATUS_FIELDS = ("listing", "active", "credit_blacklisted", "entity_kind")
+
+
+def money(**kwargs: Any) -> fields.Float:
+    return fields.Float(validate=validate.Range(min=0), allow_nan=False, **kwargs)
+
+
+def count(**kwargs: Any) -> fields.Integer:
+    return fields.Integer(strict=True, validate=validate.Range(min=0), **kwargs)
+
+
+def flag(**kwargs: Any) -> fields.Boolean:
+    return StrictBoolean(**kwargs)
 
 
 class EventData(Schema):
@@ -25,3 +46,65 @@ class EnterpriseRegistered(EventData):
     founded_on = PastDate(required=True)
     entity_kind = fields.String(validate=validate.OneOf(ENTITY_KINDS), load_default="independent")
     listing = fields.String(validate=validate.OneOf(LISTINGS), load_default="unlisted")
+
+
+class AnnualReport(EventData):
+    uscc = Uscc(required=True)
+    year = fields.Integer(strict=True, required=True)
+    revenue = money(required=True)
+    rd_expense = money(required=True)
+    employees = count(required=True)
+    invention_patents = count(required=True)
+    other_ip = count(required=True)
+    high_tech_certified = flag(required=True)
+    tech_sme_registered = flag(required=True)
+    tech_sme_listed = flag(required=True)
+    award = flag(required=True)
+
+    @validates_schema
+    def year_is_a_past_fiscal_year(self, data: dict[str, Any], **kwargs: Any) -> None:
+        year = data.get("year")
+        if year is not None and not EARLIEST_YEAR <= year <= clock.today().year:
+            raise ValidationError(
+                f"must be between {EARLIEST_YEAR} and the current year {clock.today().year}",
+                "year",
+            )
+
+
+class FundingRound(EventData):
+    uscc = Uscc(required=True)
+    round_id = fields.String(required=True, validate=ROUND_ID)
+    date = PastDate(required=True)
+    amount = money(required=True)
+    currency = fields.String(required=True, validate=validate.OneOf(CURRENCIES))
+    post_money_valuation = money(load_default=None, allow_none=True)
+    investors = fields.List(
+        Text(max_length=200), validate=validate.Length(max=100), load_default=list
+    )
+
+
+class StatusChanged(EventData):
+    uscc = Uscc(required=True)
+    effective_on = PastDate(required=True)
+    listing = fields.String(validate=validate.OneOf(LISTINGS))
+    active = flag()
+    credit_blacklisted = flag()
+    entity_kind = fields.String(validate=validate.OneOf(ENTITY_KINDS))
+
+    @validates_schema
+    def changes_something(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not any(field in data for field in STATUS_FIELDS):
+            raise ValidationError(f"needs at least one of {', '.join(STATUS_FIELDS)}", "_schema")
+
+
+class EnterpriseQuery(Schema):
+    """Query string of `GET /v1/enterprises`."""
+
+    class Meta:
+        unknown = RAISE
+
+    unit = fields.String(validate=validate.Length(1, 32))
+    industry = Text(max_length=100)
+    registered = fields.Boolean(truthy={"true"}, falsy={"false"})
+    cursor = fields.String(validate=validate.Length(1, 64))
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))

@@ -1,4 +1,4 @@
-"""registry service: entrypoints and dependencies only; rules live in records.py."""
+"""registry service: entrypoints and dependencies only; the rules live in changes.py/records.py."""
 
 from __future__ import annotations
 
@@ -7,14 +7,20 @@ from typing import Any
 from nameko.events import EventDispatcher
 from werkzeug.wrappers import Response
 
-from services.registry.records import profile_from_registration, public_view
-from services.registry.schemas import EnterpriseRegistered
+from services.registry import changes, records
+from services.registry.schemas import (
+    AnnualReport,
+    EnterpriseQuery,
+    EnterpriseRegistered,
+    FundingRound,
+    StatusChanged,
+)
 from services.registry.storage import EnterpriseStore
-from shared import uscc as uscc_codes
 from shared.envelope import CloudEvent
-from shared.http import Problem, http, json_response
+from shared.http import Problem, http, json_response, load_query, path_uscc
 from shared.ingress import ingress
 from shared.ops import OpsEndpoints
+from shared.pagination import decode_cursor, encode_cursor
 
 
 class RegistryService(OpsEndpoints):
@@ -25,22 +31,53 @@ class RegistryService(OpsEndpoints):
 
     @ingress("enterprise.registered", EnterpriseRegistered)
     def on_registered(self, event: CloudEvent) -> None:
-        data = event.data
-        record = self.enterprises.register(
-            data["uscc"], profile_from_registration(data, event.time), event.time
-        )
+        record = self.apply(event)
         if record is not None:
-            self.dispatch("enterprise_registered", public_view(record))
+            self.dispatch("enterprise_registered", records.snapshot(record))
+
+    @ingress("enterprise.annual_report", AnnualReport)
+    def on_annual_report(self, event: CloudEvent) -> None:
+        self.apply(event)
+
+    @ingress("enterprise.funding_round", FundingRound)
+    def on_funding_round(self, event: CloudEvent) -> None:
+        self.apply(event)
+
+    @ingress("enterprise.status_changed", StatusChanged)
+    def on_status_changed(self, event: CloudEvent) -> None:
+        self.apply(event)
+
+    def apply(self, event: CloudEvent) -> dict[str, Any] | None:
+        """Store the event's change; announce the new snapshot when something changed."""
+        record = changes.apply(self.enterprises, event)
+        if record is not None:
+            self.dispatch("enterprise_updated", records.snapshot(record))
+        return record
 
     @http("GET", "/v1/enterprises/<uscc>")
     def get_enterprise(self, request: Any, uscc: str) -> Response:
-        try:
-            code = uscc_codes.validate(uscc)
-        except uscc_codes.InvalidUscc as exc:
-            raise Problem(
-                400, "Bad Request", f"malformed USCC: {exc}", {"uscc": [str(exc)]}
-            ) from None
+        code = path_uscc(uscc)
         record = self.enterprises.get(code)
         if record is None:
             raise Problem(404, "Not Found", f"no enterprise {code}")
-        return json_response(public_view(record))
+        return json_response(records.snapshot(record))
+
+    @http("GET", "/v1/enterprises")
+    def list_enterprises(self, request: Any) -> Response:
+        query = load_query(request, EnterpriseQuery())
+        filters: dict[str, Any] = {}
+        if "unit" in query:
+            filters["profile.unit"] = query["unit"]
+        if "industry" in query:
+            filters["profile.industry"] = query["industry"]
+        if "registered" in query:
+            filters["profile"] = {"$exists": query["registered"]}
+        after = decode_cursor(query["cursor"]) if "cursor" in query else None
+        page = self.enterprises.page(filters, after, query["limit"])
+        more = len(page) == query["limit"]
+        return json_response(
+            {
+                "items": [records.snapshot(record) for record in page],
+                "next_cursor": encode_cursor(page[-1]["uscc"]) if page and more else None,
+            }
+        )

@@ -9,7 +9,14 @@ from prometheus_client import REGISTRY
 
 from services.registry.service import RegistryService
 from shared.ingress.topology import REJECTED_QUEUE
-from tests.support.events import cloud_event, jilin_uscc, registration
+from tests.support.events import (
+    annual_report,
+    cloud_event,
+    funding_round,
+    jilin_uscc,
+    registration,
+    status_change,
+)
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -22,20 +29,19 @@ def registry(container_factory, service_config):
     return container
 
 
-@pytest.fixture
-def dispatched(rabbit_config):
-    """Collects the `enterprise_registered` events registry dispatches."""
+def collector(amqp_uri, event_name):
+    """Binds a queue to registry's nameko events now; returns a function that drains it."""
     queue = Queue(
-        "test.enterprise_registered",
+        f"test.{event_name}",
         Exchange("registry.events", type="topic", durable=True),
-        routing_key="enterprise_registered",
+        routing_key=event_name,
         durable=False,
     )
-    with Connection(rabbit_config["AMQP_URI"]) as conn:
+    with Connection(amqp_uri) as conn:
         queue(conn.default_channel).declare()
 
     def collect():
-        with Connection(rabbit_config["AMQP_URI"]) as conn:
+        with Connection(amqp_uri) as conn:
             bound = queue(conn.default_channel)
             out = []
             while (message := bound.get(no_ack=True)) is not None:
@@ -43,6 +49,16 @@ def dispatched(rabbit_config):
             return out
 
     return collect
+
+
+@pytest.fixture
+def dispatched(rabbit_config):
+    return collector(rabbit_config["AMQP_URI"], "enterprise_registered")
+
+
+@pytest.fixture
+def snapshots(rabbit_config):
+    return collector(rabbit_config["AMQP_URI"], "enterprise_updated")
 
 
 def fetch(base_url, code):
@@ -77,7 +93,7 @@ def test_a_registration_is_stored_served_and_announced(registry, publisher, base
     assert body["uscc"] == code and body["registered"] is True
     assert body["unit"] == "220581"
     assert body["profile"]["founded_on"] == "2019-05-20"
-    assert body["profile"]["entity_kind"] == "branch"
+    assert body["status"]["entity_kind"] == "branch"
     announced = wait_for(dispatched, what="enterprise_registered")
     assert [event["uscc"] for event in announced] == [code]
 
@@ -190,3 +206,80 @@ def test_health_and_metrics(registry, publisher, base_url):
         "tracker_last_event_processed_timestamp_seconds",
     ):
         assert family in text
+
+
+def test_every_event_type_builds_the_record_and_announces_snapshots(
+    registry, publisher, base_url, snapshots
+):
+    code = jilin_uscc()
+    publisher.publish_events(
+        [
+            cloud_event("enterprise.registered", registration(code)),
+            cloud_event("enterprise.annual_report", annual_report(code, 2023)),
+            cloud_event("enterprise.funding_round", funding_round(code, "seed-1", currency="USD")),
+            cloud_event("enterprise.status_changed", status_change(code, listing="neeq")),
+        ]
+    )
+
+    def complete():
+        body = fetch(base_url, code).json()
+        return (
+            body.get("funding_rounds")
+            and body.get("annual_reports")
+            and body["status"]["listing"] == "neeq"
+            and body
+        )
+
+    body = wait_for(complete, what="all four parts stored")
+    assert body["annual_reports"][0]["year"] == 2023
+    assert body["funding_rounds"][0]["currency"] == "USD"
+    announced = []
+    wait_for(lambda: announced.extend(snapshots()) or len(announced) >= 4, what="4 snapshots")
+    versions = [snap["version"] for snap in announced]
+    assert len(set(versions)) == len(versions)
+    latest = max(announced, key=lambda snap: snap["version"])
+    assert latest == body  # the last snapshot is the complete record, as served
+
+
+def test_reports_before_registration_are_kept_and_the_firm_shows_unregistered(
+    registry, publisher, base_url
+):
+    code = jilin_uscc()
+    publisher.publish_events([cloud_event("enterprise.annual_report", annual_report(code, 2023))])
+    early = wait_for(lambda: (r := fetch(base_url, code)).status_code == 200 and r.json())
+    assert early["registered"] is False and len(early["annual_reports"]) == 1
+    publisher.publish_events([cloud_event("enterprise.registered", registration(code))])
+    later = wait_for(lambda: (body := fetch(base_url, code).json())["registered"] and body)
+    assert later["annual_reports"] == early["annual_reports"] and later["unit"] == "220100"
+
+
+def test_listing_with_filters_and_cursor_pagination(registry, publisher, base_url):
+    firms = [jilin_uscc(region="220202") for _ in range(5)]
+    publisher.publish_events(
+        [
+            cloud_event(
+                "enterprise.registered", registration(c, region_code="220202", industry="chemicals")
+            )
+            for c in firms
+        ]
+        + [cloud_event("enterprise.registered", registration(jilin_uscc()))]
+        + [cloud_event("enterprise.annual_report", annual_report(jilin_uscc(), 2023))]
+    )
+
+    def listing(**params):
+        return requests.get(f"{base_url}/v1/enterprises", params=params, timeout=5)
+
+    wait_for(lambda: len(listing(unit="220200").json()["items"]) == 5, what="5 firms in 220200")
+    seen, cursor = [], None
+    while True:
+        page = listing(unit="220200", limit=2, **({"cursor": cursor} if cursor else {})).json()
+        seen += [item["uscc"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == sorted(firms)
+    assert len(listing(industry="chemicals").json()["items"]) == 5
+    wait_for(lambda: len(listing(registered="false").json()["items"]) == 1, what="unregistered")
+    bad = listing(limit=0, colour="red")
+    assert bad.status_code == 400 and {"limit", "colour"} <= set(bad.json()["errors"])
+    assert listing(cursor="%%%").status_code == 400

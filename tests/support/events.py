@@ -45,3 +45,39 @@ def registration(code: str | None = None, **overrides: Any) -> dict[str, Any]:
     }
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}
+
+
+def annual_report(code: str, year: int, **overrides: Any) -> dict[str, Any]:
+    data = {
+        "uscc": code,
+        "year": year,
+        "revenue": 12_000_000.0,
+        "rd_expense": 600_000.0,
+        "employees": 45,
+        "invention_patents": 2,
+        "other_ip": 3,
+        "high_tech_certified": True,
+        "tech_sme_registered": True,
+        "tech_sme_listed": True,
+        "award": False,
+    }
+    data.update(overrides)
+    return data
+
+
+def funding_round(code: str, round_id: str = "A-1", **overrides: Any) -> dict[str, Any]:
+    data = {
+        "uscc": code,
+        "round_id": round_id,
+        "date": "2024-06-01",
+        "amount": 20_000_000,
+        "currency": "CNY",
+        "post_money_valuation": 150_000_000,
+        "investors": ["吉林创投"],
+    }
+    data.update(overrides)
+    return data
+
+
+def status_change(code: str, effective_on: str = "2024-07-01", **changes: Any) -> dict[str, Any]:
+    return {"uscc": code, "effective_on": effective_on, **changes}
