@@ -1,0 +1,95 @@
+"""A database outage in the middle of a stream: nothing lost, nothing applied twice."""
+
+import time
+
+import pytest
+import requests
+
+from services.registry.service import RegistryService
+from shared.cli.ingress import replay_parked
+from tests.support.events import annual_report, cloud_event, jilin_uscc, registration
+from tests.support.waiting import wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def start_registry(container_factory, service_config, delays):
+    config = {**service_config, "INGRESS_RETRY_DELAYS_MS": delays, "MONGODB_TIMEOUT_MS": 1000}
+    container = container_factory(RegistryService, config)
+    container.start()
+    return container
+
+
+def stream(firms):
+    registrations = [cloud_event("enterprise.registered", registration(c)) for c in firms]
+    reports = [cloud_event("enterprise.annual_report", annual_report(c, 2024)) for c in firms]
+    return registrations, reports
+
+
+def state_of(base_url, firms):
+    out = {}
+    for code in firms:
+        response = requests.get(f"{base_url}/v1/enterprises/{code}", timeout=5)
+        if response.status_code != 200:
+            return None
+        body = response.json()
+        out[code] = (body["registered"], [r["year"] for r in body["annual_reports"]])
+    return out
+
+
+def ledger_counts(servers, database):
+    from pymongo import MongoClient
+
+    with MongoClient(servers.mongodb_uri) as client:
+        entries = list(client[database]["processed_events"].find({}, {"state": 1}))
+    return len(entries), {e["state"] for e in entries}
+
+
+def test_events_published_during_an_outage_are_retried_and_applied_once(
+    container_factory,
+    service_config,
+    publisher,
+    base_url,
+    database_server,
+    queues,
+    servers,
+    mongo_database,
+):
+    start_registry(container_factory, service_config, "500,1000,2000,4000,8000")
+    firms = [jilin_uscc() for _ in range(6)]
+    registrations, reports = stream(firms)
+    publisher.publish_events(registrations[:3])
+    wait_for(lambda: state_of(base_url, firms[:3]), what="the first registrations")
+
+    database_server.stop()
+    assert requests.get(f"{base_url}/health/ready", timeout=15).status_code == 503
+    publisher.publish_events(registrations[3:] + reports)
+    time.sleep(3)  # the events fail and wait in the delay queues
+    database_server.start()
+
+    expected = {code: (True, [2024]) for code in firms}
+    wait_for(lambda: state_of(base_url, firms) == expected, timeout=40, what="every event applied")
+    assert queues.depth("registry.ingress.dead") == 0
+    assert ledger_counts(servers, mongo_database) == (12, {"done"})
+
+
+def test_parked_events_are_replayed_by_one_command(
+    container_factory, service_config, publisher, base_url, database_server, queues, rabbit_config
+):
+    start_registry(container_factory, service_config, "200,400")
+    firms = [jilin_uscc() for _ in range(3)]
+    registrations, _ = stream(firms)
+
+    database_server.stop()
+    publisher.publish_events(registrations)
+    wait_for(
+        lambda: queues.depth("registry.ingress.dead") == 3,
+        timeout=30,
+        what="three events parked after their retries",
+    )
+    database_server.start()
+    assert state_of(base_url, firms) is None  # parked, not applied
+
+    assert replay_parked(rabbit_config["AMQP_URI"], "registry") == 3
+    wait_for(lambda: state_of(base_url, firms), timeout=20, what="the replayed events applied")
+    assert queues.depth("registry.ingress.dead") == 0
