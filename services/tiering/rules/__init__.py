@@ -1,0 +1,1 @@
+"""The tier rule engine: rule sets as data, measures, evaluation with explanations. No I/O."""
