@@ -9,9 +9,9 @@ import sys
 
 from kombu import Connection, Queue
 
-from shared.ingress.entrypoint import ERROR_HEADER, RETRY_COUNT_HEADER
 from shared.ingress.topology import IngressTopology
 from shared.publisher import Publisher
+from shared.retries import ERROR_HEADER, RETRY_COUNT_HEADER
 
 DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
 
@@ -58,7 +58,7 @@ def replay_parked(uri: str, service: str, limit: int | None = None) -> int:
     moved = 0
     try:
         with Connection(uri) as conn:
-            parked = Queue(topology.dead_queue_name, no_declare=True)(conn.default_channel)
+            parked = Queue(topology.retry.dead_queue_name, no_declare=True)(conn.default_channel)
             while limit is None or moved < limit:
                 message = parked.get(no_ack=False)
                 if message is None:

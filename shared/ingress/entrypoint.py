@@ -28,16 +28,15 @@ from nameko.messaging import QueueConsumer
 
 from shared.envelope import CloudEvent, InvalidEvent, load_data, parse_envelope, parse_json
 from shared.ingress.ledger import Claim, ProcessedEvents
-from shared.ingress.topology import REJECTED_QUEUE, IngressTopology, parse_delays
+from shared.ingress.topology import REJECTED_QUEUE, IngressTopology
 from shared.metrics import count_event
 from shared.mongo import MongoConnection
 from shared.publisher import Publisher
+from shared.retries import Redelivery, parse_delays
 
 log = logging.getLogger(__name__)
 
-RETRY_COUNT_HEADER = "x-retry-count"
 REJECTION_HEADER = "x-rejection-reason"
-ERROR_HEADER = "x-last-error"
 OTHER_TYPE = "other"  # metric label for types no handler declares: labels stay bounded
 
 
@@ -171,46 +170,13 @@ class IngressQueueConsumer(QueueConsumer):
         self.ack_message(message)
 
     def retry_or_park(self, message: Message, event_type: str, exc: BaseException) -> None:
-        attempt = int((message.headers or {}).get(RETRY_COUNT_HEADER, 0)) + 1
-        error = f"{type(exc).__name__}: {exc}"[:1000]
-        topology = self.topology
-        if attempt <= topology.max_retries:
-            log.warning(
-                "%s event failed (attempt %d), retrying in %d ms: %s",
-                event_type,
-                attempt,
-                topology.retry_delay_ms(attempt),
-                error,
-            )
-            self.forward(
-                message,
-                topology.retry_queue_name(attempt),
-                {RETRY_COUNT_HEADER: attempt, ERROR_HEADER: error},
-            )
-            count_event(self.service, event_type, "retried")
-        else:
-            log.error(
-                "%s event failed %d times, parked in %s: %s",
-                event_type,
-                attempt,
-                topology.dead_queue_name,
-                error,
-            )
-            self.forward(
-                message,
-                topology.dead_queue_name,
-                {RETRY_COUNT_HEADER: attempt - 1, ERROR_HEADER: error},
-            )
-            count_event(self.service, event_type, "dead_lettered")
+        redelivery = Redelivery(self.publisher, self.topology.retry)
+        outcome = redelivery.retry_or_park(message, exc, f"{event_type} event")
+        count_event(self.service, event_type, outcome)
         self.ack_message(message)
 
     def forward(self, message: Message, queue: str, extra_headers: dict[str, Any]) -> None:
-        """Republish the original body, confirmed, before the original is acked."""
-        headers = {**(message.headers or {}), **extra_headers}
-        headers.setdefault("x-original-routing-key", message.delivery_info.get("routing_key", ""))
-        self.publisher.publish(
-            message.body, queue, content_type=message.content_type or "", headers=headers
-        )
+        Redelivery(self.publisher, self.topology.retry).forward(message, queue, extra_headers)
 
 
 class IngressEntrypoint(Entrypoint):

@@ -1,6 +1,7 @@
 import pytest
 
-from shared.ingress.topology import DEFAULT_RETRY_DELAYS_MS, IngressTopology, parse_delays
+from shared.ingress.topology import IngressTopology
+from shared.retries import DEFAULT_RETRY_DELAYS_MS, parse_delays
 
 
 def test_names_and_bindings():
@@ -8,11 +9,11 @@ def test_names_and_bindings():
         "registry", ("enterprise.registered", "enterprise.annual_report"), (100, 500)
     )
     assert topology.queue_name == "registry.ingress"
-    assert topology.dead_queue_name == "registry.ingress.dead"
+    assert topology.retry.dead_queue_name == "registry.ingress.dead"
     assert topology.families == ["enterprise"]
     assert [b.routing_key for b in topology.work_queue().bindings] == ["enterprise.#"]
-    assert topology.retry_queue_name(2) == "registry.ingress.retry.500ms"
-    retry = topology.retry_queues()[0]
+    assert topology.retry.retry_queue_name(2) == "registry.ingress.retry.500ms"
+    retry = topology.retry.queues()[0]
     assert retry.queue_arguments == {
         "x-message-ttl": 100,
         "x-dead-letter-exchange": "",

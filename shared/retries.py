@@ -1,0 +1,117 @@
+"""Bounded, delayed retries for any consumed queue, and parking after the last one.
+
+    <queue> --fails--> <queue>.retry.<ms> (TTL, dead-letters back to <queue>) ... <queue>.dead
+
+A failed message is republished (confirmed) to the delay queue of its next attempt and the
+original acked: never a hot requeue loop. After the last delay it is parked with its error.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kombu import Queue
+from kombu.message import Message
+
+from shared.publisher import Publisher
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RETRY_DELAYS_MS = (1_000, 5_000, 30_000, 120_000, 600_000)
+RETRY_COUNT_HEADER = "x-retry-count"
+ERROR_HEADER = "x-last-error"
+
+
+def parse_delays(value: Iterable[int] | str | None) -> tuple[int, ...]:
+    """Retry delays from config: a list, or a comma-separated string from the environment."""
+    if value is None or value == "":
+        return DEFAULT_RETRY_DELAYS_MS
+    items: Sequence[int | str] = value.split(",") if isinstance(value, str) else list(value)
+    delays = tuple(int(item) for item in items)
+    if not delays or any(d <= 0 for d in delays):
+        raise ValueError("retry delays must be positive milliseconds")
+    return delays
+
+
+@dataclass(frozen=True)
+class RetryPlan:
+    queue_name: str
+    delays_ms: tuple[int, ...] = DEFAULT_RETRY_DELAYS_MS
+
+    @property
+    def dead_queue_name(self) -> str:
+        return f"{self.queue_name}.dead"
+
+    @property
+    def max_retries(self) -> int:
+        return len(self.delays_ms)
+
+    def retry_delay_ms(self, attempt: int) -> int:
+        return self.delays_ms[attempt - 1]
+
+    def retry_queue_name(self, attempt: int) -> str:
+        return self._delay_queue_name(self.retry_delay_ms(attempt))
+
+    def _delay_queue_name(self, delay: int) -> str:
+        return f"{self.queue_name}.retry.{delay}ms"
+
+    def queues(self) -> list[Queue]:
+        """The delay queues and the parking queue (the work queue is its consumer's)."""
+        delays = [
+            Queue(
+                self._delay_queue_name(delay),
+                durable=True,
+                queue_arguments={
+                    "x-message-ttl": delay,
+                    "x-dead-letter-exchange": "",
+                    "x-dead-letter-routing-key": self.queue_name,
+                },
+            )
+            for delay in sorted(set(self.delays_ms))
+        ]
+        return [*delays, Queue(self.dead_queue_name, durable=True)]
+
+
+class Redelivery:
+    def __init__(self, publisher: Publisher, plan: RetryPlan):
+        self.publisher, self.plan = publisher, plan
+
+    def retry_or_park(self, message: Message, exc: BaseException, what: str) -> str:
+        """Republish to the next delay queue or park; returns "retried" or "dead_lettered".
+        The caller acks the original afterwards."""
+        attempt = int((message.headers or {}).get(RETRY_COUNT_HEADER, 0)) + 1
+        error = f"{type(exc).__name__}: {exc}"[:1000]
+        if attempt <= self.plan.max_retries:
+            log.warning(
+                "%s failed (attempt %d), retrying in %d ms: %s",
+                what,
+                attempt,
+                self.plan.retry_delay_ms(attempt),
+                error,
+            )
+            self.forward(
+                message,
+                self.plan.retry_queue_name(attempt),
+                {RETRY_COUNT_HEADER: attempt, ERROR_HEADER: error},
+            )
+            return "retried"
+        log.error(
+            "%s failed %d times, parked in %s: %s", what, attempt, self.plan.dead_queue_name, error
+        )
+        self.forward(
+            message,
+            self.plan.dead_queue_name,
+            {RETRY_COUNT_HEADER: attempt - 1, ERROR_HEADER: error},
+        )
+        return "dead_lettered"
+
+    def forward(self, message: Message, queue: str, extra_headers: dict[str, Any]) -> None:
+        """Republish the original body, confirmed, before the original is acked."""
+        headers = {**(message.headers or {}), **extra_headers}
+        headers.setdefault("x-original-routing-key", message.delivery_info.get("routing_key", ""))
+        self.publisher.publish(
+            message.body, queue, content_type=message.content_type or "", headers=headers
+        )
