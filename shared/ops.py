@@ -9,6 +9,7 @@ from nameko.extensions import DependencyProvider
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.wrappers import Response
 
+from shared.events import SubscriptionQueues
 from shared.http import Problem, http, json_response
 from shared.metrics import EntrypointMetrics
 from shared.mongo import MongoConnection
@@ -41,10 +42,12 @@ class Readiness(DependencyProvider):
 
 
 class OpsEndpoints:
-    """Mixin for service classes: `GET /metrics`, `/health/live`, `/health/ready`."""
+    """Mixin for service classes: `GET /metrics`, `/health/live`, `/health/ready`, and the
+    declaration of every internal subscription queue at start-up."""
 
     entrypoint_metrics = EntrypointMetrics()
     readiness = Readiness()
+    subscription_queues = SubscriptionQueues()
 
     @http("GET", "/metrics")
     def metrics(self, request: Any) -> Response:

@@ -4,7 +4,7 @@ import json
 
 import pytest
 import requests
-from kombu import Connection, Exchange, Queue
+from kombu import Connection
 from prometheus_client import REGISTRY
 
 from services.registry.service import RegistryService
@@ -29,36 +29,14 @@ def registry(container_factory, service_config):
     return container
 
 
-def collector(amqp_uri, event_name):
-    """Binds a queue to registry's nameko events now; returns a function that drains it."""
-    queue = Queue(
-        f"test.{event_name}",
-        Exchange("registry.events", type="topic", durable=True),
-        routing_key=event_name,
-        durable=False,
-    )
-    with Connection(amqp_uri) as conn:
-        queue(conn.default_channel).declare()
-
-    def collect():
-        with Connection(amqp_uri) as conn:
-            bound = queue(conn.default_channel)
-            out = []
-            while (message := bound.get(no_ack=True)) is not None:
-                out.append(json.loads(message.body))
-            return out
-
-    return collect
+@pytest.fixture
+def dispatched(event_collector):
+    return event_collector("registry", "enterprise_registered")
 
 
 @pytest.fixture
-def dispatched(rabbit_config):
-    return collector(rabbit_config["AMQP_URI"], "enterprise_registered")
-
-
-@pytest.fixture
-def snapshots(rabbit_config):
-    return collector(rabbit_config["AMQP_URI"], "enterprise_updated")
+def snapshots(event_collector):
+    return event_collector("registry", "enterprise_updated")
 
 
 def fetch(base_url, code):

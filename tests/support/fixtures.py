@@ -36,11 +36,13 @@ def rabbit_manager(servers: Servers, request: pytest.FixtureRequest) -> Any:
 
 @pytest.fixture
 def mongo_database(servers: Servers) -> Iterator[str]:
-    """A database of its own for each test, dropped afterwards."""
+    """A database name of the test's own; it and any `<name>_<suffix>` are dropped after."""
     name = f"test_{uuid.uuid4().hex[:12]}"
     yield name
     with MongoClient(servers.mongodb_uri, serverSelectionTimeoutMS=5000) as client:
-        client.drop_database(name)
+        for existing in client.list_database_names():
+            if existing == name or existing.startswith(f"{name}_"):
+                client.drop_database(existing)
 
 
 def free_port() -> int:
@@ -61,6 +63,7 @@ def service_config(
         "MONGODB_TIMEOUT_MS": 3000,
         "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
         "INGRESS_RETRY_DELAYS_MS": "100,200",
+        "EVENT_RETRY_DELAYS_MS": "100,200",
         "max_workers": 10,
         "serializer": "json",
     }
@@ -123,3 +126,48 @@ def run_service(service_config: dict[str, Any], tmp_path: Any) -> Iterator[Any]:
     yield run
     for process in started:
         process.stop()
+
+
+@pytest.fixture
+def config_for(service_config: dict[str, Any]) -> Any:
+    """A config for one more service beside the first: own database, own port."""
+
+    def make(service: str) -> dict[str, Any]:
+        return {
+            **service_config,
+            "MONGODB_DATABASE": f"{service_config['MONGODB_DATABASE']}_{service}",
+            "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
+        }
+
+    return make
+
+
+@pytest.fixture
+def event_collector(rabbit_config: dict[str, Any]) -> Any:
+    """`collect = event_collector("tiering", "tier_changed")` binds a queue to that service's
+    nameko events now; `collect()` drains what arrived since."""
+    import json
+
+    from kombu import Exchange
+
+    def bind(source: str, event_type: str) -> Any:
+        queue = Queue(
+            f"test.{source}.{event_type}.{uuid.uuid4().hex[:6]}",
+            Exchange(f"{source}.events", type="topic", durable=True),
+            routing_key=event_type,
+            durable=False,
+        )
+        with Connection(rabbit_config["AMQP_URI"]) as conn:
+            queue(conn.default_channel).declare()
+
+        def collect() -> list[Any]:
+            with Connection(rabbit_config["AMQP_URI"]) as conn:
+                bound = queue(conn.default_channel)
+                out = []
+                while (message := bound.get(no_ack=True)) is not None:
+                    out.append(json.loads(message.body))
+                return out
+
+        return collect
+
+    return bind

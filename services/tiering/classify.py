@@ -1,0 +1,111 @@
+"""tiering's use cases: classify a firm on a new snapshot, re-evaluate the province under a
+rule set, and simulate a rule set without changing anything."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from services.tiering.decisions import decide
+from services.tiering.rules.engine import evaluate
+from services.tiering.rules.ruleset import RuleSet
+from services.tiering.storage import RuleSets, Tiers
+from shared import clock
+
+BATCH_SIZE = 1000
+MOVERS_SHOWN = 200
+Announce = Callable[[dict[str, Any]], None]
+
+
+def region_of(snapshot: dict[str, Any]) -> str | None:
+    return (snapshot.get("profile") or {}).get("region_code")
+
+
+def on_snapshot(
+    tiers: Tiers, rulesets: RuleSets, snapshot: dict[str, Any], default_id: str, announce: Announce
+) -> None:
+    """Classify the firm unless a newer snapshot was seen; announce any unannounced change.
+
+    A redelivered snapshot (same version) re-announces a change whose announcement did not
+    complete, so a crash between storing and dispatching loses nothing."""
+    uscc = snapshot["uscc"]
+    with tiers.locks.hold(uscc):
+        record = tiers.get(uscc)
+        if record is None or record["version"] < snapshot["version"]:
+            ruleset = rulesets.for_region(region_of(snapshot), default_id)
+            candidate, change = decide(record, ruleset, snapshot, clock.now())
+            record = candidate if tiers.save(candidate, change) else tiers.get(uscc)
+        announce_pending(tiers, record, announce)
+
+
+def announce_pending(tiers: Tiers, record: dict[str, Any] | None, announce: Announce) -> None:
+    if record is None:
+        return
+    for seq in range(record.get("announced_seq", 0) + 1, record["seq"] + 1):
+        change = tiers.change(record["uscc"], seq)
+        if change is not None:
+            announce(change)
+            tiers.mark_announced(record["uscc"], seq)
+
+
+def reevaluate(
+    tiers: Tiers,
+    rulesets: RuleSets,
+    default_id: str,
+    announce: Announce,
+    batch_size: int = BATCH_SIZE,
+) -> dict[str, Any]:
+    """Every firm under the active rule sets, a batch per round trip; announces the moves."""
+    now, seen, moved = clock.now(), 0, 0
+    for batch in tiers.batches(batch_size):
+        records, changes = [], []
+        for previous in batch:
+            ruleset = rulesets.for_region(region_of(previous["snapshot"]), default_id)
+            record, change = decide(previous, ruleset, previous["snapshot"], now)
+            records.append(record)
+            if change is not None:
+                changes.append(change)
+        tiers.save_batch(records, changes)
+        for change in changes:
+            announce(change)
+        tiers.mark_announced_many([(c["uscc"], c["seq"]) for c in changes])
+        seen, moved = seen + len(batch), moved + len(changes)
+    return {"firms": seen, "changed": moved}
+
+
+def simulate(
+    tiers: Tiers,
+    rulesets: RuleSets,
+    candidate: RuleSet,
+    default_id: str,
+    batch_size: int = BATCH_SIZE,
+) -> dict[str, Any]:
+    """Counts per tier before and after activating `candidate`, and who would move. Reads only."""
+    before, after, movers, moved = Counter(), Counter(), [], 0
+    for batch in tiers.batches(batch_size):
+        for record in batch:
+            region = region_of(record["snapshot"])
+            ruleset = rulesets.for_region(region, default_id, candidate)
+            decision = evaluate(ruleset, record["snapshot"])
+            before[record["tier"]] += 1
+            after[decision.tier] += 1
+            if decision.tier != record["tier"]:
+                moved += 1
+                if len(movers) < MOVERS_SHOWN:
+                    movers.append(
+                        {
+                            "uscc": record["uscc"],
+                            "name": record.get("name"),
+                            "unit": record.get("unit"),
+                            "from": record["tier"],
+                            "to": decision.tier,
+                        }
+                    )
+    return {
+        "ruleset": candidate.id,
+        "before": dict(before),
+        "after": dict(after),
+        "moved": moved,
+        "movers": movers,
+    }

@@ -1,0 +1,96 @@
+"""From a snapshot and a rule set to the firm's tier record and, when the tier moves, the
+`tier_changed` event. Pure functions: the service stores and dispatches what these return."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from services.tiering.rules.engine import NONE_LABEL, NONE_TIER, Decision, evaluate, watch
+from services.tiering.rules.ruleset import RuleSet
+
+Record = dict[str, Any]
+
+
+def next_tier_code(ruleset: RuleSet, rank: int) -> str | None:
+    above = [t for t in ruleset.tiers if t.rank > rank]
+    return min(above, key=lambda t: t.rank).code if above else None
+
+
+def decide(
+    previous: Record | None, ruleset: RuleSet, snapshot: dict[str, Any], now: datetime
+) -> tuple[Record, Record | None]:
+    """The firm's new tier record, and the tier change (also the event body) if it moved."""
+    decision = evaluate(ruleset, snapshot)
+    old_tier = previous["tier"] if previous else NONE_TIER
+    old_label = previous["tier_label"] if previous else NONE_LABEL
+    seq = previous["seq"] if previous else 0
+    moved = decision.tier != old_tier
+    if moved:
+        seq += 1
+    record = {
+        "uscc": snapshot["uscc"],
+        "version": snapshot["version"],
+        "snapshot": snapshot,
+        "unit": snapshot.get("unit"),
+        "name": (snapshot.get("profile") or {}).get("name"),
+        "tier": decision.tier,
+        "tier_label": decision.label,
+        "rank": decision.rank,
+        "ruleset": ruleset.id,
+        "evaluated_year": decision.evaluated_year,
+        "since": now if moved or previous is None else previous["since"],
+        "checks": [c.to_json() for c in decision.checks],
+        "summary": decision.summary(next_tier_code(ruleset, decision.rank)),
+        "seq": seq,
+        "announced_seq": previous.get("announced_seq", 0) if previous else 0,
+        "watch": watch(ruleset, snapshot, decision.rank),
+    }
+    change = tier_change(record, decision, old_tier, old_label, now) if moved else None
+    return record, change
+
+
+def tier_change(
+    record: Record, decision: Decision, old_tier: str, old_label: str, now: datetime
+) -> Record:
+    """The history entry, which is also the `tier_changed` event: the conditions that decided
+    it are the new tier's (an upgrade) or those the old tier now fails (a downgrade)."""
+    decisive = [
+        c.to_json()
+        for c in decision.checks
+        if (c.tier == decision.tier and c.passed) or (c.tier == old_tier and not c.passed)
+    ]
+    return {
+        "id": f"{record['uscc']}:{record['seq']}",
+        "uscc": record["uscc"],
+        "seq": record["seq"],
+        "name": record["name"],
+        "unit": record["unit"],
+        "from": old_tier,
+        "from_label": old_label,
+        "to": decision.tier,
+        "to_label": decision.label,
+        "ruleset": decision.ruleset,
+        "evaluated_year": decision.evaluated_year,
+        "at": now.isoformat(),
+        "explanation": record["summary"],
+        "checks": decisive,
+    }
+
+
+def tier_view(record: Record, history: list[Record]) -> dict[str, Any]:
+    """`GET /v1/enterprises/{uscc}/tier`, exactly as the contract lists it."""
+    since = record["since"]
+    return {
+        "uscc": record["uscc"],
+        "tier": record["tier"],
+        "tier_label": record["tier_label"],
+        "ruleset": record["ruleset"],
+        "evaluated_year": record["evaluated_year"],
+        "since": since.isoformat() if isinstance(since, datetime) else since,
+        "checks": record["checks"],
+        "history": [
+            {key: entry[key] for key in ("seq", "from", "to", "ruleset", "evaluated_year", "at")}
+            for entry in history
+        ],
+    }

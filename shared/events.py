@@ -1,0 +1,95 @@
+"""Internal nameko events between services, handled reliably.
+
+- Every subscription is listed in SUBSCRIPTIONS and every service declares all of their queues
+  at start-up, so an event dispatched before its consumer first ran is queued, not dropped.
+- `@subscribe(source, event_type)` is nameko's event handler whose failures go to delay queues
+  and then `<queue>.dead` (shared/retries.py), instead of being acked and lost.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from kombu import Connection, Queue
+from kombu.message import Message
+from nameko.events import EventHandler
+from nameko.extensions import DependencyProvider
+from nameko.standalone.events import get_event_exchange
+
+from shared.publisher import Publisher
+from shared.retries import Redelivery, RetryPlan, parse_delays
+
+
+class Subscription(NamedTuple):
+    source: str
+    event_type: str
+    service: str
+    method: str
+
+    @property
+    def queue_name(self) -> str:
+        """nameko's own name for a service-pool handler's queue."""
+        return f"evt-{self.source}-{self.event_type}--{self.service}.{self.method}"
+
+    def queue(self, config: dict[str, Any]) -> Queue:
+        return Queue(
+            self.queue_name,
+            exchange=get_event_exchange(self.source, config),
+            routing_key=self.event_type,
+            durable=True,
+            auto_delete=False,
+            exclusive=False,
+        )
+
+
+SUBSCRIPTIONS = (
+    Subscription("registry", "enterprise_updated", "tiering", "on_enterprise_updated"),
+)
+
+
+def retry_plan(queue_name: str, config: dict[str, Any]) -> RetryPlan:
+    return RetryPlan(queue_name, parse_delays(config.get("EVENT_RETRY_DELAYS_MS")))
+
+
+def declare_subscriptions(amqp_uri: str, config: dict[str, Any]) -> None:
+    with Connection(amqp_uri) as connection:
+        channel = connection.default_channel
+        for subscription in SUBSCRIPTIONS:
+            subscription.queue(config)(channel).declare()
+            for queue in retry_plan(subscription.queue_name, config).queues():
+                queue(channel).declare()
+
+
+class SubscriptionQueues(DependencyProvider):
+    """Declares every internal subscription's queues when the service starts."""
+
+    def start(self) -> None:
+        declare_subscriptions(self.container.config["AMQP_URI"], self.container.config)
+
+    def get_dependency(self, worker_ctx: Any) -> None:
+        return None
+
+
+class ReliableEventHandler(EventHandler):
+    def setup(self) -> None:
+        super().setup()
+        self.publisher = Publisher(self.container.config["AMQP_URI"])
+        self.redelivery = Redelivery(
+            self.publisher, retry_plan(self.queue.name, self.container.config)
+        )
+
+    def stop(self) -> None:
+        super().stop()
+        self.publisher.close()
+
+    def handle_message_processed(
+        self, message: Message, result: Any = None, exc_info: Any = None
+    ) -> None:
+        if exc_info is not None:
+            self.redelivery.retry_or_park(
+                message, exc_info[1], f"{self.source_service}.{self.event_type} handler"
+            )
+        self.queue_consumer.ack_message(message)
+
+
+subscribe = ReliableEventHandler.decorator
