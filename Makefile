@@ -11,9 +11,10 @@ export MONGODB_URI ?= mongodb://127.0.0.1:27017/
 run: stack-up services-start  ## stack, services, a sample through the contract, and where to look
 	$(BIN)/tracker demo sample
 	@echo
-	@echo "registry API:   http://127.0.0.1:8001/v1/enterprises/{uscc}"
-	@echo "metrics:        http://127.0.0.1:8001/metrics"
-	@echo "health:         http://127.0.0.1:8001/health/ready"
+	@echo "registry API:   http://127.0.0.1:8001/v1/enterprises/{uscc}   /v1/enterprises?unit=220100"
+	@echo "tiering API:    http://127.0.0.1:8002/v1/enterprises/{uscc}/tier   /v1/tiers/summary   /v1/watchlist"
+	@echo "metrics:        http://127.0.0.1:8001/metrics  http://127.0.0.1:8002/metrics"
+	@echo "health:         http://127.0.0.1:800[12]/health/ready"
 	@echo "RabbitMQ UI:    http://127.0.0.1:15672 (guest/guest, local only)"
 	@echo "service logs:   .stack/services/*.log    stop everything: make stop"
 

@@ -118,8 +118,8 @@ def run_service(service_config: dict[str, Any], tmp_path: Any) -> Iterator[Any]:
 
     started: list[ServiceProcess] = []
 
-    def run(service: str) -> ServiceProcess:
-        process = ServiceProcess(service, service_config, tmp_path / f"{service}.log")
+    def run(service: str, config: dict[str, Any] | None = None) -> ServiceProcess:
+        process = ServiceProcess(service, config or service_config, tmp_path / f"{service}.log")
         started.append(process.start())
         return process
 

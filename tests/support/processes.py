@@ -33,6 +33,8 @@ class ServiceProcess:
             f"{prefix}_MONGODB_DATABASE": config["MONGODB_DATABASE"],
             f"{prefix}_HTTP_ADDRESS": config["WEB_SERVER_ADDRESS"],
             "INGRESS_RETRY_DELAYS_MS": str(config["INGRESS_RETRY_DELAYS_MS"]),
+            "EVENT_RETRY_DELAYS_MS": str(config["EVENT_RETRY_DELAYS_MS"]),
+            "PYTHONWARNINGS": "ignore::DeprecationWarning",
         }
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None

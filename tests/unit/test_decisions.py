@@ -1,0 +1,62 @@
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from services.tiering.decisions import decide, tier_view
+from services.tiering.rules.ruleset import parse_ruleset
+from tests.support.snapshots import firm, revenue_series
+
+RULES = parse_ruleset(Path("services/tiering/rulesets/jl-2025.yaml").read_text())
+NOW = datetime(2025, 6, 1, tzinfo=UTC)
+GAZELLE = firm(founded="2012-01-01", reports=revenue_series(2e7, 2.4e7, 2.88e7, 3.456e7))
+NOTHING = firm(years=range(0))
+
+
+def test_a_first_none_is_recorded_without_a_change():
+    record, change = decide(None, RULES, NOTHING, NOW)
+    assert (record["tier"], record["seq"], change) == ("none", 0, None)
+
+
+def test_a_move_increments_the_sequence_and_describes_the_change():
+    first, _ = decide(None, RULES, NOTHING, NOW)
+    record, change = decide(first, RULES, GAZELLE, NOW + timedelta(days=1))
+    assert (record["seq"], record["since"]) == (1, NOW + timedelta(days=1))
+    assert (change["id"], change["from"], change["to"], change["to_label"]) == (
+        f"{GAZELLE['uscc']}:1",
+        "none",
+        "gazelle",
+        "瞪羚",
+    )
+    assert change["unit"] == "220100" and change["ruleset"] == "jl-2025"
+    assert all(c["tier"] == "gazelle" and c["passed"] for c in change["checks"])
+
+
+def test_the_same_tier_again_keeps_since_and_sequence():
+    first, _ = decide(None, RULES, GAZELLE, NOW)
+    again, change = decide(first, RULES, GAZELLE | {"version": 2}, NOW + timedelta(days=30))
+    assert change is None and again["since"] == NOW and again["seq"] == first["seq"]
+
+
+def test_the_view_has_exactly_the_contracts_fields():
+    record, change = decide(None, RULES, GAZELLE, NOW)
+    view = tier_view(record, [change])
+    assert list(view) == [
+        "uscc",
+        "tier",
+        "tier_label",
+        "ruleset",
+        "evaluated_year",
+        "since",
+        "checks",
+        "history",
+    ]
+    assert view["since"] == NOW.isoformat()
+    assert view["history"] == [
+        {
+            "seq": 1,
+            "from": "none",
+            "to": "gazelle",
+            "ruleset": "jl-2025",
+            "evaluated_year": 2023,
+            "at": NOW.isoformat(),
+        }
+    ]
