@@ -44,6 +44,7 @@ class Subscription(NamedTuple):
 
 SUBSCRIPTIONS = (
     Subscription("registry", "enterprise_updated", "tiering", "on_enterprise_updated"),
+    Subscription("registry", "enterprise_updated", "incubators", "on_enterprise_updated"),
 )
 
 

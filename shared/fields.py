@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError, fields, validate
 
 from shared import clock, units, uscc
 
@@ -68,3 +68,17 @@ class StrictBoolean(fields.Boolean):
         if not isinstance(value, bool):
             raise ValidationError("must be true or false")
         return value
+
+
+def money(**kwargs: Any) -> fields.Float:
+    """A non-negative amount (yuan unless a currency field says otherwise)."""
+    return fields.Float(validate=validate.Range(min=0), allow_nan=False, **kwargs)
+
+
+def count(**kwargs: Any) -> fields.Integer:
+    """A non-negative whole number, given as a JSON integer."""
+    return fields.Integer(strict=True, validate=validate.Range(min=0), **kwargs)
+
+
+def flag(**kwargs: Any) -> fields.Boolean:
+    return StrictBoolean(**kwargs)

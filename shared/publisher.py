@@ -8,6 +8,7 @@ from typing import Any
 
 from kombu import Connection, Exchange
 from kombu.pools import producers
+from nameko.extensions import DependencyProvider
 
 CLOUDEVENTS_JSON = "application/cloudevents+json"
 INGRESS_EXCHANGE = Exchange("tracker.ingress", type="topic", durable=True)
@@ -62,3 +63,18 @@ class Publisher:
     def close(self) -> None:
         producers[self.connection].force_close_all()
         self.connection.release()
+
+
+class ConfirmedPublisher(DependencyProvider):
+    """Injects a `Publisher` (publisher confirms on) for the service's own AMQP_URI."""
+
+    def setup(self) -> None:
+        self.publisher = Publisher(self.container.config["AMQP_URI"])
+
+    def stop(self) -> None:
+        self.publisher.close()
+
+    kill = stop
+
+    def get_dependency(self, worker_ctx: Any) -> Publisher:
+        return self.publisher

@@ -1,4 +1,1 @@
-"""incubators: carriers, incubated firms and the incubator HTTP API.
-
-Not built yet: issue #5.
-"""
+"""incubators: carriers, incubated firms, the incubator HTTP API and progress to the targets."""

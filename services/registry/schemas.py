@@ -9,7 +9,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from shared import clock
-from shared.fields import PastDate, RegionCode, StrictBoolean, Text, Uscc
+from shared.fields import PastDate, RegionCode, Text, Uscc, count, flag, money
 from shared.units import ZONES
 
 ENTITY_KINDS = ("independent", "branch")
@@ -18,18 +18,6 @@ CURRENCIES = ("CNY", "USD")
 EARLIEST_YEAR = 1949
 ROUND_ID = validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$", error="must be 1-64 letters, digits, _ or -")
 STATUS_FIELDS = ("listing", "active", "credit_blacklisted", "entity_kind")
-
-
-def money(**kwargs: Any) -> fields.Float:
-    return fields.Float(validate=validate.Range(min=0), allow_nan=False, **kwargs)
-
-
-def count(**kwargs: Any) -> fields.Integer:
-    return fields.Integer(strict=True, validate=validate.Range(min=0), **kwargs)
-
-
-def flag(**kwargs: Any) -> fields.Boolean:
-    return StrictBoolean(**kwargs)
 
 
 class EventData(Schema):

@@ -1,0 +1,103 @@
+"""The incubators service's use cases: what each event changes, and which findings follow.
+Each returns the findings that are new, for the service to announce."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from services.incubators import findings as policy
+from services.incubators import lifecycle
+from services.incubators.lifecycle import Incubation
+from services.incubators.storage import Incubators
+from shared.envelope import CloudEvent
+from shared.ingress import EventRejected
+from shared.units import unit_for
+
+Found = list[dict[str, Any]]
+
+
+def order_key(event: CloudEvent) -> str:
+    return f"{event.time.isoformat()}|{event.id}"
+
+
+def keep(store: Incubators, *candidates: dict[str, Any] | None) -> Found:
+    """Store the findings that apply; return the ones stored for the first time."""
+    return [new for found in candidates if found and (new := store.add_finding(found))]
+
+
+def registered(store: Incubators, event: CloudEvent) -> Found:
+    data = event.data
+    carrier = {
+        **data,
+        "recognised_on": data["recognised_on"].isoformat(),
+        "unit": unit_for(data["region_code"], data.get("zone")),
+    }
+    store.put_carrier(carrier, order_key(event))
+    return []
+
+
+def change_incubation(store: Incubators, event: CloudEvent, step: Any) -> Incubation:
+    try:
+        incubation = step(store.incubations_of(event.data["uscc"]), event)
+    except lifecycle.Refused as refused:
+        raise EventRejected(refused.errors) from None
+    store.put_incubation(incubation)
+    return incubation
+
+
+def admitted(store: Incubators, event: CloudEvent) -> Found:
+    with store.locks.hold(event.data["uscc"]):
+        incubation = change_incubation(store, event, lifecycle.admit)
+    return check_against_registry(store, incubation, store.firm(incubation["uscc"]))
+
+
+def graduated(store: Incubators, event: CloudEvent) -> Found:
+    with store.locks.hold(event.data["uscc"]):
+        incubation = change_incubation(store, event, lifecycle.graduate)
+    return check_against_registry(store, incubation, store.firm(incubation["uscc"]))
+
+
+def exited(store: Incubators, event: CloudEvent) -> Found:
+    with store.locks.hold(event.data["uscc"]):
+        change_incubation(store, event, lifecycle.exit_)
+    return []
+
+
+def check_against_registry(
+    store: Incubators, incubation: Incubation, snapshot: dict[str, Any] | None
+) -> Found:
+    """Checks that need the registry's data; run again when a snapshot arrives later."""
+    if snapshot is None or snapshot.get("profile") is None:
+        return []
+    late = policy.late_admission(incubation, snapshot["profile"]["founded_on"])
+    unsupported = (
+        policy.unsupported_graduation(incubation, snapshot)
+        if incubation["state"] == "graduated"
+        else None
+    )
+    return keep(store, late, unsupported)
+
+
+def enterprise_updated(store: Incubators, snapshot: dict[str, Any]) -> Found:
+    if not store.put_firm(snapshot):
+        return []
+    found: Found = []
+    for incubation in store.incubations_of(snapshot["uscc"]):
+        found += check_against_registry(store, incubation, snapshot)
+    return found
+
+
+def carrier_report(store: Incubators, event: CloudEvent) -> Found:
+    report = dict(event.data)
+    store.put_carrier_report(report)
+    carrier = store.carrier(report["incubator_id"])
+    if carrier is None:
+        return []
+    counts = store.counts(report["incubator_id"])
+    return keep(store, *policy.national_shortfalls(carrier, report, counts))
+
+
+def sweep(store: Incubators, today: date) -> Found:
+    """The periodic check for incubations beyond their limit."""
+    return keep(store, *(policy.overdue(i, today) for i in store.open_incubations()))

@@ -1,0 +1,75 @@
+"""Progress to the plan's targets (350 carriers, 10,000 incubated firms, 21,000 registered
+technology SMEs, high-tech enterprises growing ≥ 10% a year). Plain functions, no I/O."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+DEFAULT_TARGETS = {
+    "carriers": 350,
+    "incubated_firms": 10_000,
+    "tech_smes_registered": 21_000,
+    "high_tech_growth": 0.10,
+}
+
+
+def progress_facts(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """What progress needs from a firm's snapshot, kept beside it so counting is a query."""
+    reports = snapshot.get("annual_reports", [])
+    latest = max(reports, key=lambda r: r["year"], default=None)
+    return {
+        "latest_year": latest["year"] if latest else None,
+        "tech_sme_registered": bool(latest and latest["tech_sme_registered"]),
+        "high_tech_years": sorted(r["year"] for r in reports if r["high_tech_certified"]),
+    }
+
+
+def against(actual: int, target: int) -> dict[str, Any]:
+    return {
+        "actual": actual,
+        "target": target,
+        "ratio": round(actual / target, 4) if target else None,
+    }
+
+
+def high_tech_growth(by_year: Counter, latest_years: Counter, target: float) -> dict[str, Any]:
+    """Certified firms in the most commonly latest reported year against the year before."""
+    if not latest_years:
+        return {
+            "year": None,
+            "certified": 0,
+            "previous": 0,
+            "growth": None,
+            "target": target,
+            "met": False,
+        }
+    year = latest_years.most_common(1)[0][0]
+    now, before = by_year.get(year, 0), by_year.get(year - 1, 0)
+    growth = round(now / before - 1, 4) if before else None
+    return {
+        "year": year,
+        "certified": now,
+        "previous": before,
+        "growth": growth,
+        "target": target,
+        "met": growth is not None and growth >= target,
+    }
+
+
+def progress(
+    carriers: int,
+    incubated: int,
+    tech_smes: int,
+    by_year: Counter,
+    latest_years: Counter,
+    targets: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        "carriers": against(carriers, int(targets["carriers"])),
+        "incubated_firms": against(incubated, int(targets["incubated_firms"])),
+        "tech_smes_registered": against(tech_smes, int(targets["tech_smes_registered"])),
+        "high_tech_growth": high_tech_growth(
+            by_year, latest_years, float(targets["high_tech_growth"])
+        ),
+    }

@@ -1,0 +1,83 @@
+"""marshmallow schemas for the `data` of incubator events (CONTRACT.md) and the HTTP queries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from shared.fields import PastDate, RegionCode, Text, Uscc, count, money
+from shared.units import ZONES
+
+KINDS = ("incubator", "maker_space", "incubation_base")
+GRADES = ("municipal", "provincial", "national", "national_standard", "national_excellent")
+TRACKS = ("biomedicine", "ic_design", "modern_agriculture")
+BASES = ("high_tech", "investment", "revenue", "acquired_or_listed")
+INCUBATOR_ID = validate.Regexp(
+    r"^[A-Za-z0-9_-]{1,64}$", error="must be 1-64 letters, digits, _ or -"
+)
+
+
+class EventData(Schema):
+    class Meta:
+        unknown = RAISE
+
+    incubator_id = fields.String(required=True, validate=INCUBATOR_ID)
+
+
+class IncubatorRegistered(EventData):
+    name = Text(required=True, max_length=200)
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    grade = fields.String(required=True, validate=validate.OneOf(GRADES))
+    region_code = RegionCode(required=True)
+    zone = fields.String(validate=validate.OneOf(sorted(ZONES)), load_default=None, allow_none=True)
+    area_m2 = money(required=True)
+    recognised_on = PastDate(required=True)
+
+
+class FirmAdmitted(EventData):
+    uscc = Uscc(required=True)
+    admitted_on = PastDate(required=True)
+    track = fields.String(validate=validate.OneOf(TRACKS), load_default=None, allow_none=True)
+
+
+class FirmGraduated(EventData):
+    uscc = Uscc(required=True)
+    graduated_on = PastDate(required=True)
+    basis = fields.String(required=True, validate=validate.OneOf(BASES))
+
+
+class FirmExited(EventData):
+    uscc = Uscc(required=True)
+    exited_on = PastDate(required=True)
+    reason = Text(required=True, max_length=500)
+
+
+class IncubatorAnnualReport(EventData):
+    year = fields.Integer(strict=True, required=True)
+    area_m2 = money(required=True)
+    incubatee_area_m2 = money(required=True)
+    mentors = count(required=True)
+    staff = count(required=True)
+    fund = money(required=True)
+    incubatees_with_financing = count(required=True)
+    incubatees_with_ip = count(required=True)
+    income = money(required=True)
+
+    @validates_schema
+    def consistent(self, data: dict[str, Any], **kwargs: Any) -> None:
+        from shared import clock
+
+        if "year" in data and not 1949 <= data["year"] <= clock.today().year:
+            raise ValidationError("must not be after the current year", "year")
+        if data.get("incubatee_area_m2", 0) > data.get("area_m2", float("inf")):
+            raise ValidationError("cannot exceed area_m2", "incubatee_area_m2")
+
+
+EVENT_SCHEMAS: dict[str, type[Schema]] = {
+    "incubator.registered": IncubatorRegistered,
+    "incubator.firm_admitted": FirmAdmitted,
+    "incubator.firm_graduated": FirmGraduated,
+    "incubator.firm_exited": FirmExited,
+    "incubator.annual_report": IncubatorAnnualReport,
+}

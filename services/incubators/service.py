@@ -1,0 +1,111 @@
+"""incubators service: entrypoints and dependencies only; rules in lifecycle.py, findings.py,
+progress.py; use cases in handling.py and api.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nameko.dependency_providers import Config
+from nameko.events import EventDispatcher
+from nameko.rpc import rpc
+from nameko.timer import timer
+from werkzeug.wrappers import Response
+
+from services.incubators import api, handling, progress, schemas
+from services.incubators.keys import ApiKeyStore
+from services.incubators.storage import IncubatorStore
+from shared import clock
+from shared.envelope import CloudEvent
+from shared.events import subscribe
+from shared.http import Problem, http, json_response
+from shared.ingress import ingress
+from shared.ops import OpsEndpoints
+from shared.publisher import ConfirmedPublisher
+
+SWEEP_SECONDS = 3600
+
+
+class IncubatorsService(OpsEndpoints):
+    name = "incubators"
+
+    config = Config()
+    store = IncubatorStore()
+    keys = ApiKeyStore()
+    publisher = ConfirmedPublisher()
+    dispatch = EventDispatcher()
+
+    def announce(self, found: list[dict[str, Any]]) -> None:
+        for finding in found:
+            self.dispatch("incubator_finding", finding)
+
+    @ingress("incubator.registered", schemas.IncubatorRegistered)
+    def on_registered(self, event: CloudEvent) -> None:
+        self.announce(handling.registered(self.store, event))
+
+    @ingress("incubator.firm_admitted", schemas.FirmAdmitted)
+    def on_admitted(self, event: CloudEvent) -> None:
+        self.announce(handling.admitted(self.store, event))
+
+    @ingress("incubator.firm_graduated", schemas.FirmGraduated)
+    def on_graduated(self, event: CloudEvent) -> None:
+        self.announce(handling.graduated(self.store, event))
+
+    @ingress("incubator.firm_exited", schemas.FirmExited)
+    def on_exited(self, event: CloudEvent) -> None:
+        self.announce(handling.exited(self.store, event))
+
+    @ingress("incubator.annual_report", schemas.IncubatorAnnualReport)
+    def on_annual_report(self, event: CloudEvent) -> None:
+        self.announce(handling.carrier_report(self.store, event))
+
+    @subscribe("registry", "enterprise_updated")
+    def on_enterprise_updated(self, snapshot: dict[str, Any]) -> None:
+        self.announce(handling.enterprise_updated(self.store, snapshot))
+
+    @timer(interval=SWEEP_SECONDS)
+    def sweep_overdue(self) -> None:
+        self.announce(handling.sweep(self.store, clock.today()))
+
+    @rpc
+    def sweep(self, as_of: str | None = None) -> int:
+        """Operators (and tests) run the overdue sweep as of a given day."""
+        from datetime import date
+
+        found = handling.sweep(self.store, date.fromisoformat(as_of) if as_of else clock.today())
+        self.announce(found)
+        return len(found)
+
+    @http("POST", "/v1/events")
+    def post_events(self, request: Any) -> Response:
+        incubator_id = api.authenticate(self.keys, request)
+        documents = api.read_documents(request)
+        events = api.validate(documents)
+        api.authorize(self.store, incubator_id, events)
+        return json_response(api.accept(self.store, self.publisher, documents, events), 202)
+
+    @http("GET", "/v1/incubators/<incubator_id>")
+    def get_incubator(self, request: Any, incubator_id: str) -> Response:
+        carrier = self.store.carrier(incubator_id)
+        if carrier is None:
+            raise Problem(404, "Not Found", f"no incubator {incubator_id}")
+        return json_response(
+            {
+                "incubator": carrier,
+                "current_incubatees": self.store.open_incubations(incubator_id),
+                "counts": self.store.counts(incubator_id),
+                "findings": self.store.findings_of(incubator_id),
+            }
+        )
+
+    @http("GET", "/v1/progress")
+    def get_progress(self, request: Any) -> Response:
+        targets = {**progress.DEFAULT_TARGETS, **self.config.get("PROGRESS_TARGETS", {})}
+        report = progress.progress(
+            self.store.carrier_count(),
+            self.store.distinct_incubated_firms(),
+            self.store.tech_smes_registered(),
+            self.store.high_tech_by_year(),
+            self.store.latest_years(),
+            targets,
+        )
+        return json_response({**report, "by_unit": self.store.counts_by_unit()})
