@@ -78,8 +78,16 @@ def validate(documents: list[Any]) -> list[CloudEvent]:
     return events
 
 
-def authorize(store: Incubators, incubator_id: str, events: list[CloudEvent]) -> None:
-    """Only the caller's own carrier, and only firms it incubates now (admissions aside)."""
+def already_accepted(store: Incubators, events: list[CloudEvent]) -> set[tuple[str, str]]:
+    return store.accepted([(e.source, e.id) for e in events])
+
+
+def authorize(
+    store: Incubators, incubator_id: str, events: list[CloudEvent], repeats: set[tuple[str, str]]
+) -> None:
+    """Only the caller's own carrier, and only firms it incubates now (admissions aside).
+    A repeat of an accepted event is not checked against today's incubations: it is reported
+    as a duplicate, so a client retrying after a lost response gets the same answer."""
     admitted_here = set()
     refusals: dict[str, list[str]] = {}
     for index, event in enumerate(events):
@@ -92,6 +100,7 @@ def authorize(store: Incubators, incubator_id: str, events: list[CloudEvent]) ->
             admitted_here.add(data["uscc"])
         elif (
             event.type in ENDING_TYPES
+            and (event.source, event.id) not in repeats
             and data["uscc"] not in admitted_here
             and not store.incubates(incubator_id, data["uscc"])
         ):
@@ -110,9 +119,10 @@ def accept(
     publisher: Publisher,
     documents: list[dict[str, Any]],
     events: list[CloudEvent],
+    repeats: set[tuple[str, str]],
 ) -> dict[str, list[str]]:
     """Publish what is new (confirmed), then remember it; report repeats as duplicates."""
-    seen = store.accepted([(e.source, e.id) for e in events])
+    seen = set(repeats)
     accepted, duplicates, fresh = [], [], []
     for document, event in zip(documents, events, strict=True):
         key = (event.source, event.id)

@@ -80,8 +80,10 @@ class IncubatorsService(OpsEndpoints):
         incubator_id = api.authenticate(self.keys, request)
         documents = api.read_documents(request)
         events = api.validate(documents)
-        api.authorize(self.store, incubator_id, events)
-        return json_response(api.accept(self.store, self.publisher, documents, events), 202)
+        repeats = api.already_accepted(self.store, events)
+        api.authorize(self.store, incubator_id, events, repeats)
+        result = api.accept(self.store, self.publisher, documents, events, repeats)
+        return json_response(result, 202)
 
     @http("GET", "/v1/incubators/<incubator_id>")
     def get_incubator(self, request: Any, incubator_id: str) -> Response:

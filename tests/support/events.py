@@ -81,3 +81,51 @@ def funding_round(code: str, round_id: str = "A-1", **overrides: Any) -> dict[st
 
 def status_change(code: str, effective_on: str = "2024-07-01", **changes: Any) -> dict[str, Any]:
     return {"uscc": code, "effective_on": effective_on, **changes}
+
+
+def incubator(incubator_id: str = "JL-INC-0001", **overrides: Any) -> dict[str, Any]:
+    data = {
+        "incubator_id": incubator_id,
+        "name": "长春北湖科技孵化器",
+        "kind": "incubator",
+        "grade": "provincial",
+        "region_code": "220102",
+        "area_m2": 20_000,
+        "recognised_on": "2018-06-01",
+    }
+    data.update(overrides)
+    return data
+
+
+def admission(
+    incubator_id: str, code: str, admitted_on: str = "2024-03-01", **overrides: Any
+) -> dict[str, Any]:
+    return {"incubator_id": incubator_id, "uscc": code, "admitted_on": admitted_on, **overrides}
+
+
+def graduation(
+    incubator_id: str, code: str, graduated_on: str = "2025-05-01", basis: str = "high_tech"
+) -> dict[str, Any]:
+    return {
+        "incubator_id": incubator_id,
+        "uscc": code,
+        "graduated_on": graduated_on,
+        "basis": basis,
+    }
+
+
+def carrier_report(incubator_id: str, year: int = 2024, **overrides: Any) -> dict[str, Any]:
+    data = {
+        "incubator_id": incubator_id,
+        "year": year,
+        "area_m2": 12_000,
+        "incubatee_area_m2": 10_000,
+        "mentors": 10,
+        "staff": 12,
+        "fund": 6_000_000,
+        "incubatees_with_financing": 5,
+        "incubatees_with_ip": 30,
+        "income": 3_000_000,
+    }
+    data.update(overrides)
+    return data

@@ -1,0 +1,212 @@
+"""incubators against the real broker and database: the HTTP API, the life cycle, findings."""
+
+import json
+
+import pytest
+import requests
+from nameko.standalone.events import event_dispatcher
+from nameko.standalone.rpc import ClusterRpcProxy
+from pymongo import MongoClient
+
+from services.incubators.keys import ApiKeys
+from services.incubators.service import IncubatorsService
+from shared.ingress.topology import REJECTED_QUEUE
+from tests.support.events import (
+    admission,
+    carrier_report,
+    cloud_event,
+    graduation,
+    incubator,
+    jilin_uscc,
+)
+from tests.support.snapshots import firm
+from tests.support.waiting import wait_for
+
+pytestmark = pytest.mark.integration
+
+A, B = "JL-INC-0001", "JL-INC-0002"
+BATCH = "application/cloudevents-batch+json"
+SINGLE = "application/cloudevents+json"
+
+
+@pytest.fixture
+def service(container_factory, config_for, publisher):
+    config = config_for("incubators")
+    container_factory(IncubatorsService, config).start()
+    publisher.publish_events(
+        [
+            cloud_event("incubator.registered", incubator(A)),
+            cloud_event(
+                "incubator.registered", incubator(B, grade="national", region_code="220202")
+            ),
+        ]
+    )
+    base = f"http://{config['WEB_SERVER_ADDRESS']}"
+    wait_for(lambda: requests.get(f"{base}/v1/incubators/{B}", timeout=5).ok, what="carriers")
+    return base, config
+
+
+@pytest.fixture
+def keys(service):
+    _, config = service
+    client = MongoClient(config["MONGODB_URI"])
+    repository = ApiKeys(client[config["MONGODB_DATABASE"]])
+    yield repository
+    client.close()
+
+
+def post(base, key, body, content_type=BATCH):
+    headers = {"Content-Type": content_type}
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    return requests.post(f"{base}/v1/events", data=json.dumps(body), headers=headers, timeout=10)
+
+
+def source(incubator_id):
+    return f"/incubators/{incubator_id}"
+
+
+def admit(incubator_id, code, **extra):
+    return cloud_event(
+        "incubator.firm_admitted",
+        admission(incubator_id, code, **extra),
+        source=source(incubator_id),
+    )
+
+
+def graduate(incubator_id, code, **extra):
+    return cloud_event(
+        "incubator.firm_graduated",
+        graduation(incubator_id, code, **extra),
+        source=source(incubator_id),
+    )
+
+
+def incubatees(base, incubator_id):
+    body = requests.get(f"{base}/v1/incubators/{incubator_id}", timeout=5).json()
+    return {i["uscc"] for i in body["current_incubatees"]}, body
+
+
+def test_authorisation_matrix(service, keys):
+    base, _ = service
+    key_a, key_b, revoked = keys.issue(A), keys.issue(B), keys.issue(A)
+    keys.revoke(revoked.split(".")[0].removeprefix("tki_"))
+    theirs = jilin_uscc()
+    assert post(base, key_b, [admit(B, theirs)]).status_code == 202
+    wait_for(lambda: theirs in incubatees(base, B)[0], what="B's admission processed")
+
+    mine = jilin_uscc()
+    cases = [
+        (None, [admit(A, mine)], 401),
+        ("tki_000000000000.wrong", [admit(A, mine)], 401),
+        ("not-even-a-key", [admit(A, mine)], 401),
+        (revoked, [admit(A, mine)], 401),
+        (key_a, [admit(B, mine)], 403),  # another incubator's id
+        (key_a, [graduate(A, theirs)], 403),  # a firm A does not incubate
+        (key_a, [admit(A, mine), graduate(A, mine)], 202),  # admission first, in one batch
+    ]
+    for key, body, status in cases:
+        response = post(base, key, body)
+        assert response.status_code == status, (key, body[0]["type"], response.text)
+        if status == 401:
+            assert response.headers["WWW-Authenticate"] == "Bearer"
+            assert response.headers["Content-Type"].startswith("application/problem+json")
+        if status == 403:
+            assert response.json()["errors"]["0"]
+
+
+def test_a_batch_with_any_invalid_event_is_refused_whole(service, keys):
+    base, config = service
+    key = keys.issue(A)
+    good, code = admit(A, jilin_uscc()), jilin_uscc()
+    bad = admit(A, code, admitted_on="2999-01-01")
+    worse = {"specversion": "1.0", "type": "incubator.firm_admitted"}
+    response = post(base, key, [good, bad, worse])
+    assert response.status_code == 422
+    errors = response.json()["errors"]
+    assert set(errors) == {"1", "2"} and "data.admitted_on" in errors["1"]
+    assert {"id", "source", "time", "data"} <= set(errors["2"])
+    assert post(base, key, good, "text/plain").status_code == 415
+    broken = requests.post(
+        f"{base}/v1/events",
+        data="{nope",
+        timeout=5,
+        headers={"Authorization": f"Bearer {key}", "Content-Type": SINGLE},
+    )
+    assert broken.status_code == 400
+    with MongoClient(config["MONGODB_URI"]) as client:
+        assert client[config["MONGODB_DATABASE"]]["accepted_events"].count_documents({}) == 0
+
+
+def test_from_http_through_the_broker_to_state_and_counts(service, keys):
+    base, _ = service
+    key = keys.issue(A)
+    firms = [jilin_uscc() for _ in range(3)]
+    first = post(base, key, [admit(A, c) for c in firms])
+    assert first.status_code == 202 and len(first.json()["accepted"]) == 3
+    wait_for(lambda: incubatees(base, A)[0] == set(firms), what="three incubatees")
+    single = graduate(A, firms[0])
+    assert post(base, key, single, SINGLE).json() == {"accepted": [single["id"]], "duplicates": []}
+    assert post(base, key, single, SINGLE).json() == {"accepted": [], "duplicates": [single["id"]]}
+    _, body = wait_for(lambda: (r := incubatees(base, A))[0] == set(firms[1:]) and r)
+    assert body["counts"] == {"current": 2, "cumulative": 3, "graduated": 1, "exited": 0}
+    progress = requests.get(f"{base}/v1/progress", timeout=5).json()
+    assert progress["carriers"] == {"actual": 2, "target": 350, "ratio": round(2 / 350, 4)}
+    assert progress["incubated_firms"]["actual"] == 3
+    assert progress["by_unit"]["220100"]["graduated"] == 1
+
+
+def test_impossible_life_cycles_are_rejected_with_a_reason(service, publisher, queues):
+    base, _ = service
+    code = jilin_uscc()
+    publisher.publish_events([admit(A, code)])
+    wait_for(lambda: code in incubatees(base, A)[0])
+    publisher.publish_events([admit(B, code), graduate(B, code)])
+    rejected = []
+    wait_for(
+        lambda: rejected.extend(queues.drain(REJECTED_QUEUE)) or len(rejected) == 2,
+        what="two rejections",
+    )
+    reasons = [json.loads(m.headers["x-rejection-reason"])["data.uscc"][0] for m in rejected]
+    assert any("already incubated by JL-INC-0001" in r for r in reasons)
+    assert any("no open admission at JL-INC-0002" in r for r in reasons)
+
+
+def test_findings_are_stored_and_announced(service, publisher, event_collector):
+    base, config = service
+    announced = event_collector("incubators", "incubator_finding")
+    late, poor = jilin_uscc(), jilin_uscc()
+    event_dispatcher(config)(
+        "registry", "enterprise_updated", firm(founded="2020-01-01") | {"uscc": late, "version": 1}
+    )
+    publisher.publish_events(
+        [
+            admit(A, late, admitted_on="2023-06-01"),  # 41 months after founding
+            admit(A, poor, admitted_on="2021-01-01"),
+            cloud_event("incubator.annual_report", carrier_report(B, fund=1_000_000)),
+        ]
+    )
+    wait_for(lambda: len(incubatees(base, A)[0]) == 2)
+    publisher.publish_events([graduate(A, poor, basis="investment")])  # no funding known yet
+    event_dispatcher(config)(
+        "registry", "enterprise_updated", firm(founded="2020-06-01") | {"uscc": poor, "version": 1}
+    )
+
+    def kinds():
+        items = incubatees(base, A)[1]["findings"] + incubatees(base, B)[1]["findings"]
+        return sorted(f["kind"] for f in items)
+
+    wait_for(
+        lambda: "graduation_unsupported" in kinds() and "late_admission" in kinds(),
+        what="late admission and unsupported graduation",
+    )
+    assert kinds().count("national_threshold") >= 2  # fund, incubatees, graduates, ...
+
+    with ClusterRpcProxy(config, timeout=30) as cluster:
+        assert cluster.incubators.sweep("2026-01-01") == 0  # 2023-06-01 + 48 months not yet
+        assert cluster.incubators.sweep("2027-06-02") == 1
+        assert cluster.incubators.sweep("2027-06-02") == 0  # found once
+    assert "incubation_overdue" in kinds()
+    sent = []
+    wait_for(lambda: sent.extend(announced()) or len(sent) == len(kinds()), what="announced")
+    assert {f["unit"] for f in sent} == {"220100", "220200"}
