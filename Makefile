@@ -13,8 +13,8 @@ run: stack-up services-start  ## stack, services, a sample through the contract,
 	@echo
 	@echo "registry API:   http://127.0.0.1:8001/v1/enterprises/{uscc}   /v1/enterprises?unit=220100"
 	@echo "tiering API:    http://127.0.0.1:8002/v1/enterprises/{uscc}/tier   /v1/tiers/summary   /v1/watchlist"
-	@echo "metrics:        http://127.0.0.1:8001/metrics  http://127.0.0.1:8002/metrics"
-	@echo "health:         http://127.0.0.1:800[12]/health/ready"
+	@echo "incubators API: http://127.0.0.1:8003/v1/progress   /v1/incubators/{id}   POST /v1/events"
+	@echo "metrics:        http://127.0.0.1:800[123]/metrics     health: /health/ready"
 	@echo "RabbitMQ UI:    http://127.0.0.1:15672 (guest/guest, local only)"
 	@echo "service logs:   .stack/services/*.log    stop everything: make stop"
 
