@@ -14,7 +14,8 @@ run: stack-up services-start  ## stack, services, a sample through the contract,
 	@echo "registry API:   http://127.0.0.1:8001/v1/enterprises/{uscc}   /v1/enterprises?unit=220100"
 	@echo "tiering API:    http://127.0.0.1:8002/v1/enterprises/{uscc}/tier   /v1/tiers/summary   /v1/watchlist"
 	@echo "incubators API: http://127.0.0.1:8003/v1/progress   /v1/incubators/{id}   POST /v1/events"
-	@echo "metrics:        http://127.0.0.1:800[123]/metrics     health: /health/ready"
+	@echo "notifications:  http://127.0.0.1:8004/v1/units/{unit}/alerts (unit key: tracker keys issue --unit 220100)"
+	@echo "metrics:        http://127.0.0.1:800[1-4]/metrics     health: /health/ready"
 	@echo "RabbitMQ UI:    http://127.0.0.1:15672 (guest/guest, local only)"
 	@echo "service logs:   .stack/services/*.log    stop everything: make stop"
 

@@ -9,7 +9,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STATE="${TRACKER_STACK_DIR:-$ROOT/.stack}/services"
 NAMEKO="$ROOT/.venv/bin/nameko"
-SERVICES=(registry tiering incubators)
+SERVICES=(registry tiering incubators notifications)
 declare -A PORTS=([registry]=8001 [tiering]=8002 [incubators]=8003 [notifications]=8004)
 READY_TIMEOUT=60
 

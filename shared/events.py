@@ -45,6 +45,8 @@ class Subscription(NamedTuple):
 SUBSCRIPTIONS = (
     Subscription("registry", "enterprise_updated", "tiering", "on_enterprise_updated"),
     Subscription("registry", "enterprise_updated", "incubators", "on_enterprise_updated"),
+    Subscription("tiering", "tier_changed", "notifications", "on_tier_changed"),
+    Subscription("incubators", "incubator_finding", "notifications", "on_finding"),
 )
 
 

@@ -9,4 +9,8 @@ import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
 
-pytest_plugins = ["tests.support.fixtures", "tests.support.outage"]
+pytest_plugins = [
+    "tests.support.fixtures",
+    "tests.support.outage",
+    "tests.support.receivers",
+]

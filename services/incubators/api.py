@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from services.incubators.keys import ApiKeys
 from services.incubators.schemas import EVENT_SCHEMAS
 from services.incubators.storage import Incubators
 from shared.envelope import CloudEvent, InvalidEvent, load_data, parse_envelope
@@ -17,19 +16,6 @@ SINGLE = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
 MAX_BATCH = 500
 ENDING_TYPES = ("incubator.firm_graduated", "incubator.firm_exited")
-
-
-def authenticate(keys: ApiKeys, request: Any) -> str:
-    scheme, _, token = (request.headers.get("Authorization") or "").partition(" ")
-    incubator_id = keys.incubator_for(token.strip()) if scheme.lower() == "bearer" else None
-    if incubator_id is None:
-        raise Problem(
-            401,
-            "Unauthorized",
-            "a valid incubator key is required: Authorization: Bearer <key>",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    return incubator_id
 
 
 def read_documents(request: Any) -> list[Any]:

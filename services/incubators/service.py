@@ -12,13 +12,13 @@ from nameko.timer import timer
 from werkzeug.wrappers import Response
 
 from services.incubators import api, handling, progress, schemas
-from services.incubators.keys import ApiKeyStore
 from services.incubators.storage import IncubatorStore
 from shared import clock
 from shared.envelope import CloudEvent
 from shared.events import subscribe
 from shared.http import Problem, http, json_response
 from shared.ingress import ingress
+from shared.keys import ApiKeyStore, bearer_owner
 from shared.ops import OpsEndpoints
 from shared.publisher import ConfirmedPublisher
 
@@ -77,7 +77,7 @@ class IncubatorsService(OpsEndpoints):
 
     @http("POST", "/v1/events")
     def post_events(self, request: Any) -> Response:
-        incubator_id = api.authenticate(self.keys, request)
+        incubator_id = bearer_owner(self.keys, request)
         documents = api.read_documents(request)
         events = api.validate(documents)
         repeats = api.already_accepted(self.store, events)

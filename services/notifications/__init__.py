@@ -1,4 +1,1 @@
-"""notifications: routes tier changes and findings to the 12 city units.
-
-Not built yet: issue #6.
-"""
+"""notifications: routes tier changes and findings to the 12 city units, reliably."""

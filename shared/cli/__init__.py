@@ -8,13 +8,20 @@ import warnings
 
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")  # nameko imports it
 
-from shared.cli import demo, incubators, ingress, keys, rulesets  # noqa: E402
+from shared.cli import (  # noqa: E402
+    demo,
+    incubators,
+    ingress,
+    keys,
+    rulesets,
+    subscriptions,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tracker", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    for module in (ingress, rulesets, keys, incubators, demo):
+    for module in (ingress, rulesets, keys, incubators, subscriptions, demo):
         module.register(commands)
     return parser
 

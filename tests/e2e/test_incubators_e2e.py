@@ -19,18 +19,42 @@ ID = "JL-INC-0099"
 def test_keys_from_the_command_line_open_the_api(run_service, config_for):
     config = config_for("incubators")
     service = run_service("incubators", config)
-    env = {**os.environ, "AMQP_URI": config["AMQP_URI"], "MONGODB_URI": config["MONGODB_URI"],
-           "INCUBATORS_MONGODB_DATABASE": config["MONGODB_DATABASE"]}
+    env = {
+        **os.environ,
+        "AMQP_URI": config["AMQP_URI"],
+        "MONGODB_URI": config["MONGODB_URI"],
+        "INCUBATORS_MONGODB_DATABASE": config["MONGODB_DATABASE"],
+    }
 
     def tracker(*args):
-        done = subprocess.run([str(Path(sys.executable).with_name("tracker")), *args], env=env,
-                              capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [str(Path(sys.executable).with_name("tracker")), *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr
         return done.stdout.strip()
 
-    tracker("incubators", "register", "--id", ID, "--name", "延边创业孵化基地", "--kind",
-            "incubation_base", "--grade", "provincial", "--region", "222401", "--area", "8000",
-            "--recognised-on", "2019-09-09")
+    tracker(
+        "incubators",
+        "register",
+        "--id",
+        ID,
+        "--name",
+        "延边创业孵化基地",
+        "--kind",
+        "incubation_base",
+        "--grade",
+        "provincial",
+        "--region",
+        "222401",
+        "--area",
+        "8000",
+        "--recognised-on",
+        "2019-09-09",
+    )
     carrier_url = f"{service.base_url}/v1/incubators/{ID}"
     wait_for(lambda: requests.get(carrier_url, timeout=5).ok, what="the carrier registered")
     assert requests.get(carrier_url, timeout=5).json()["incubator"]["unit"] == "222400"
@@ -42,13 +66,15 @@ def test_keys_from_the_command_line_open_the_api(run_service, config_for):
     code = jilin_uscc()
     event = cloud_event("incubator.firm_admitted", admission(ID, code), source=f"/incubators/{ID}")
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/cloudevents+json"}
-    response = requests.post(f"{service.base_url}/v1/events", data=json.dumps(event),
-                             headers=headers, timeout=10)
+    response = requests.post(
+        f"{service.base_url}/v1/events", data=json.dumps(event), headers=headers, timeout=10
+    )
     assert response.status_code == 202, response.text
     wait_for(lambda: requests.get(carrier_url, timeout=5).json()["counts"]["current"] == 1)
 
     tracker("keys", "revoke", listed[0]["key_id"])
-    again = requests.post(f"{service.base_url}/v1/events", data=json.dumps(event),
-                          headers=headers, timeout=10)
+    again = requests.post(
+        f"{service.base_url}/v1/events", data=json.dumps(event), headers=headers, timeout=10
+    )
     assert again.status_code == 401
     assert key not in service.log()  # keys never reach the logs

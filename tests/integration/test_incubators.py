@@ -8,9 +8,9 @@ from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ClusterRpcProxy
 from pymongo import MongoClient
 
-from services.incubators.keys import ApiKeys
 from services.incubators.service import IncubatorsService
 from shared.ingress.topology import REJECTED_QUEUE
+from shared.keys import ApiKeys
 from tests.support.events import (
     admission,
     carrier_report,
@@ -90,7 +90,7 @@ def incubatees(base, incubator_id):
 def test_authorisation_matrix(service, keys):
     base, _ = service
     key_a, key_b, revoked = keys.issue(A), keys.issue(B), keys.issue(A)
-    keys.revoke(revoked.split(".")[0].removeprefix("tki_"))
+    keys.revoke(revoked.split(".")[0].removeprefix("tk_"))
     theirs = jilin_uscc()
     assert post(base, key_b, [admit(B, theirs)]).status_code == 202
     wait_for(lambda: theirs in incubatees(base, B)[0], what="B's admission processed")
@@ -98,7 +98,7 @@ def test_authorisation_matrix(service, keys):
     mine = jilin_uscc()
     cases = [
         (None, [admit(A, mine)], 401),
-        ("tki_000000000000.wrong", [admit(A, mine)], 401),
+        ("tk_000000000000.wrong", [admit(A, mine)], 401),
         ("not-even-a-key", [admit(A, mine)], 401),
         (revoked, [admit(A, mine)], 401),
         (key_a, [admit(B, mine)], 403),  # another incubator's id

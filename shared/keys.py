@@ -1,5 +1,8 @@
-"""Incubator API keys: shown once when issued, stored only as a SHA-256 hash, compared in
-constant time. A key is `tki_<key id>.<secret>`; the id finds the record, the secret proves it."""
+"""API keys: shown once when issued, stored only as a SHA-256 hash, compared in constant time.
+
+A key is `tk_<key id>.<secret>`: the id finds the record, the secret proves it. Each key has an
+owner: an incubator id (incubators service), a unit code or `admin` (notifications service).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,8 @@ from pymongo import ASCENDING
 from shared import clock
 from shared.mongo import Repository, RepositoryProvider
 
-PREFIX = "tki_"
+PREFIX = "tk_"
+ADMIN = "admin"
 
 
 def digest(secret: str) -> str:
@@ -28,13 +32,13 @@ class ApiKeys(Repository):
     def ensure_indexes(self) -> None:
         self.collection.create_index([("key_id", ASCENDING)], unique=True)
 
-    def issue(self, incubator_id: str) -> str:
-        """A new key for the incubator; the returned text is the only copy of the secret."""
+    def issue(self, owner: str) -> str:
+        """A new key for the owner; the returned text is the only copy of the secret."""
         key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
         self.collection.insert_one(
             {
                 "key_id": key_id,
-                "incubator_id": incubator_id,
+                "owner": owner,
                 "hash": digest(secret),
                 "created_at": clock.now(),
                 "revoked_at": None,
@@ -42,8 +46,8 @@ class ApiKeys(Repository):
         )
         return f"{PREFIX}{key_id}.{secret}"
 
-    def incubator_for(self, token: str) -> str | None:
-        """The incubator a presented key belongs to, or None (unknown, wrong or revoked)."""
+    def owner_of(self, token: str) -> str | None:
+        """The owner of a presented key, or None (unknown, wrong or revoked)."""
         if not token.startswith(PREFIX) or "." not in token:
             return None
         key_id, _, secret = token[len(PREFIX) :].partition(".")
@@ -52,10 +56,10 @@ class ApiKeys(Repository):
         matches = hmac.compare_digest(expected, digest(secret))  # same work when unknown
         if record is None or not matches or record.get("revoked_at"):
             return None
-        return str(record["incubator_id"])
+        return str(record["owner"])
 
-    def listing(self, incubator_id: str | None = None) -> list[dict[str, Any]]:
-        query = {"incubator_id": incubator_id} if incubator_id else {}
+    def listing(self, owner: str | None = None) -> list[dict[str, Any]]:
+        query = {"owner": owner} if owner else {}
         return list(
             self.collection.find(query, {"_id": False, "hash": False}).sort("created_at", ASCENDING)
         )
@@ -67,14 +71,30 @@ class ApiKeys(Repository):
         return result.modified_count == 1
 
     def rotate(self, key_id: str) -> str | None:
-        """A new key for the same incubator; the old one is revoked. None if unknown/revoked."""
+        """A new key for the same owner; the old one is revoked. None if unknown/revoked."""
         record = self.collection.find_one({"key_id": key_id, "revoked_at": None})
         if record is None:
             return None
-        token = self.issue(record["incubator_id"])
+        token = self.issue(record["owner"])
         self.revoke(key_id)
         return token
 
 
 class ApiKeyStore(RepositoryProvider):
     repository_class = ApiKeys
+
+
+def bearer_owner(keys: ApiKeys, request: Any) -> str:
+    """The owner of the request's `Authorization: Bearer <key>`, or a 401 problem."""
+    from shared.http import Problem
+
+    scheme, _, token = (request.headers.get("Authorization") or "").partition(" ")
+    owner = keys.owner_of(token.strip()) if scheme.lower() == "bearer" else None
+    if owner is None:
+        raise Problem(
+            401,
+            "Unauthorized",
+            "a valid key is required: Authorization: Bearer <key>",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return owner

@@ -1,0 +1,60 @@
+"""marshmallow schemas of the notifications HTTP API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from services.notifications.signing import SECRET_PREFIX
+from shared.units import PROVINCE, UNITS
+
+KINDS = ("tier_changed", "finding", "digest")
+ALL_UNITS = sorted([*UNITS, PROVINCE])
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class SubscriptionIn(Strict):
+    unit = fields.String(required=True, validate=validate.OneOf(ALL_UNITS))
+    channel = fields.String(required=True, validate=validate.OneOf(("webhook", "email")))
+    url = fields.Url(schemes={"http", "https"}, require_tld=False)
+    secret = fields.String(
+        validate=[
+            validate.Length(30, 200),
+            validate.Regexp(
+                rf"^{SECRET_PREFIX}[A-Za-z0-9+/=]+$", error=f"must be {SECRET_PREFIX}<base64>"
+            ),
+        ]
+    )
+    address = fields.Email()
+    kinds = fields.List(fields.String(validate=validate.OneOf(KINDS)), load_default=list)
+    tiers = fields.List(fields.String(validate=validate.Length(1, 40)), load_default=list)
+
+    @validates_schema
+    def channel_fields(self, data: dict[str, Any], **kwargs: Any) -> None:
+        needed = ("url", "secret") if data.get("channel") == "webhook" else ("address",)
+        missing = {name: ["required for this channel"] for name in needed if name not in data}
+        if missing:
+            raise ValidationError(missing)
+
+
+class InboxQuery(Strict):
+    unread = fields.Boolean(truthy={"true"}, falsy={"false"}, load_default=False)
+    cursor = fields.String(validate=validate.Length(1, 200))
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+
+
+class MarkRead(Strict):
+    ids = fields.List(
+        fields.String(validate=validate.Length(1, 300)), validate=validate.Length(1, 500)
+    )
+    all = fields.Boolean()
+
+    @validates_schema
+    def one_of(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if ("ids" in data) == bool(data.get("all")):
+            raise ValidationError("give either ids or all: true", "_schema")

@@ -1,0 +1,76 @@
+"""notifications service: entrypoints and dependencies only; routing, alerts and retries live
+in routing.py, alerts.py, delivery.py; use cases in handling.py and inbox.py."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from nameko.rpc import rpc
+from nameko.timer import timer
+from werkzeug.wrappers import Response
+
+from services.notifications import handling, inbox
+from services.notifications.metrics import ALERTS, DELIVERIES, PENDING
+from services.notifications.senders import Senders
+from services.notifications.storage import NotificationStore
+from shared import clock
+from shared.events import subscribe
+from shared.http import http, json_response
+from shared.keys import ApiKeyStore
+from shared.ops import OpsEndpoints
+
+
+class NotificationsService(OpsEndpoints):
+    name = "notifications"
+
+    store = NotificationStore()
+    keys = ApiKeyStore()
+    senders = Senders()
+
+    @subscribe("tiering", "tier_changed")
+    def on_tier_changed(self, event: dict[str, Any]) -> None:
+        for record in handling.tier_changed(self.store, event, clock.now()):
+            ALERTS.labels(record["kind"]).inc()
+
+    @subscribe("incubators", "incubator_finding")
+    def on_finding(self, found: dict[str, Any]) -> None:
+        for record in handling.finding(self.store, found, clock.now()):
+            ALERTS.labels(record["kind"]).inc()
+
+    @timer(interval=1)
+    def deliver(self) -> None:
+        for channel, outcome in handling.deliver_due(
+            self.store, self.senders.by_channel, self.senders.policy, clock.now()
+        ):
+            DELIVERIES.labels(channel, outcome).inc()
+        PENDING.set(self.store.pending_count())
+
+    @timer(interval=3600)
+    def daily_digest(self) -> None:
+        self.digest((clock.today() - timedelta(days=1)).isoformat())
+
+    @rpc
+    def digest(self, day: str) -> int:
+        return len(handling.digest(self.store, date.fromisoformat(day), clock.now()))
+
+    @http("GET", "/v1/units/<unit>/alerts")
+    def list_alerts(self, request: Any, unit: str) -> Response:
+        return json_response(inbox.page(self.store, self.keys, request, unit))
+
+    @http("POST", "/v1/units/<unit>/alerts/read")
+    def mark_read(self, request: Any, unit: str) -> Response:
+        return json_response(inbox.mark_read(self.store, self.keys, request, unit))
+
+    @http("GET", "/v1/admin/subscriptions")
+    def list_subscriptions(self, request: Any) -> Response:
+        return json_response(inbox.subscriptions(self.store, self.keys, request))
+
+    @http("POST", "/v1/admin/subscriptions")
+    def add_subscription(self, request: Any) -> Response:
+        return json_response(inbox.add_subscription(self.store, self.keys, request), 201)
+
+    @http("DELETE", "/v1/admin/subscriptions/<sub_id>")
+    def remove_subscription(self, request: Any, sub_id: str) -> Response:
+        inbox.remove_subscription(self.store, self.keys, request, sub_id)
+        return Response(status=204)
