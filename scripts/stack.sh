@@ -12,7 +12,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STATE="${TRACKER_STACK_DIR:-$ROOT/.stack}"
 CACHE="${TRACKER_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tracker}"
 FERRETDB_VERSION="v1.24.2"
-FERRETDB_BIN="$CACHE/ferretdb-$FERRETDB_VERSION"
+FERRETDB_PATCH_LEVEL=1  # bump when the patches below change, to rebuild
+FERRETDB_BIN="$CACHE/ferretdb-$FERRETDB_VERSION-p$FERRETDB_PATCH_LEVEL"
 FERRETDB_PORT="${TRACKER_FERRETDB_PORT:-27017}"
 AMQP_PORT=5672
 MGMT_PORT=15672
@@ -120,6 +121,7 @@ build_ferretdb() {
   dir=$(mktemp -d)
   cp -r "$src/." "$dir" && chmod -R u+w "$dir"
   echo "$FERRETDB_VERSION" >"$dir/build/version/version.txt"
+  patch_ferretdb "$dir"
   mkdir -p "$CACHE"
   if ! (cd "$dir" && go build -trimpath -o "$FERRETDB_BIN.tmp" ./cmd/ferretdb) >>"$STATE/ferretdb-build.log" 2>&1; then
     rm -rf "$dir"
@@ -127,6 +129,23 @@ build_ferretdb() {
   fi
   rm -rf "$dir"
   mv "$FERRETDB_BIN.tmp" "$FERRETDB_BIN"
+}
+
+# Two one-line performance patches to FerretDB 1.24.2's SQLite backend; behaviour is unchanged.
+# Measured here on 20,000 small documents: a find by _id took 58 ms and one by another field
+# 1 s, because (1) the _id lookup expression `->'$._id'` differs in text from the _id index's
+# `->"_id"`, so SQLite never used the index, and (2) _id was only pushed down when it was the
+# whole filter. With both, a lookup anchored on _id uses the index; FerretDB still applies the
+# full filter to what SQLite returns, so results are the same.
+patch_ferretdb() {
+  local src=$1
+  sed -i "s|IDColumn = DefaultColumn + \"->'\$._id'\"|IDColumn = DefaultColumn + \`->\"_id\"\`|" \
+    "$src/internal/backends/sqlite/metadata/metadata.go"
+  sed -i 's|if params.Filter.Len() == 1 {|if params.Filter.Len() > 0 \&\& params.Filter.Has("_id") {|' \
+    "$src/internal/backends/sqlite/collection.go"
+  grep -q 'IDColumn = DefaultColumn + `->"_id"`' "$src/internal/backends/sqlite/metadata/metadata.go" \
+    && grep -q 'params.Filter.Len() > 0 && params.Filter.Has("_id")' "$src/internal/backends/sqlite/collection.go" \
+    || die "patching FerretDB failed: the source is not the expected v1.24.2"
 }
 
 ferretdb_answers() {

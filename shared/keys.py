@@ -30,13 +30,14 @@ class ApiKeys(Repository):
         return self.db["api_keys"]
 
     def ensure_indexes(self) -> None:
-        self.collection.create_index([("key_id", ASCENDING)], unique=True)
+        self.collection.create_index([("owner", ASCENDING)])
 
     def issue(self, owner: str) -> str:
         """A new key for the owner; the returned text is the only copy of the secret."""
         key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
         self.collection.insert_one(
             {
+                "_id": key_id,
                 "key_id": key_id,
                 "owner": owner,
                 "hash": digest(secret),
@@ -51,7 +52,7 @@ class ApiKeys(Repository):
         if not token.startswith(PREFIX) or "." not in token:
             return None
         key_id, _, secret = token[len(PREFIX) :].partition(".")
-        record = self.collection.find_one({"key_id": key_id})
+        record = self.collection.find_one({"_id": key_id})
         expected = record["hash"] if record else digest("")
         matches = hmac.compare_digest(expected, digest(secret))  # same work when unknown
         if record is None or not matches or record.get("revoked_at"):
@@ -66,13 +67,13 @@ class ApiKeys(Repository):
 
     def revoke(self, key_id: str) -> bool:
         result = self.collection.update_one(
-            {"key_id": key_id, "revoked_at": None}, {"$set": {"revoked_at": clock.now()}}
+            {"_id": key_id, "revoked_at": None}, {"$set": {"revoked_at": clock.now()}}
         )
         return result.modified_count == 1
 
     def rotate(self, key_id: str) -> str | None:
         """A new key for the same owner; the old one is revoked. None if unknown/revoked."""
-        record = self.collection.find_one({"key_id": key_id, "revoked_at": None})
+        record = self.collection.find_one({"_id": key_id, "revoked_at": None})
         if record is None:
             return None
         token = self.issue(record["owner"])

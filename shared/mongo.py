@@ -58,7 +58,12 @@ class MongoConnection(SharedExtension):
 
 
 class Repository:
-    """Base of the storage classes: a database handle and the indexes the class needs."""
+    """Base of the storage classes: a database handle and the indexes the class needs.
+
+    Documents looked up one at a time on a hot path use their natural key as `_id` and are
+    found by it: MongoDB indexes `_id` always, and the local FerretDB (SQLite) uses an index
+    for `_id` and for nothing else (scripts/stack.sh), so any other lookup is a full scan there.
+    """
 
     def __init__(self, db: Database):
         self.db = db

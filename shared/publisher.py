@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from kombu import Connection, Exchange
-from kombu.pools import producers
+from kombu.pools import ProducerPool
 from nameko.extensions import DependencyProvider
 
 CLOUDEVENTS_JSON = "application/cloudevents+json"
@@ -20,10 +20,13 @@ def confirming_connection(amqp_uri: str) -> Connection:
 
 
 class Publisher:
-    """Publishes raw bodies with publisher confirms, from a pool of producers."""
+    """Publishes raw bodies with publisher confirms, from its own pool of producers (so
+    closing one publisher never closes another's)."""
 
-    def __init__(self, amqp_uri: str):
+    def __init__(self, amqp_uri: str, pool_size: int = 10):
         self.connection = confirming_connection(amqp_uri)
+        self._connections = self.connection.Pool(limit=pool_size)
+        self._producers = ProducerPool(self._connections, limit=pool_size)
 
     def publish(
         self,
@@ -33,7 +36,7 @@ class Publisher:
         content_type: str = "application/json",
         headers: dict[str, Any] | None = None,
     ) -> None:
-        with producers[self.connection].acquire(block=True, timeout=30) as producer:
+        with self._producers.acquire(block=True, timeout=30) as producer:
             producer.publish(
                 body,
                 exchange=exchange,
@@ -61,7 +64,8 @@ class Publisher:
         return sent
 
     def close(self) -> None:
-        producers[self.connection].force_close_all()
+        self._producers.force_close_all()
+        self._connections.force_close_all()
         self.connection.release()
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from services.incubators.lifecycle import Incubation, add_months
+from services.incubators.lifecycle import Incubation
+from shared.dates import add_months
 
 ADMISSION_WINDOW_MONTHS = 24
 INVESTMENT_FLOOR = 5_000_000  # cumulative angel/VC investment must be above 500万

@@ -7,7 +7,6 @@ and the reason. The same event applied twice returns the same record (delivery i
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from shared.envelope import CloudEvent
@@ -26,26 +25,6 @@ class Refused(Exception):
 
 def event_key(event: CloudEvent) -> str:
     return f"{event.source}|{event.id}"
-
-
-def add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    days = [
-        31,
-        29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28,
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ][month - 1]
-    return date(year, month, min(day.day, days))
 
 
 def limit_months(track: str | None) -> int:

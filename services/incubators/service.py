@@ -99,6 +99,10 @@ class IncubatorsService(OpsEndpoints):
             }
         )
 
+    @http("GET", "/v1/findings/summary")
+    def findings_summary(self, request: Any) -> Response:
+        return json_response(self.store.findings_summary())
+
     @http("GET", "/v1/progress")
     def get_progress(self, request: Any) -> Response:
         targets = {**progress.DEFAULT_TARGETS, **self.config.get("PROGRESS_TARGETS", {})}

@@ -1,14 +1,17 @@
-"""MongoDB storage of the incubators service: carriers and their reports, incubations, the
-firms' registry snapshots, findings, and the ids the HTTP API has accepted."""
+"""MongoDB storage of the incubators service: carriers and their reports, each firm's
+incubations (one document per firm, found by `_id`), the firms' registry snapshots, findings,
+and the ids the HTTP API has accepted. Per-event work reads and writes by `_id` only; the
+counts that span everything are computed when asked for."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import suppress
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING
-from pymongo.errors import DuplicateKeyError
+from pymongo import DESCENDING
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from services.incubators.lifecycle import Incubation
 from services.incubators.progress import progress_facts
@@ -16,147 +19,102 @@ from shared import clock
 from shared.locks import KeyedLocks
 from shared.mongo import Repository, RepositoryProvider
 
-STATES = ("open", "graduated", "exited")
+NO_ID = {"_id": False}
+
+
+def tally(incubations: Iterator[Incubation]) -> dict[str, int]:
+    by_state = Counter(i["state"] for i in incubations)
+    return {"current": by_state["open"], "cumulative": sum(by_state.values()),
+            "graduated": by_state["graduated"], "exited": by_state["exited"]}
 
 
 class Incubators(Repository):
     def __init__(self, db: Any):
         super().__init__(db)
-        self.locks = KeyedLocks()  # one writer per firm (or carrier) at a time
+        self.locks = KeyedLocks()  # one writer per firm at a time
 
     def ensure_indexes(self) -> None:
-        self.db.carriers.create_index([("incubator_id", ASCENDING)], unique=True)
-        self.db.incubations.create_index([("incubation_id", ASCENDING)], unique=True)
-        self.db.incubations.create_index([("uscc", ASCENDING)])
-        self.db.incubations.create_index([("incubator_id", ASCENDING), ("state", ASCENDING)])
-        self.db.firms.create_index([("uscc", ASCENDING)], unique=True)
-        self.db.carrier_reports.create_index(
-            [("incubator_id", ASCENDING), ("year", ASCENDING)], unique=True
-        )
-        self.db.findings.create_index([("finding_id", ASCENDING)], unique=True)
-        self.db.findings.create_index([("incubator_id", ASCENDING), ("at", DESCENDING)])
-        self.db.accepted_events.create_index(
-            [("source", ASCENDING), ("id", ASCENDING)], unique=True
-        )
+        self.db.findings.create_index([("incubator_id", DESCENDING), ("at", DESCENDING)])
 
     # carriers -------------------------------------------------------------------------------
     def put_carrier(self, carrier: dict[str, Any], key: str) -> None:
         """Newest registration wins (by event time, then id), whatever the arrival order."""
-        where = {"incubator_id": carrier["incubator_id"], "order_key": {"$lte": key}}
-        updated = self.db.carriers.update_one(where, {"$set": {**carrier, "order_key": key}})
-        if updated.matched_count == 0:
+        record = {**carrier, "order_key": key}
+        where = {"_id": carrier["incubator_id"], "order_key": {"$lte": key}}
+        if self.db.carriers.update_one(where, {"$set": record}).matched_count == 0:
             with suppress(DuplicateKeyError):  # a newer registration is stored
-                self.db.carriers.insert_one({**carrier, "order_key": key})
+                self.db.carriers.insert_one({"_id": carrier["incubator_id"], **record})
 
     def carrier(self, incubator_id: str) -> dict[str, Any] | None:
-        return self.db.carriers.find_one(
-            {"incubator_id": incubator_id}, {"_id": False, "order_key": False}
-        )
+        return self.db.carriers.find_one({"_id": incubator_id}, {"_id": False, "order_key": False})
+
+    def carriers(self) -> dict[str, dict[str, Any]]:
+        return {c["incubator_id"]: c for c in self.db.carriers.find({}, NO_ID)}
 
     def carrier_count(self) -> int:
         return self.db.carriers.count_documents({})
 
     def put_carrier_report(self, report: dict[str, Any]) -> None:
-        self.db.carrier_reports.replace_one(
-            {"incubator_id": report["incubator_id"], "year": report["year"]}, report, upsert=True
-        )
+        key = f"{report['incubator_id']}:{report['year']}"
+        self.db.carrier_reports.replace_one({"_id": key}, report, upsert=True)
 
     # incubations ----------------------------------------------------------------------------
     def incubations_of(self, uscc: str) -> list[Incubation]:
-        return list(
-            self.db.incubations.find({"uscc": uscc}, {"_id": False}).sort("admitted_on", ASCENDING)
-        )
+        record = self.db.firm_incubations.find_one({"_id": uscc})
+        return record["items"] if record else []
 
     def put_incubation(self, incubation: Incubation) -> None:
-        self.db.incubations.replace_one(
-            {"incubation_id": incubation["incubation_id"]}, incubation, upsert=True
-        )
+        """Add or replace one incubation in its firm's document (callers hold the firm lock)."""
+        items = [i for i in self.incubations_of(incubation["uscc"])
+                 if i["incubation_id"] != incubation["incubation_id"]]
+        items = sorted([*items, incubation], key=lambda i: i["admitted_on"])
+        self.db.firm_incubations.replace_one({"_id": incubation["uscc"]}, {"items": items},
+                                             upsert=True)
+
+    def all_incubations(self) -> Iterator[Incubation]:
+        for record in self.db.firm_incubations.find({}, {"items": True}):
+            yield from record["items"]
 
     def open_incubations(self, incubator_id: str | None = None) -> list[Incubation]:
-        query: dict[str, Any] = {"state": "open"}
-        if incubator_id:
-            query["incubator_id"] = incubator_id
-        return list(self.db.incubations.find(query, {"_id": False}))
+        return [i for i in self.all_incubations() if i["state"] == "open"
+                and (incubator_id is None or i["incubator_id"] == incubator_id)]
 
     def incubates(self, incubator_id: str, uscc: str) -> bool:
-        return (
-            self.db.incubations.count_documents(
-                {"incubator_id": incubator_id, "uscc": uscc, "state": "open"}, limit=1
-            )
-            > 0
-        )
+        return any(i["state"] == "open" and i["incubator_id"] == incubator_id
+                   for i in self.incubations_of(uscc))
 
     def counts(self, incubator_id: str | None = None) -> dict[str, int]:
         """current (open), cumulative incubated, graduated and exited: for one carrier or all."""
-        match = {"incubator_id": incubator_id} if incubator_id else {}
-        by_state = Counter(
-            {
-                row["_id"]: row["n"]
-                for row in self.db.incubations.aggregate(
-                    [{"$match": match}, {"$group": {"_id": "$state", "n": {"$sum": 1}}}]
-                )
-            }
-        )
-        return {
-            "current": by_state["open"],
-            "cumulative": sum(by_state.values()),
-            "graduated": by_state["graduated"],
-            "exited": by_state["exited"],
-        }
+        return tally(i for i in self.all_incubations()
+                     if incubator_id is None or i["incubator_id"] == incubator_id)
 
     def counts_by_unit(self) -> dict[str, dict[str, int]]:
-        units = {
-            c["incubator_id"]: c.get("unit")
-            for c in self.db.carriers.find({}, {"incubator_id": True, "unit": True})
-        }
-        out: dict[str, Counter] = {}
-        for row in self.db.incubations.aggregate(
-            [
-                {
-                    "$group": {
-                        "_id": {"incubator": "$incubator_id", "state": "$state"},
-                        "n": {"$sum": 1},
-                    }
-                }
-            ]
-        ):
-            unit = units.get(row["_id"]["incubator"]) or "unknown"
-            out.setdefault(unit, Counter())[row["_id"]["state"]] += row["n"]
-        return {
-            unit: {
-                "current": c["open"],
-                "cumulative": sum(c.values()),
-                "graduated": c["graduated"],
-                "exited": c["exited"],
-            }
-            for unit, c in sorted(out.items())
-        }
+        units = {c["incubator_id"]: c.get("unit") for c in self.carriers().values()}
+        by_unit: dict[str, list[Incubation]] = {}
+        for incubation in self.all_incubations():
+            unit = units.get(incubation["incubator_id"]) or "unknown"
+            by_unit.setdefault(unit, []).append(incubation)
+        return {unit: tally(iter(items)) for unit, items in sorted(by_unit.items())}
 
     def distinct_incubated_firms(self) -> int:
-        return len(self.db.incubations.distinct("uscc"))
+        return self.db.firm_incubations.count_documents({})
 
     # firms (registry snapshots) -------------------------------------------------------------
     def put_firm(self, snapshot: dict[str, Any]) -> bool:
         """Keep the newest snapshot; False when this one is stale."""
-        record = {
-            "uscc": snapshot["uscc"],
-            "version": snapshot["version"],
-            "snapshot": snapshot,
-            **progress_facts(snapshot),
-        }
-        updated = self.db.firms.update_one(
-            {"uscc": snapshot["uscc"], "version": {"$lt": snapshot["version"]}}, {"$set": record}
-        )
-        if updated.matched_count:
+        record = {"uscc": snapshot["uscc"], "version": snapshot["version"], "snapshot": snapshot,
+                  **progress_facts(snapshot)}
+        where = {"_id": snapshot["uscc"], "version": {"$lt": snapshot["version"]}}
+        if self.db.firms.update_one(where, {"$set": record}).matched_count:
             return True
         try:
-            self.db.firms.insert_one(record)
+            self.db.firms.insert_one({"_id": snapshot["uscc"], **record})
             return True
         except DuplicateKeyError:
             return False
 
     def firm(self, uscc: str) -> dict[str, Any] | None:
-        record = self.db.firms.find_one({"uscc": uscc}, {"_id": False})
+        record = self.db.firms.find_one({"_id": uscc}, {"snapshot": True})
         return record["snapshot"] if record else None
 
     def tech_smes_registered(self) -> int:
@@ -169,12 +127,8 @@ class Incubators(Repository):
         return years
 
     def latest_years(self) -> Counter:
-        return Counter(
-            row["latest_year"]
-            for row in self.db.firms.find(
-                {"latest_year": {"$ne": None}}, {"_id": False, "latest_year": True}
-            )
-        )
+        return Counter(row["latest_year"] for row in self.db.firms.find(
+            {"latest_year": {"$ne": None}}, {"_id": False, "latest_year": True}))
 
     # findings -------------------------------------------------------------------------------
     def add_finding(self, found: dict[str, Any]) -> dict[str, Any] | None:
@@ -182,33 +136,39 @@ class Incubators(Repository):
         carrier = self.carrier(found["incubator_id"]) or {}
         record = {**found, "unit": carrier.get("unit"), "at": clock.now()}
         try:
-            self.db.findings.insert_one(dict(record))
+            self.db.findings.insert_one({"_id": found["finding_id"], **record})
         except DuplicateKeyError:
             return None
         return record
 
     def findings_of(self, incubator_id: str, limit: int = 100) -> list[dict[str, Any]]:
-        return list(
-            self.db.findings.find({"incubator_id": incubator_id}, {"_id": False})
-            .sort("at", DESCENDING)
-            .limit(limit)
-        )
+        return list(self.db.findings.find({"incubator_id": incubator_id}, NO_ID)
+                    .sort("at", DESCENDING).limit(limit))
+
+    def findings_summary(self) -> dict[str, Any]:
+        by_kind: Counter = Counter()
+        by_unit: Counter = Counter()
+        for row in self.db.findings.find({}, {"kind": True, "unit": True}):
+            by_kind[row["kind"]] += 1
+            by_unit[row.get("unit") or "unknown"] += 1
+        return {"total": sum(by_kind.values()), "by_kind": dict(by_kind),
+                "by_unit": dict(by_unit)}
 
     # accepted API events --------------------------------------------------------------------
     def accepted(self, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
         if not keys:
             return set()
-        rows = self.db.accepted_events.find(
-            {"$or": [{"source": s, "id": i} for s, i in keys]}, {"source": True, "id": True}
-        )
-        return {(row["source"], row["id"]) for row in rows}
+        rows = self.db.accepted_events.find({"_id": {"$in": [f"{s}\n{i}" for s, i in keys]}},
+                                            {"_id": True})
+        return {tuple(row["_id"].split("\n", 1)) for row in rows}  # type: ignore[misc]
 
     def mark_accepted(self, keys: list[tuple[str, str]]) -> None:
-        for source, event_id in keys:
-            with suppress(DuplicateKeyError):
-                self.db.accepted_events.insert_one(
-                    {"source": source, "id": event_id, "at": clock.now()}
-                )
+        if not keys:
+            return
+        now = clock.now()
+        with suppress(BulkWriteError):  # some were accepted meanwhile: fine
+            self.db.accepted_events.insert_many(
+                [{"_id": f"{s}\n{i}", "at": now} for s, i in keys], ordered=False)
 
 
 class IncubatorStore(RepositoryProvider):

@@ -23,36 +23,32 @@ class Notifications(Repository):
         self.locks = KeyedLocks()
 
     def ensure_indexes(self) -> None:
-        self.db.alerts.create_index([("alert_id", ASCENDING)], unique=True)
         self.db.alerts.create_index(
             [("unit", ASCENDING), ("created_at", DESCENDING), ("alert_id", DESCENDING)]
         )
-        self.db.firm_sequences.create_index([("uscc", ASCENDING)], unique=True)
-        self.db.subscriptions.create_index([("sub_id", ASCENDING)], unique=True)
         self.db.subscriptions.create_index([("unit", ASCENDING)])
-        self.db.deliveries.create_index([("delivery_id", ASCENDING)], unique=True)
         self.db.deliveries.create_index([("state", ASCENDING), ("next_attempt_at", ASCENDING)])
 
     # ordering of tier changes ---------------------------------------------------------------
     def last_seq(self, uscc: str) -> int:
-        record = self.db.firm_sequences.find_one({"uscc": uscc})
+        record = self.db.firm_sequences.find_one({"_id": uscc})
         return int(record["seq"]) if record else 0
 
     def advance_seq(self, uscc: str, seq: int) -> None:
         updated = self.db.firm_sequences.update_one(
-            {"uscc": uscc, "seq": {"$lt": seq}}, {"$set": {"seq": seq}}
+            {"_id": uscc, "seq": {"$lt": seq}}, {"$set": {"seq": seq}}
         )
         if updated.matched_count == 0:
             with suppress(DuplicateKeyError):
-                self.db.firm_sequences.insert_one({"uscc": uscc, "seq": seq})
+                self.db.firm_sequences.insert_one({"_id": uscc, "seq": seq})
 
     # alerts ---------------------------------------------------------------------------------
     def add_alert(self, alert: dict[str, Any]) -> None:
         with suppress(DuplicateKeyError):
-            self.db.alerts.insert_one(dict(alert))
+            self.db.alerts.insert_one({"_id": alert["alert_id"], **alert})
 
     def alert(self, alert_id: str) -> dict[str, Any] | None:
-        return self.db.alerts.find_one({"alert_id": alert_id}, {"_id": False})
+        return self.db.alerts.find_one({"_id": alert_id}, {"_id": False})
 
     def inbox(
         self, unit: str, unread: bool, after: tuple[datetime, str] | None, limit: int
@@ -89,7 +85,7 @@ class Notifications(Repository):
 
     # subscriptions --------------------------------------------------------------------------
     def add_subscription(self, subscription: dict[str, Any]) -> None:
-        self.db.subscriptions.insert_one(dict(subscription))
+        self.db.subscriptions.insert_one({"_id": subscription["sub_id"], **subscription})
 
     def subscriptions(
         self, unit: str | None = None, with_secrets: bool = False
@@ -99,10 +95,10 @@ class Notifications(Repository):
         return list(self.db.subscriptions.find(query, projection).sort("sub_id", ASCENDING))
 
     def subscription(self, sub_id: str) -> dict[str, Any] | None:
-        return self.db.subscriptions.find_one({"sub_id": sub_id}, {"_id": False})
+        return self.db.subscriptions.find_one({"_id": sub_id}, {"_id": False})
 
     def remove_subscription(self, sub_id: str) -> bool:
-        return self.db.subscriptions.delete_one({"sub_id": sub_id}).deleted_count == 1
+        return self.db.subscriptions.delete_one({"_id": sub_id}).deleted_count == 1
 
     # deliveries -----------------------------------------------------------------------------
     def add_delivery(
@@ -111,6 +107,7 @@ class Notifications(Repository):
         with suppress(DuplicateKeyError):
             self.db.deliveries.insert_one(
                 {
+                    "_id": f"{alert['alert_id']}|{subscription['sub_id']}",
                     "delivery_id": f"{alert['alert_id']}|{subscription['sub_id']}",
                     "alert_id": alert["alert_id"],
                     "sub_id": subscription["sub_id"],
@@ -132,7 +129,7 @@ class Notifications(Repository):
         )
 
     def settle(self, delivery_id: str, changes: dict[str, Any]) -> None:
-        self.db.deliveries.update_one({"delivery_id": delivery_id}, {"$set": changes})
+        self.db.deliveries.update_one({"_id": delivery_id}, {"$set": changes})
 
     def deliveries(self, state: str | None = None) -> list[dict[str, Any]]:
         query = {"state": state} if state else {}

@@ -35,7 +35,6 @@ class Enterprises(Repository):
         return self.db["enterprises"]
 
     def ensure_indexes(self) -> None:
-        self.collection.create_index([("uscc", ASCENDING)], unique=True)
         self.collection.create_index([("profile.unit", ASCENDING), ("uscc", ASCENDING)])
         self.collection.create_index([("profile.industry", ASCENDING), ("uscc", ASCENDING)])
 
@@ -44,7 +43,7 @@ class Enterprises(Repository):
     ) -> dict[str, Any] | None:
         """Set `path` to `part` unless a newer part is stored; the record after, or None."""
         where = {
-            "uscc": uscc,
+            "_id": uscc,
             "$or": [
                 {f"{path}.order_key": {"$exists": False}},
                 {f"{path}.order_key": {"$lte": key}},
@@ -67,7 +66,8 @@ class Enterprises(Repository):
             where, change, return_document=ReturnDocument.AFTER
         )
         if record is None:
-            record = {"uscc": uscc, "version": 1, **nest(path, {**part, "order_key": key})}
+            record = {"_id": uscc, "uscc": uscc, "version": 1,
+                      **nest(path, {**part, "order_key": key})}
             try:
                 self.collection.insert_one(record)
             except DuplicateKeyError:
@@ -82,7 +82,7 @@ class Enterprises(Repository):
         return record
 
     def get(self, uscc: str) -> dict[str, Any] | None:
-        return self.collection.find_one({"uscc": uscc}, {"_id": False})
+        return self.collection.find_one({"_id": uscc}, {"_id": False})
 
     def page(self, filters: dict[str, Any], after: str | None, limit: int) -> list[dict[str, Any]]:
         """Records in USCC order, starting after the USCC `after` (keyset pagination)."""

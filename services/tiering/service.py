@@ -58,6 +58,11 @@ class TieringService(OpsEndpoints):
         counts.update(self.tiers.counts(unit))
         return json_response({"unit": unit, "counts": counts, "total": sum(counts.values())})
 
+    @http("GET", "/v1/tiers/changes")
+    def changes(self, request: Any) -> Response:
+        transitions = self.tiers.transitions()
+        return json_response({"total": sum(transitions.values()), "by_transition": transitions})
+
     @http("GET", "/v1/watchlist")
     def watchlist(self, request: Any) -> Response:
         query = load_query(request, WatchlistQuery())

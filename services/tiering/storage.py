@@ -34,32 +34,31 @@ class Tiers(Repository):
         return self.db["tier_history"]
 
     def ensure_indexes(self) -> None:
-        self.firms.create_index([("uscc", ASCENDING)], unique=True)
         self.firms.create_index([("unit", ASCENDING), ("tier", ASCENDING)])
-        self.history.create_index([("uscc", ASCENDING), ("seq", ASCENDING)], unique=True)
+        self.history.create_index([("uscc", ASCENDING), ("seq", ASCENDING)])
 
     def get(self, uscc: str) -> dict[str, Any] | None:
-        return self.firms.find_one({"uscc": uscc}, {"_id": False})
+        return self.firms.find_one({"_id": uscc}, {"_id": False})
 
     def history_of(self, uscc: str) -> list[dict[str, Any]]:
         return list(self.history.find({"uscc": uscc}, {"_id": False}).sort("seq", ASCENDING))
 
     def change(self, uscc: str, seq: int) -> dict[str, Any] | None:
-        return self.history.find_one({"uscc": uscc, "seq": seq}, {"_id": False})
+        return self.history.find_one({"_id": f"{uscc}:{seq}"}, {"_id": False})
 
     def save(self, record: dict[str, Any], change: dict[str, Any] | None) -> bool:
         """Store the change (once) and then the record, unless a newer snapshot is stored."""
         if change is not None:
             self.add_changes([change])
         result = self.firms.update_one(
-            {"uscc": record["uscc"], "version": {"$lte": record["version"]}},
+            {"_id": record["uscc"], "version": {"$lte": record["version"]}},
             {"$set": record},
             upsert=False,
         )
         if result.matched_count:
             return True
         try:
-            self.firms.insert_one(dict(record))
+            self.firms.insert_one({"_id": record["uscc"], **record})
             return True
         except DuplicateKeyError:
             return False  # a newer snapshot is stored
@@ -68,14 +67,15 @@ class Tiers(Repository):
         if not changes:
             return
         try:
-            self.history.insert_many([dict(c) for c in changes], ordered=False)
+            self.history.insert_many([{"_id": f"{c['uscc']}:{c['seq']}", **c} for c in changes],
+                                     ordered=False)
         except BulkWriteError as exc:  # already recorded by an earlier attempt: fine
             if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
                 raise
 
     def mark_announced(self, uscc: str, seq: int) -> None:
         self.firms.update_one(
-            {"uscc": uscc, "announced_seq": {"$lt": seq}}, {"$set": {"announced_seq": seq}}
+            {"_id": uscc, "announced_seq": {"$lt": seq}}, {"$set": {"announced_seq": seq}}
         )
 
     def mark_announced_many(self, announced: list[tuple[str, int]]) -> None:
@@ -83,7 +83,7 @@ class Tiers(Repository):
             self.firms.bulk_write(
                 [
                     UpdateOne(
-                        {"uscc": u, "announced_seq": {"$lt": s}}, {"$set": {"announced_seq": s}}
+                        {"_id": u, "announced_seq": {"$lt": s}}, {"$set": {"announced_seq": s}}
                     )
                     for u, s in announced
                 ],
@@ -91,18 +91,15 @@ class Tiers(Repository):
             )
 
     def batches(self, size: int) -> Iterator[list[dict[str, Any]]]:
-        """Every firm, in USCC order, a batch (one round trip) at a time."""
-        after = ""
-        while True:
-            batch = list(
-                self.firms.find({"uscc": {"$gt": after}}, {"_id": False})
-                .sort("uscc", ASCENDING)
-                .limit(size)
-            )
-            if not batch:
-                return
+        """Every firm, `size` at a time, from one cursor (a round trip per batch, not per firm)."""
+        batch: list[dict[str, Any]] = []
+        for record in self.firms.find({}, {"_id": False}).batch_size(size):
+            batch.append(record)
+            if len(batch) == size:
+                yield batch
+                batch = []
+        if batch:
             yield batch
-            after = batch[-1]["uscc"]
 
     def save_batch(self, records: list[dict[str, Any]], changes: list[dict[str, Any]]) -> int:
         """Re-evaluated records in one bulk write, each only if its snapshot is still current."""
@@ -110,7 +107,7 @@ class Tiers(Repository):
         if not records:
             return 0
         result = self.firms.bulk_write(
-            [UpdateOne({"uscc": r["uscc"], "version": r["version"]}, {"$set": r}) for r in records],
+            [UpdateOne({"_id": r["uscc"], "version": r["version"]}, {"$set": r}) for r in records],
             ordered=False,
         )
         return result.matched_count
@@ -121,6 +118,11 @@ class Tiers(Repository):
             [{"$match": match}, {"$group": {"_id": "$tier", "n": {"$sum": 1}}}]
         )
         return {row["_id"]: row["n"] for row in rows}
+
+    def transitions(self) -> dict[str, int]:
+        rows = self.history.aggregate([{"$group": {"_id": {"from": "$from", "to": "$to"},
+                                                   "n": {"$sum": 1}}}])
+        return {f"{row['_id']['from']}→{row['_id']['to']}": row["n"] for row in rows}
 
     def watchlist(self, unit: str | None, after: str | None, limit: int) -> list[dict[str, Any]]:
         query: dict[str, Any] = {"watch": {"$ne": None}}
@@ -156,27 +158,24 @@ class RuleSets(Repository):
     def settings(self):  # type: ignore[no-untyped-def]
         return self.db["settings"]
 
-    def ensure_indexes(self) -> None:
-        self.texts.create_index([("id", ASCENDING)], unique=True)
-
     def install_bundled(self, default_id: str) -> None:
         """Load the repository's rule sets when absent; activate the default if none is."""
         for path in sorted(BUNDLED_RULESETS.glob("*.yaml")):
             ruleset = parse_ruleset(path.read_text(encoding="utf-8"))
-            if self.texts.count_documents({"id": ruleset.id}, limit=1) == 0:
+            if self.texts.count_documents({"_id": ruleset.id}, limit=1) == 0:
                 self.store(ruleset)
         if not self.active_map(fresh=True):
             self.set_active(self.get(default_id))
 
     def store(self, ruleset: RuleSet) -> None:
-        stored = self.texts.find_one({"id": ruleset.id})
+        stored = self.texts.find_one({"_id": ruleset.id})
         if stored and stored["version"] > ruleset.version:
             raise ValueError(
                 f"{ruleset.id} version {stored['version']} is loaded; "
                 f"version {ruleset.version} is older"
             )
         self.texts.update_one(
-            {"id": ruleset.id},
+            {"_id": ruleset.id},
             {
                 "$set": {
                     "id": ruleset.id,
@@ -189,7 +188,7 @@ class RuleSets(Repository):
         )
 
     def get(self, ruleset_id: str) -> RuleSet:
-        stored = self.texts.find_one({"id": ruleset_id})
+        stored = self.texts.find_one({"_id": ruleset_id})
         if stored is None:
             raise KeyError(f"no rule set {ruleset_id!r} is loaded")
         key = (stored["id"], stored["version"])

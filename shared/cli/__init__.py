@@ -13,6 +13,7 @@ from shared.cli import (  # noqa: E402
     incubators,
     ingress,
     keys,
+    report,
     rulesets,
     subscriptions,
 )
@@ -21,7 +22,7 @@ from shared.cli import (  # noqa: E402
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tracker", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    for module in (ingress, rulesets, keys, incubators, subscriptions, demo):
+    for module in (ingress, rulesets, keys, incubators, subscriptions, demo, report):
         module.register(commands)
     return parser
 

@@ -1,99 +1,66 @@
-"""`tracker demo sample`: a few registrations through the public contract, read back over HTTP."""
+"""`tracker demo generate | load`: a synthetic province, loaded through the public contract."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import time
-import uuid
-from datetime import UTC, datetime
+from pathlib import Path
 
-import requests
+from nameko.standalone.rpc import ClusterRpcProxy
 
-from shared import uscc
 from shared.cli.ingress import amqp_uri
-from shared.publisher import Publisher
-from shared.units import UNITS
+from shared.cli.keys import keys_repository
+from shared.province import generator, loader
 
-# One firm per unit: (region code, zone, name, industry, founded on)
-SAMPLE_FIRMS = [
-    ("220102", None, "长春光谷激光科技有限公司", "photonics", "2018-04-12"),
-    ("220202", None, "吉林碳谷新材料有限公司", "new_materials", "2016-09-01"),
-    ("220302", None, "四平智能农机装备有限公司", "agri_machinery", "2020-03-18"),
-    ("220402", None, "辽源医药生物技术有限公司", "biomedicine", "2019-11-05"),
-    ("220502", None, "通化人参生物科技有限公司", "biomedicine", "2015-06-30"),
-    ("220602", None, "白山矿泉水检测技术有限公司", "testing", "2021-01-22"),
-    ("220702", None, "松原油气数字技术有限公司", "energy_software", "2017-08-14"),
-    ("220802", None, "白城风电运维科技有限公司", "wind_power", "2022-05-09"),
-    ("222401", None, "延边跨境电商软件有限公司", "software", "2020-10-10"),
-    ("220581", None, "梅河口医药物流科技有限公司", "logistics", "2019-02-27"),
-    ("220621", "changbaishan", "长白山冰雪装备科技有限公司", "equipment", "2021-07-01"),
-    ("220173", "changchun_new_area", "长春新区集成电路设计有限公司", "ic_design", "2022-12-12"),
-]
+FULL = {"firms": 21_000, "carriers": 350, "incubated": 10_500}
+
+
+def service_url(name: str, port: int) -> str:
+    return os.environ.get(f"{name.upper()}_URL", f"http://127.0.0.1:{port}")
+
+
+def management_url() -> str:
+    return os.environ.get("RABBIT_API_URI", "http://guest:guest@127.0.0.1:15672")
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser("demo", help="demo data through the public contract")
+    parser = commands.add_parser("demo", help="a synthetic province through the public contract")
     actions = parser.add_subparsers(dest="action", required=True)
-    sample = actions.add_parser("sample", help="publish one registration per unit, read back")
-    sample.add_argument(
-        "--registry-url", default=os.environ.get("REGISTRY_URL", "http://127.0.0.1:8001")
-    )
-    sample.add_argument("--timeout", type=float, default=60.0)
-    sample.set_defaults(run=run_sample)
+    generate = actions.add_parser("generate", help="write a province's events and ground truth")
+    generate.add_argument("--seed", type=int, default=2025)
+    generate.add_argument("--out", type=Path, default=Path(".stack/province"))
+    generate.add_argument("--scale", type=float, default=1.0,
+                          help="1.0 = 21,000 firms, 350 carriers, 10,500 incubated")
+    generate.set_defaults(run=run_generate)
+    load = actions.add_parser("load", help="publish and post a generated province, then wait")
+    load.add_argument("directory", type=Path, nargs="?", default=Path(".stack/province"))
+    load.add_argument("--timeout", type=float, default=3600)
+    load.set_defaults(run=run_load)
 
 
-def sample_events() -> list[dict]:
-    events = []
-    for index, (region, zone, name, industry, founded) in enumerate(SAMPLE_FIRMS, start=1):
-        data = {
-            "uscc": uscc.make(f"91{region}MA{index:07d}"),
-            "name": name,
-            "region_code": region,
-            "industry": industry,
-            "founded_on": founded,
-        }
-        if zone:
-            data["zone"] = zone
-        events.append(
-            {
-                "specversion": "1.0",
-                "id": str(uuid.uuid4()),
-                "source": "/demo/sample",
-                "type": "enterprise.registered",
-                "time": datetime.now(UTC).isoformat(),
-                "data": data,
-            }
-        )
-    return events
-
-
-def run_sample(args: argparse.Namespace) -> int:
-    events = sample_events()
-    publisher = Publisher(amqp_uri())
-    try:
-        publisher.publish_events(events)
-    finally:
-        publisher.close()
-    print(f"published {len(events)} enterprise.registered events to tracker.ingress")
-    pending = {event["data"]["uscc"] for event in events}
-    stored: dict[str, dict] = {}
-    deadline = time.monotonic() + args.timeout
-    while pending and time.monotonic() < deadline:
-        for code in sorted(pending):
-            response = requests.get(f"{args.registry_url}/v1/enterprises/{code}", timeout=5)
-            if response.status_code == 200:
-                stored[code] = response.json()
-                pending.discard(code)
-        time.sleep(0.3)
-    for code, record in stored.items():
-        unit = record["unit"]
-        print(f"  {code}  {unit:<20} {UNITS[unit]:<10} {record['profile']['name']}")
-    print(
-        f"stored {len(stored)} of {len(events)}; e.g. {args.registry_url}/v1/enterprises/"
-        f"{next(iter(stored), '<uscc>')}"
-    )
-    if pending:
-        print(f"not stored within {args.timeout}s: {sorted(pending)}")
-        return 1
+def run_generate(args: argparse.Namespace) -> int:
+    sizes = {key: max(1, round(value * args.scale)) for key, value in FULL.items()}
+    province = generator.Generator(args.seed, **sizes).generate()
+    generator.write(province, args.out)
+    incubator_events = sum(len(phase) for phase in province.incubator_phases)
+    print(f"generated {len(province.enterprise_events):,} enterprise events and "
+          f"{incubator_events:,} incubator events for {sizes['firms']:,} firms and "
+          f"{sizes['carriers']} carriers (seed {args.seed}) in {args.out}")
     return 0
+
+
+def run_load(args: argparse.Namespace) -> int:
+    events, incubators, truth = generator.read(args.directory)
+    keys_repo = keys_repository("incubators")
+    keys = {c["incubator_id"]: keys_repo.issue(c["incubator_id"]) for c in incubators["carriers"]}
+    endpoints = loader.Endpoints(amqp_uri(), management_url(), service_url("registry", 8001),
+                                 service_url("incubators", 8003))
+    result = loader.load(endpoints, events, incubators, keys, args.timeout)
+    with ClusterRpcProxy({"AMQP_URI": amqp_uri()}, timeout=600) as cluster:
+        result["overdue_found"] = cluster.incubators.sweep(truth["reference_day"])
+    print(json.dumps(result, ensure_ascii=False))
+    print(f"loaded {result['events']:,} events in {result['seconds']}s "
+          f"({result['events'] / max(result['seconds'], 0.1):,.0f} events/s); "
+          f"{'drained' if result['drained'] else 'NOT drained'}")
+    return 0 if result["drained"] else 1

@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import timedelta
 from enum import Enum
 
-from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
 from shared import clock
@@ -18,6 +17,11 @@ from shared.envelope import CloudEvent
 from shared.mongo import Repository
 
 DEFAULT_LEASE = timedelta(seconds=60)
+
+
+def entry_id(event: CloudEvent) -> str:
+    """The ledger's key: (source, id) in one string, so lookups go by _id (indexed anywhere)."""
+    return f"{event.source}\n{event.id}"
 
 
 class Claim(Enum):
@@ -33,16 +37,13 @@ class ProcessedEvents(Repository):
     def collection(self):  # type: ignore[no-untyped-def]
         return self.db["processed_events"]
 
-    def ensure_indexes(self) -> None:
-        self.collection.create_index([("source", ASCENDING), ("id", ASCENDING)], unique=True)
-
     def claim(self, event: CloudEvent) -> Claim:
-        key = {"source": event.source, "id": event.id}
+        key = {"_id": entry_id(event)}
         now = clock.now()
         try:
-            self.collection.insert_one(
-                {**key, "type": event.type, "state": "claimed", "claimed_at": now}
-            )
+            self.collection.insert_one({**key, "source": event.source, "id": event.id,
+                                        "type": event.type, "state": "claimed",
+                                        "claimed_at": now})
             return Claim.NEW
         except DuplicateKeyError:
             pass
@@ -60,10 +61,10 @@ class ProcessedEvents(Repository):
 
     def complete(self, event: CloudEvent) -> None:
         self.collection.update_one(
-            {"source": event.source, "id": event.id},
+            {"_id": entry_id(event)},
             {"$set": {"state": "done", "processed_at": clock.now()}},
         )
 
     def release(self, event: CloudEvent) -> None:
         """Drop the claim of an event that failed, so its retry can claim it again."""
-        self.collection.delete_one({"source": event.source, "id": event.id, "state": "claimed"})
+        self.collection.delete_one({"_id": entry_id(event), "state": "claimed"})

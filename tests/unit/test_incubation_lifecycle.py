@@ -4,6 +4,7 @@ import pytest
 
 from services.incubators import lifecycle
 from services.incubators.schemas import FirmAdmitted, FirmExited, FirmGraduated
+from shared.dates import add_months
 from shared.envelope import load_data, parse_envelope
 from tests.support.events import admission, cloud_event, graduation, jilin_uscc
 
@@ -93,4 +94,4 @@ def test_dates_that_run_backwards_are_refused():
     ],
 )
 def test_month_arithmetic(start, months, end):
-    assert lifecycle.add_months(start, months) == end
+    assert add_months(start, months) == end

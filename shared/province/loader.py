@@ -1,0 +1,158 @@
+"""`tracker demo load`: a generated province through the public contract only.
+
+Enterprise events are published to `tracker.ingress`; incubator events are posted to
+`POST /v1/events` with each carrier's own key, in three phases (carriers and admissions, then
+graduations and exits, then annual reports), each drained before the next so that a graduation
+never overtakes its admission. A progress line shows events sent and processed; at the end the
+loader waits until the pipeline has drained and says how long it took.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
+from shared.publisher import CLOUDEVENTS_JSON, INGRESS_EXCHANGE, Publisher
+
+BATCH = 100
+PUBLISH_THREADS = 4
+SKIPPED_QUEUES = (".dead", "tracker.ingress.rejected")
+
+
+@dataclass
+class Endpoints:
+    amqp_uri: str
+    management_url: str  # http://user:pass@host:15672
+    registry_url: str
+    incubators_url: str
+
+
+def processed_events(urls: Iterable[str]) -> int:
+    """Events the services have finished with (any outcome), from their own metrics."""
+    total = 0.0
+    for url in urls:
+        try:
+            text = requests.get(f"{url}/metrics", timeout=5).text
+        except requests.RequestException:
+            continue
+        for family in text_string_to_metric_families(text):
+            if family.name == "tracker_events_consumed":
+                total += sum(s.value for s in family.samples if s.name.endswith("_total")
+                             and s.labels.get("outcome") != "retried")
+    return int(total)
+
+
+def busy_queues(management_url: str) -> dict[str, int]:
+    """Queues with messages ready or unacknowledged (parked and rejected ones aside)."""
+    queues = requests.get(f"{management_url}/api/queues", timeout=10).json()
+    return {q["name"]: q.get("messages", 0) + q.get("messages_unacknowledged", 0)
+            for q in queues if not q["name"].endswith(SKIPPED_QUEUES)
+            and q.get("messages", 0) + q.get("messages_unacknowledged", 0) > 0}
+
+
+def wait_drained(management_url: str, timeout: float, show: Callable[[], None]) -> bool:
+    """True once every queue has stayed empty for three checks in a row."""
+    deadline, quiet = time.monotonic() + timeout, 0
+    while time.monotonic() < deadline:
+        show()
+        quiet = quiet + 1 if not busy_queues(management_url) else 0
+        if quiet >= 3:
+            return True
+        time.sleep(0.5)
+    return False
+
+
+class Progress:
+    def __init__(self, endpoints: Endpoints, total: int):
+        self.endpoints, self.total, self.sent = endpoints, total, 0
+        self.started = time.monotonic()
+
+    def show(self) -> None:
+        done = processed_events([self.endpoints.registry_url, self.endpoints.incubators_url])
+        width = 30
+        filled = int(width * min(done, self.total) / max(self.total, 1))
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] sent {self.sent:,}"
+                         f"/{self.total:,}  processed {done:,}  "
+                         f"{time.monotonic() - self.started:5.0f}s")
+        sys.stderr.flush()
+
+
+def publish_enterprise_events(uri: str, events: list[bytes], progress: Progress) -> None:
+    """Confirmed publishes from a few connections at once (each confirm is a round trip)."""
+    def publish(chunk: list[bytes]) -> None:
+        publisher = Publisher(uri)
+        try:
+            for body in chunk:
+                publisher.publish(body, routing_key(body), INGRESS_EXCHANGE, CLOUDEVENTS_JSON)
+                progress.sent += 1
+        finally:
+            publisher.close()
+
+    chunks = [events[i::PUBLISH_THREADS] for i in range(PUBLISH_THREADS)]
+    with ThreadPoolExecutor(PUBLISH_THREADS) as pool:
+        futures = [pool.submit(publish, chunk) for chunk in chunks]
+        while any(not f.done() for f in futures):
+            progress.show()
+            time.sleep(0.5)
+        for future in futures:
+            future.result()
+
+
+def routing_key(body: bytes) -> str:
+    marker = b'"type": "'
+    start = body.find(marker)
+    if start < 0:
+        return "enterprise.unparsed"
+    start += len(marker)
+    return body[start:body.index(b'"', start)].decode()
+
+
+def post_incubator_events(url: str, keys: dict[str, str], events: list[dict[str, Any]],
+                          progress: Progress) -> dict[str, int]:
+    by_carrier: dict[str, list[dict[str, Any]]] = {}
+    for event in events:
+        by_carrier.setdefault(event["data"]["incubator_id"], []).append(event)
+    outcome = {"accepted": 0, "duplicates": 0, "refused": 0}
+    session = requests.Session()
+    for incubator_id, mine in by_carrier.items():
+        for start in range(0, len(mine), BATCH):
+            batch = mine[start:start + BATCH]
+            response = session.post(f"{url}/v1/events", json=batch, timeout=60, headers={
+                "Authorization": f"Bearer {keys[incubator_id]}",
+                "Content-Type": "application/cloudevents-batch+json"})
+            if response.status_code == 202:
+                body = response.json()
+                outcome["accepted"] += len(body["accepted"])
+                outcome["duplicates"] += len(body["duplicates"])
+            else:
+                outcome["refused"] += len(batch)
+                sys.stderr.write(f"\n{incubator_id}: HTTP {response.status_code} "
+                                 f"{response.text[:300]}\n")
+            progress.sent += len(batch)
+    return outcome
+
+
+def load(endpoints: Endpoints, enterprise_events: list[bytes], incubators: dict[str, Any],
+         keys: dict[str, str], timeout: float = 3600) -> dict[str, Any]:
+    phases = incubators["phases"]
+    total = len(enterprise_events) + sum(len(p) for p in phases)
+    progress = Progress(endpoints, total)
+    publish_enterprise_events(endpoints.amqp_uri, enterprise_events, progress)
+    posted = {}
+    for number, phase in enumerate(phases):
+        if not wait_drained(endpoints.management_url, timeout, progress.show):
+            raise TimeoutError(f"the pipeline did not drain within {timeout}s")
+        posted[f"phase_{number}"] = post_incubator_events(endpoints.incubators_url, keys, phase,
+                                                          progress)
+    drained = wait_drained(endpoints.management_url, timeout, progress.show)
+    progress.show()
+    sys.stderr.write("\n")
+    return {"events": total, "seconds": round(time.monotonic() - progress.started, 1),
+            "drained": drained, "incubator_posts": posted}
