@@ -17,7 +17,7 @@ from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
 
 from shared.publisher import Publisher
-from shared.retries import Redelivery, RetryPlan, parse_delays
+from shared.retries import Redelivery, RetryPlan, forward_then_ack, parse_delays
 
 
 class Subscription(NamedTuple):
@@ -88,11 +88,11 @@ class ReliableEventHandler(EventHandler):
     def handle_message_processed(
         self, message: Message, result: Any = None, exc_info: Any = None
     ) -> None:
-        if exc_info is not None:
-            self.redelivery.retry_or_park(
-                message, exc_info[1], f"{self.source_service}.{self.event_type} handler"
-            )
-        self.queue_consumer.ack_message(message)
+        what = f"{self.source_service}.{self.event_type} handler"
+        forward_then_ack(
+            lambda: exc_info is None or self.redelivery.retry_or_park(message, exc_info[1], what),
+            lambda: self.queue_consumer.ack_message(message),
+            lambda: self.queue_consumer.requeue_message(message))
 
 
 subscribe = ReliableEventHandler.decorator

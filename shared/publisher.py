@@ -30,12 +30,14 @@ class Publisher:
 
     def publish(
         self,
-        body: bytes,
+        body: bytes | str,
         routing_key: str,
         exchange: Exchange | str = "",
         content_type: str = "application/json",
         headers: dict[str, Any] | None = None,
     ) -> None:
+        if isinstance(body, str):  # kombu may hand a consumed body back decoded
+            body = body.encode()
         with self._producers.acquire(block=True, timeout=30) as producer:
             producer.publish(
                 body,

@@ -9,7 +9,8 @@ original acked: never a hot requeue loop. After the last delay it is parked with
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,6 +74,25 @@ class RetryPlan:
             for delay in sorted(set(self.delays_ms))
         ]
         return [*delays, Queue(self.dead_queue_name, durable=True)]
+
+
+REQUEUE_PAUSE_SECONDS = 1.0
+
+
+def forward_then_ack(forward: Callable[[], object], ack: Callable[[], None],
+                     requeue: Callable[[], None]) -> bool:
+    """Ack a message only once its copy is safely elsewhere. If the broker refuses the copy,
+    the message goes back to its queue after a pause (a slow loop while the broker is unwell,
+    never a lost message, never a crashed consumer)."""
+    try:
+        forward()
+    except Exception:
+        log.exception("could not forward a message; it goes back to its queue")
+        time.sleep(REQUEUE_PAUSE_SECONDS)
+        requeue()
+        return False
+    ack()
+    return True
 
 
 class Redelivery:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -190,11 +191,21 @@ class RuleSets(Repository):
     def get(self, ruleset_id: str) -> RuleSet:
         stored = self.texts.find_one({"_id": ruleset_id})
         if stored is None:
-            raise KeyError(f"no rule set {ruleset_id!r} is loaded")
+            stored = self.install_bundled_one(ruleset_id)
         key = (stored["id"], stored["version"])
         if key not in self._parsed:
             self._parsed[key] = parse_ruleset(stored["text"])
         return self._parsed[key]
+
+    def install_bundled_one(self, ruleset_id: str) -> dict[str, Any]:
+        """A rule set shipped in the repository, stored on first use (the service may be asked
+        before its start-up has installed them)."""
+        path = BUNDLED_RULESETS / f"{ruleset_id}.yaml"
+        if not path.exists():
+            raise KeyError(f"no rule set {ruleset_id!r} is loaded")
+        with suppress(DuplicateKeyError):
+            self.store(parse_ruleset(path.read_text(encoding="utf-8")))
+        return self.texts.find_one({"_id": ruleset_id})
 
     def listing(self) -> list[dict[str, Any]]:
         return list(self.texts.find({}, {"_id": False, "text": False}).sort("id", ASCENDING))

@@ -32,7 +32,7 @@ from shared.ingress.topology import REJECTED_QUEUE, IngressTopology
 from shared.metrics import count_event
 from shared.mongo import MongoConnection
 from shared.publisher import Publisher
-from shared.retries import Redelivery, parse_delays
+from shared.retries import Redelivery, forward_then_ack, parse_delays
 
 log = logging.getLogger(__name__)
 
@@ -163,20 +163,22 @@ class IngressQueueConsumer(QueueConsumer):
     def reject(self, message: Message, errors: dict[str, list[str]], type_label: str) -> None:
         reason = json.dumps(errors, ensure_ascii=False)
         log.warning("rejected %s message: %s", type_label, reason)
-        self.forward(
-            message, REJECTED_QUEUE, {REJECTION_HEADER: reason, "x-rejected-by": self.service}
-        )
-        count_event(self.service, type_label, "rejected")
-        self.ack_message(message)
+        headers = {REJECTION_HEADER: reason, "x-rejected-by": self.service}
+        redelivery = Redelivery(self.publisher, self.topology.retry)
+        if self.forward_then_ack(message, lambda: redelivery.forward(message, REJECTED_QUEUE,
+                                                                     headers)):
+            count_event(self.service, type_label, "rejected")
 
     def retry_or_park(self, message: Message, event_type: str, exc: BaseException) -> None:
         redelivery = Redelivery(self.publisher, self.topology.retry)
-        outcome = redelivery.retry_or_park(message, exc, f"{event_type} event")
-        count_event(self.service, event_type, outcome)
-        self.ack_message(message)
+        outcome: list[str] = []
+        if self.forward_then_ack(message, lambda: outcome.append(
+                redelivery.retry_or_park(message, exc, f"{event_type} event"))):
+            count_event(self.service, event_type, outcome[0])
 
-    def forward(self, message: Message, queue: str, extra_headers: dict[str, Any]) -> None:
-        Redelivery(self.publisher, self.topology.retry).forward(message, queue, extra_headers)
+    def forward_then_ack(self, message: Message, forward: Any) -> bool:
+        return forward_then_ack(forward, lambda: self.ack_message(message),
+                                lambda: self.requeue_message(message))
 
 
 class IngressEntrypoint(Entrypoint):
