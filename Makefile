@@ -8,20 +8,26 @@ export MONGODB_URI ?= mongodb://127.0.0.1:27017/
 
 .PHONY: run stop test venv stack-up stack-down stack-status services-start services-stop lint
 
-run: stack-up services-start  ## stack, services, a sample through the contract, and where to look
-	$(BIN)/tracker demo sample
+PROVINCE_SCALE ?= 1.0
+
+run: stack-up services-start  ## stack, services, the generated province loaded, the report
+	$(BIN)/tracker demo generate --seed 2025 --scale $(PROVINCE_SCALE) --out .stack/province
+	$(BIN)/tracker demo load .stack/province
+	$(BIN)/tracker report --html reports/province.html
 	@echo
 	@echo "registry API:   http://127.0.0.1:8001/v1/enterprises/{uscc}   /v1/enterprises?unit=220100"
 	@echo "tiering API:    http://127.0.0.1:8002/v1/enterprises/{uscc}/tier   /v1/tiers/summary   /v1/watchlist"
 	@echo "incubators API: http://127.0.0.1:8003/v1/progress   /v1/incubators/{id}   POST /v1/events"
 	@echo "notifications:  http://127.0.0.1:8004/v1/units/{unit}/alerts (unit key: tracker keys issue --unit 220100)"
 	@echo "metrics:        http://127.0.0.1:800[1-4]/metrics     health: /health/ready"
+	@echo "HTML report:    $(CURDIR)/reports/province.html"
 	@echo "RabbitMQ UI:    http://127.0.0.1:15672 (guest/guest, local only)"
 	@echo "service logs:   .stack/services/*.log    stop everything: make stop"
 
 stop: services-stop stack-down
 
 test: stack-up  ## install what is missing, start the stack, run the whole suite
+	scripts/ensure-chromium.sh
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 

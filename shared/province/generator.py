@@ -102,7 +102,10 @@ class Generator:
         revenue = self.rng.lognormvariate(15.4, 1.3)  # median about 5 million yuan
         growth = self.rng.gauss(0.12, 0.15)
         employees = max(3, int(self.rng.lognormvariate(3.3, 0.8)))
-        certified = self.rng.random() < 0.17
+        roll = self.rng.random()  # high-tech certified from a year on: about 12% more a year
+        certified_from = next((year for year, share in ((2021, 0.12), (2022, 0.135),
+                                                        (2023, 0.152), (2024, 0.171))
+                               if roll < share), None)
         out = {}
         for index, year in enumerate(years):
             if shape in ("gazelle_edge", "below_edge", "watch") and len(years) == 4:
@@ -117,7 +120,7 @@ class Generator:
                 "employees": employees + index * self.rng.randint(0, 5),
                 "invention_patents": self.rng.choice([0, 0, 0, 1, 2, 3]),
                 "other_ip": self.rng.choice([0, 1, 2, 4]),
-                "high_tech_certified": certified or (year >= 2023 and self.rng.random() < 0.04),
+                "high_tech_certified": certified_from is not None and year >= certified_from,
                 "tech_sme_registered": True,
                 "tech_sme_listed": self.rng.random() < 0.3, "award": self.rng.random() < 0.02,
             }

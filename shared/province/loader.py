@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, urlparse
 
 import requests
 from prometheus_client.parser import text_string_to_metric_families
@@ -49,20 +50,26 @@ def processed_events(urls: Iterable[str]) -> int:
     return int(total)
 
 
-def busy_queues(management_url: str) -> dict[str, int]:
-    """Queues with messages ready or unacknowledged (parked and rejected ones aside)."""
-    queues = requests.get(f"{management_url}/api/queues", timeout=10).json()
+def vhost_path(amqp_uri: str) -> str:
+    return quote(urlparse(amqp_uri).path.lstrip("/") or "/", safe="")
+
+
+def busy_queues(management_url: str, amqp_uri: str) -> dict[str, int]:
+    """Queues of the vhost with messages ready or unacknowledged (parked, rejected aside)."""
+    url = f"{management_url}/api/queues/{vhost_path(amqp_uri)}"
+    queues = requests.get(url, timeout=10).json()
     return {q["name"]: q.get("messages", 0) + q.get("messages_unacknowledged", 0)
             for q in queues if not q["name"].endswith(SKIPPED_QUEUES)
             and q.get("messages", 0) + q.get("messages_unacknowledged", 0) > 0}
 
 
-def wait_drained(management_url: str, timeout: float, show: Callable[[], None]) -> bool:
+def wait_drained(management_url: str, amqp_uri: str, timeout: float,
+                 show: Callable[[], None]) -> bool:
     """True once every queue has stayed empty for three checks in a row."""
     deadline, quiet = time.monotonic() + timeout, 0
     while time.monotonic() < deadline:
         show()
-        quiet = quiet + 1 if not busy_queues(management_url) else 0
+        quiet = quiet + 1 if not busy_queues(management_url, amqp_uri) else 0
         if quiet >= 3:
             return True
         time.sleep(0.5)
@@ -147,11 +154,11 @@ def load(endpoints: Endpoints, enterprise_events: list[bytes], incubators: dict[
     publish_enterprise_events(endpoints.amqp_uri, enterprise_events, progress)
     posted = {}
     for number, phase in enumerate(phases):
-        if not wait_drained(endpoints.management_url, timeout, progress.show):
+        if not wait_drained(endpoints.management_url, endpoints.amqp_uri, timeout, progress.show):
             raise TimeoutError(f"the pipeline did not drain within {timeout}s")
         posted[f"phase_{number}"] = post_incubator_events(endpoints.incubators_url, keys, phase,
                                                           progress)
-    drained = wait_drained(endpoints.management_url, timeout, progress.show)
+    drained = wait_drained(endpoints.management_url, endpoints.amqp_uri, timeout, progress.show)
     progress.show()
     sys.stderr.write("\n")
     return {"events": total, "seconds": round(time.monotonic() - progress.started, 1),

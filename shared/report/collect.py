@@ -7,11 +7,11 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote, urlparse
 
 import requests
 
 from shared.ingress.topology import REJECTED_QUEUE
+from shared.province.loader import vhost_path
 from shared.units import PREFECTURES, UNITS
 
 UNIT_ORDER = [*PREFECTURES, "220581", "changbaishan", "changchun_new_area"]
@@ -34,7 +34,7 @@ def get(url: str, **params: Any) -> Any:
 
 def rejections(sources: Sources) -> dict[str, Any]:
     """Rejected events by the field their reason names, peeked (and left) in the queue."""
-    vhost = quote(urlparse(sources.amqp_uri).path.lstrip("/") or "/", safe="")
+    vhost = vhost_path(sources.amqp_uri)
     response = requests.post(
         f"{sources.management_url}/api/queues/{vhost}/{REJECTED_QUEUE}/get",
         json={"count": PEEK_LIMIT, "ackmode": "ack_requeue_true", "encoding": "auto",

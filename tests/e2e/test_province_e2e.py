@@ -1,0 +1,93 @@
+"""A small province through the four real services, checked against the generator's own
+ground truth, and its HTML report rendered in headless Chromium."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from nameko.standalone.rpc import ClusterRpcProxy
+from pymongo import MongoClient
+
+from shared.keys import ApiKeys
+from shared.province import generator, loader
+from shared.report import collect, page
+
+pytestmark = pytest.mark.e2e
+TIERS = ("unicorn", "gazelle", "eaglet", "none")
+
+
+@pytest.fixture
+def services(run_service, config_for):
+    configs = {name: config_for(name) for name in ("registry", "tiering", "incubators",
+                                                   "notifications")}
+    return {name: run_service(name, config) for name, config in configs.items()}, configs
+
+
+def issue_keys(config, carriers):
+    with MongoClient(config["MONGODB_URI"]) as client:
+        keys = ApiKeys(client[config["MONGODB_DATABASE"]])
+        return {c["incubator_id"]: keys.issue(c["incubator_id"]) for c in carriers}
+
+
+def test_a_province_through_the_pipeline_matches_its_ground_truth(services, servers, tmp_path):
+    running, configs = services
+    amqp = configs["registry"]["AMQP_URI"]
+    province = generator.Generator(2025, firms=300, carriers=8, incubated=150).generate()
+    generator.write(province, tmp_path / "province")
+    events, incubators, truth = generator.read(tmp_path / "province")
+
+    endpoints = loader.Endpoints(amqp, servers.rabbit_api_uri, running["registry"].base_url,
+                                 running["incubators"].base_url)
+    result = loader.load(endpoints, events, incubators,
+                         issue_keys(configs["incubators"], incubators["carriers"]), timeout=300)
+    assert result["drained"]
+    assert [p["refused"] for p in result["incubator_posts"].values()] == [0, 0, 0], result
+    with ClusterRpcProxy(configs["incubators"], timeout=60) as cluster:
+        overdue = cluster.incubators.sweep(truth["reference_day"])
+
+    report = collect.collect(collect.Sources(amqp, servers.rabbit_api_uri,
+                                             running["tiering"].base_url,
+                                             running["incubators"].base_url))
+    assert report["tiers_total"] == {t: truth["tier_counts"].get(t, 0) for t in TIERS}
+    for unit, counts in report["tiers_per_unit"].items():
+        expected = truth["tiers_per_unit"].get(unit, {})
+        assert counts == {t: expected.get(t, 0) for t in TIERS}, unit
+    progress = report["progress"]
+    assert progress["carriers"]["actual"] == truth["carriers"]
+    assert progress["incubated_firms"]["actual"] == truth["incubated_firms"]
+    assert progress["tech_smes_registered"]["actual"] == truth["tech_smes_registered"]
+    by_unit = progress["by_unit"].values()
+    assert sum(u["graduated"] for u in by_unit) == truth["incubations"]["graduated"]
+    assert sum(u["exited"] for u in by_unit) == truth["incubations"]["exited"]
+    assert sum(u["current"] for u in by_unit) == truth["incubations"]["current"]
+    findings = report["findings"]["by_kind"]
+    assert findings["late_admission"] == truth["late_admissions"]
+    assert findings["incubation_overdue"] == truth["overdue_as_of_reference_day"]
+    assert report["rejections"]["by_reason"] == truth["rejections"]
+    assert overdue == truth["overdue_as_of_reference_day"]
+
+    html = tmp_path / "report.html"
+    html.write_text(page.render(report), encoding="utf-8")
+    render_in_chromium(html, report, tmp_path)
+
+
+def render_in_chromium(html: Path, report: dict, directory: Path) -> None:
+    chromium = shutil.which("chromium")
+    assert chromium, "chromium is missing: make test installs it (scripts/ensure-chromium.sh)"
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={directory / 'chromium'}"]
+    dom = subprocess.run([chromium, *flags, "--dump-dom", html.as_uri()], capture_output=True,
+                         text=True, timeout=120).stdout
+    total = sum(report["tiers_total"].values())
+    for text in ("Firms per tier per unit", "长春市", "Rejected events",
+                 f"{report['tier_changes']['total']:,}", f"{total:,}" if total > 999 else ""):
+        assert text in dom, text
+    assert dom.count("<svg") >= 4  # tiers, changes, progress bars, findings, rejections
+    screenshot = directory / "report.png"
+    subprocess.run([chromium, *flags, f"--screenshot={screenshot}", "--window-size=1200,2400",
+                    html.as_uri()], capture_output=True, timeout=120, check=True)
+    assert screenshot.stat().st_size > 20_000
+    shutil.copy(screenshot, Path("reports") / "province-e2e.png") if Path("reports").is_dir() \
+        else None
