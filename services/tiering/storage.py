@@ -9,7 +9,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-from pymongo import ASCENDING, UpdateOne
+from pymongo import ASCENDING, ReplaceOne, UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from services.tiering.rules.ruleset import RuleSet, parse_ruleset
@@ -34,6 +34,10 @@ class Tiers(Repository):
     def history(self):  # type: ignore[no-untyped-def]
         return self.db["tier_history"]
 
+    @property
+    def tier_index(self):  # type: ignore[no-untyped-def]
+        return self.db["tier_index"]
+
     def ensure_indexes(self) -> None:
         self.firms.create_index([("unit", ASCENDING), ("tier", ASCENDING)])
         self.history.create_index([("uscc", ASCENDING), ("seq", ASCENDING)])
@@ -56,13 +60,20 @@ class Tiers(Repository):
             {"$set": record},
             upsert=False,
         )
-        if result.matched_count:
-            return True
-        try:
-            self.firms.insert_one({"_id": record["uscc"], **record})
-            return True
-        except DuplicateKeyError:
-            return False  # a newer snapshot is stored
+        if not result.matched_count:
+            try:
+                self.firms.insert_one({"_id": record["uscc"], **record})
+            except DuplicateKeyError:
+                return False  # a newer snapshot is stored
+        self.index([record])
+        return True
+
+    def index(self, records: list[dict[str, Any]]) -> None:
+        """A small copy of (unit, tier) per firm, so counting never reads the big records."""
+        if records:
+            self.tier_index.bulk_write(
+                [ReplaceOne({"_id": r["uscc"]}, {"unit": r["unit"], "tier": r["tier"]},
+                            upsert=True) for r in records], ordered=False)
 
     def add_changes(self, changes: list[dict[str, Any]]) -> None:
         if not changes:
@@ -111,11 +122,12 @@ class Tiers(Repository):
             [UpdateOne({"_id": r["uscc"], "version": r["version"]}, {"$set": r}) for r in records],
             ordered=False,
         )
+        self.index(records)
         return result.matched_count
 
     def counts(self, unit: str | None) -> dict[str, int]:
         match = {"unit": unit} if unit else {}
-        rows = self.firms.aggregate(
+        rows = self.tier_index.aggregate(
             [{"$match": match}, {"$group": {"_id": "$tier", "n": {"$sum": 1}}}]
         )
         return {row["_id"]: row["n"] for row in rows}

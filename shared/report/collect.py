@@ -27,7 +27,7 @@ class Sources:
 
 
 def get(url: str, **params: Any) -> Any:
-    response = requests.get(url, params=params, timeout=30)
+    response = requests.get(url, params=params, timeout=600)  # FerretDB scans are slow
     response.raise_for_status()
     return response.json()
 
