@@ -119,7 +119,9 @@ class Tiers(Repository):
         if not records:
             return 0
         result = self.firms.bulk_write(
-            [UpdateOne({"_id": r["uscc"], "version": r["version"]}, {"$set": r}) for r in records],
+            [UpdateOne({"_id": r["uscc"], "version": r["version"]},
+                       {"$set": {k: v for k, v in r.items() if k != "snapshot"}})
+             for r in records],  # the snapshot did not change: do not send it again
             ordered=False,
         )
         self.index(records)
