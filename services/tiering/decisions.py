@@ -12,16 +12,12 @@ from services.tiering.rules.ruleset import RuleSet
 Record = dict[str, Any]
 
 
-def next_tier_code(ruleset: RuleSet, rank: int) -> str | None:
-    above = [t for t in ruleset.tiers if t.rank > rank]
-    return min(above, key=lambda t: t.rank).code if above else None
-
-
 def decide(
     previous: Record | None, ruleset: RuleSet, snapshot: dict[str, Any], now: datetime
 ) -> tuple[Record, Record | None]:
     """The firm's new tier record, and the tier change (also the event body) if it moved."""
     decision = evaluate(ruleset, snapshot)
+    next_up = ruleset.next_above(decision.rank)
     old_tier = previous["tier"] if previous else NONE_TIER
     old_label = previous["tier_label"] if previous else NONE_LABEL
     seq = previous["seq"] if previous else 0
@@ -41,7 +37,7 @@ def decide(
         "evaluated_year": decision.evaluated_year,
         "since": now if moved or previous is None else previous["since"],
         "checks": [c.to_json() for c in decision.checks],
-        "summary": decision.summary(next_tier_code(ruleset, decision.rank)),
+        "summary": decision.summary(next_up.code if next_up else None),
         "seq": seq,
         "announced_seq": previous.get("announced_seq", 0) if previous else 0,
         "watch": watch(ruleset, snapshot, decision.rank),

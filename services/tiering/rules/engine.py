@@ -204,10 +204,9 @@ def evaluate(ruleset: RuleSet, snapshot: dict[str, Any]) -> Decision:
 
 def watch(ruleset: RuleSet, snapshot: dict[str, Any], current_rank: int) -> dict[str, Any] | None:
     """The next tier up, if the firm misses it only by conditions within 10% of their bars."""
-    above = [t for t in ruleset.tiers if t.rank > current_rank]
-    if not above:
+    target = ruleset.next_above(current_rank)
+    if target is None:
         return None
-    target = min(above, key=lambda t: t.rank)
     facts = facts_for(ruleset, snapshot)
     run = evaluate_tier(ruleset, target, facts)
     if run.passed or not run.near_misses:

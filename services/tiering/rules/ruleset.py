@@ -85,6 +85,11 @@ class RuleSet:
     def tier(self, code: str) -> Tier:
         return next(t for t in self.tiers if t.code == code)
 
+    def next_above(self, rank: int) -> Tier | None:
+        """The lowest-ranked tier above `rank`: the one a firm at `rank` grows into."""
+        above = [t for t in self.tiers if t.rank > rank]
+        return min(above, key=lambda t: t.rank) if above else None
+
 
 class _Parser:
     """Walks the document once, collecting every error with its path."""
