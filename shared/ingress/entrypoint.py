@@ -64,6 +64,8 @@ class IngressQueueConsumer(QueueConsumer):
         self.publisher = Publisher(self.amqp_uri)
         self.ledger = ProcessedEvents(self.mongo.db)
         self.retry_delays = parse_delays(config.get("INGRESS_RETRY_DELAYS_MS"))
+        self.redelivery = Redelivery(self.publisher,
+                                     IngressTopology(self.service, (), self.retry_delays).retry)
 
     def register_provider(self, provider: Any) -> None:
         self.known_types.add(provider.event_type)
@@ -164,13 +166,13 @@ class IngressQueueConsumer(QueueConsumer):
         reason = json.dumps(errors, ensure_ascii=False)
         log.warning("rejected %s message: %s", type_label, reason)
         headers = {REJECTION_HEADER: reason, "x-rejected-by": self.service}
-        redelivery = Redelivery(self.publisher, self.topology.retry)
+        redelivery = self.redelivery
         if self.forward_then_ack(message, lambda: redelivery.forward(message, REJECTED_QUEUE,
                                                                      headers)):
             count_event(self.service, type_label, "rejected")
 
     def retry_or_park(self, message: Message, event_type: str, exc: BaseException) -> None:
-        redelivery = Redelivery(self.publisher, self.topology.retry)
+        redelivery = self.redelivery
         outcome: list[str] = []
         if self.forward_then_ack(message, lambda: outcome.append(
                 redelivery.retry_or_park(message, exc, f"{event_type} event"))):
