@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from marshmallow import ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from shared import clock, units, uscc
 
@@ -82,3 +82,11 @@ def count(**kwargs: Any) -> fields.Integer:
 
 def flag(**kwargs: Any) -> fields.Boolean:
     return StrictBoolean(**kwargs)
+
+
+class StrictSchema(Schema):
+    """Unknown fields are errors, named by the field: input with a field the contract does not
+    define (say `$where`) is refused, never stored."""
+
+    class Meta:
+        unknown = RAISE

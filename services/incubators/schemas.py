@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from shared.fields import PastDate, RegionCode, Text, Uscc, count, money
+from shared.fields import PastDate, RegionCode, StrictSchema, Text, Uscc, count, money
 from shared.units import ZONES
 
 KINDS = ("incubator", "maker_space", "incubation_base")
@@ -18,10 +18,7 @@ INCUBATOR_ID = validate.Regexp(
 )
 
 
-class EventData(Schema):
-    class Meta:
-        unknown = RAISE
-
+class EventData(StrictSchema):
     incubator_id = fields.String(required=True, validate=INCUBATOR_ID)
 
 

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from services.notifications.signing import SECRET_PREFIX
+from shared.fields import StrictSchema
 from shared.units import PROVINCE, UNITS
 
 KINDS = ("tier_changed", "finding", "digest")
 ALL_UNITS = sorted([*UNITS, PROVINCE])
 
 
-class Strict(Schema):
-    class Meta:
-        unknown = RAISE
+class Strict(StrictSchema):
+    pass
 
 
 class SubscriptionIn(Strict):

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from shared import clock
-from shared.fields import PastDate, RegionCode, Text, Uscc, count, flag, money
+from shared.fields import PastDate, RegionCode, StrictSchema, Text, Uscc, count, flag, money
 from shared.units import ZONES
 
 ENTITY_KINDS = ("independent", "branch")
@@ -20,9 +20,8 @@ ROUND_ID = validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$", error="must be 1-64 letters
 STATUS_FIELDS = ("listing", "active", "credit_blacklisted", "entity_kind")
 
 
-class EventData(Schema):
-    class Meta:
-        unknown = RAISE
+class EventData(StrictSchema):
+    pass
 
 
 class EnterpriseRegistered(EventData):
@@ -85,11 +84,8 @@ class StatusChanged(EventData):
             raise ValidationError(f"needs at least one of {', '.join(STATUS_FIELDS)}", "_schema")
 
 
-class EnterpriseQuery(Schema):
+class EnterpriseQuery(StrictSchema):
     """Query string of `GET /v1/enterprises`."""
-
-    class Meta:
-        unknown = RAISE
 
     unit = fields.String(validate=validate.Length(1, 32))
     industry = Text(max_length=100)

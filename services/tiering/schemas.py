@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import fields, validate
 
+from shared.fields import StrictSchema
 from shared.units import UNITS
 
 
-class Query(Schema):
-    class Meta:
-        unknown = RAISE
+class Query(StrictSchema):
+    pass
 
 
 class SummaryQuery(Query):
