@@ -6,12 +6,17 @@ from typing import Any, ClassVar
 
 from nameko.extensions import DependencyProvider, SharedExtension
 from pymongo import MongoClient
+from pymongo.collection import Collection
 from pymongo.database import Database
 
 URI_KEY = "MONGODB_URI"
 DATABASE_KEY = "MONGODB_DATABASE"
 TIMEOUT_KEY = "MONGODB_TIMEOUT_MS"
 DEFAULT_URI = "mongodb://127.0.0.1:27017/"
+# FerretDB 1.24 keeps a SQLite connection open for every statement of a write command until the
+# command ends, from a pool of 100: a bulk write of more than ~100 updates never finishes and
+# blocks every other client. Commands of 50 are safe there and cost MongoDB little.
+BULK_CHUNK = 50
 
 
 def connect(config: dict[str, Any]) -> MongoClient:
@@ -70,6 +75,15 @@ class Repository:
 
     def ensure_indexes(self) -> None:
         """Create the indexes this repository relies on (idempotent)."""
+
+
+def bulk_write(collection: Collection, operations: list[Any], chunk: int = BULK_CHUNK) -> int:
+    """Unordered bulk write in commands of `chunk`; the number of documents matched."""
+    matched = 0
+    for start in range(0, len(operations), chunk):
+        result = collection.bulk_write(operations[start : start + chunk], ordered=False)
+        matched += result.matched_count
+    return matched
 
 
 class RepositoryProvider(DependencyProvider):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from services.tiering.decisions import decide
@@ -13,7 +14,7 @@ from services.tiering.rules.ruleset import RuleSet
 from services.tiering.storage import RuleSets, Tiers
 from shared import clock
 
-BATCH_SIZE = 200  # one bulk write each; 1,000 large records overran 20 s on FerretDB
+BATCH_SIZE = 500  # firms read per round trip; writes go in commands of shared.mongo.BULK_CHUNK
 MOVERS_SHOWN = 200
 Announce = Callable[[dict[str, Any]], None]
 
@@ -29,24 +30,35 @@ def on_snapshot(
 
     A redelivered snapshot (same version) re-announces a change whose announcement did not
     complete, so a crash between storing and dispatching loses nothing."""
-    uscc = snapshot["uscc"]
+    uscc, made = snapshot["uscc"], {}
     with tiers.locks.hold(uscc):
         record = tiers.get(uscc)
         if record is None or record["version"] < snapshot["version"]:
             ruleset = rulesets.for_region(region_of(snapshot), default_id)
             candidate, change = decide(record, ruleset, snapshot, clock.now())
-            record = candidate if tiers.save(candidate, change) else tiers.get(uscc)
-        announce_pending(tiers, record, announce)
+            if tiers.save(candidate, record, change):
+                record = candidate
+                made = {change["seq"]: change} if change else {}
+            else:
+                record = tiers.get(uscc)
+        announce_pending(tiers, record, announce, made)
 
 
-def announce_pending(tiers: Tiers, record: dict[str, Any] | None, announce: Announce) -> None:
+def announce_pending(
+    tiers: Tiers,
+    record: dict[str, Any] | None,
+    announce: Announce,
+    made: dict[int, dict[str, Any]],
+) -> None:
+    """Every change of the firm not yet announced, in order: the one just `made` as it is,
+    older ones (whose announcement a crash interrupted) from the history."""
     if record is None:
         return
     for seq in range(record.get("announced_seq", 0) + 1, record["seq"] + 1):
-        change = tiers.change(record["uscc"], seq)
+        change = made.get(seq) or tiers.change(record["uscc"], seq)
         if change is not None:
             announce(change)
-            tiers.mark_announced(record["uscc"], seq)
+            tiers.mark_announced([(record["uscc"], seq)])
 
 
 def reevaluate(
@@ -56,22 +68,38 @@ def reevaluate(
     announce: Announce,
     batch_size: int = BATCH_SIZE,
 ) -> dict[str, Any]:
-    """Every firm under the active rule sets, a batch per round trip; announces the moves."""
+    """Every firm under the active rule sets, a batch per round trip; announces the moves.
+
+    One batch is written while the next is evaluated (the database works while Python does),
+    and a batch's moves are announced only once it is stored."""
     now, seen, moved = clock.now(), 0, 0
-    for batch in tiers.batches(batch_size):
-        records, changes = [], []
-        for previous in batch:
-            ruleset = rulesets.for_region(region_of(previous["snapshot"]), default_id)
-            record, change = decide(previous, ruleset, previous["snapshot"], now)
-            records.append(record)
-            if change is not None:
-                changes.append(change)
-        tiers.save_batch(records, changes)
-        for change in changes:
-            announce(change)
-        tiers.mark_announced_many([(c["uscc"], c["seq"]) for c in changes])
-        seen, moved = seen + len(batch), moved + len(changes)
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        stored: Future[int] | None = None
+        stored_changes: list[dict[str, Any]] = []
+        for batch in tiers.batches(batch_size):
+            pairs, changes = [], []
+            for previous in batch:
+                ruleset = rulesets.for_region(region_of(previous["snapshot"]), default_id)
+                record, change = decide(previous, ruleset, previous["snapshot"], now)
+                pairs.append((record, previous))
+                if change is not None:
+                    changes.append(change)
+            if stored is not None:
+                announce_stored(tiers, stored, stored_changes, announce)
+            stored, stored_changes = writer.submit(tiers.save_batch, pairs, changes), changes
+            seen, moved = seen + len(batch), moved + len(changes)
+        if stored is not None:
+            announce_stored(tiers, stored, stored_changes, announce)
     return {"firms": seen, "changed": moved}
+
+
+def announce_stored(
+    tiers: Tiers, stored: Future[int], changes: list[dict[str, Any]], announce: Announce
+) -> None:
+    stored.result()
+    for change in changes:
+        announce(change)
+    tiers.mark_announced([(c["uscc"], c["seq"]) for c in changes])
 
 
 def simulate(

@@ -6,7 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from services.tiering.rules.engine import NONE_LABEL, NONE_TIER, Decision, evaluate, watch
+from services.tiering.rules.engine import (
+    NONE_LABEL,
+    NONE_TIER,
+    Decision,
+    evaluate,
+    facts_for,
+    watch,
+)
 from services.tiering.rules.ruleset import RuleSet
 
 Record = dict[str, Any]
@@ -16,7 +23,8 @@ def decide(
     previous: Record | None, ruleset: RuleSet, snapshot: dict[str, Any], now: datetime
 ) -> tuple[Record, Record | None]:
     """The firm's new tier record, and the tier change (also the event body) if it moved."""
-    decision = evaluate(ruleset, snapshot)
+    facts = facts_for(ruleset, snapshot)
+    decision = evaluate(ruleset, snapshot, facts)
     next_up = ruleset.next_above(decision.rank)
     old_tier = previous["tier"] if previous else NONE_TIER
     old_label = previous["tier_label"] if previous else NONE_LABEL
@@ -36,11 +44,12 @@ def decide(
         "ruleset": ruleset.id,
         "evaluated_year": decision.evaluated_year,
         "since": now if moved or previous is None else previous["since"],
+        "evaluated_at": now,
         "checks": [c.to_json() for c in decision.checks],
         "summary": decision.summary(next_up.code if next_up else None),
         "seq": seq,
         "announced_seq": previous.get("announced_seq", 0) if previous else 0,
-        "watch": watch(ruleset, snapshot, decision.rank),
+        "watch": watch(ruleset, snapshot, decision.rank, facts),
     }
     change = tier_change(record, decision, old_tier, old_label, now) if moved else None
     return record, change

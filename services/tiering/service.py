@@ -90,11 +90,11 @@ class TieringService(OpsEndpoints):
 
     @rpc
     def simulate_ruleset(self, ruleset_id: str) -> dict[str, Any]:
-        candidate = self.rulesets.get(ruleset_id)
+        candidate = self.rulesets.get(ruleset_id, fresh=True)
         return classify.simulate(self.tiers, self.rulesets, candidate, self.default_ruleset)
 
     @rpc
     def activate_ruleset(self, ruleset_id: str) -> dict[str, Any]:
-        self.rulesets.set_active(self.rulesets.get(ruleset_id))
+        self.rulesets.set_active(self.rulesets.get(ruleset_id, fresh=True))
         report = classify.reevaluate(self.tiers, self.rulesets, self.default_ruleset, self.announce)
         return {"ruleset": ruleset_id, **report}

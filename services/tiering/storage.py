@@ -1,8 +1,16 @@
 """MongoDB storage of tiering: firms' current tiers with their latest snapshot, tier history,
-and the rule sets (loaded texts and which one is active for which region)."""
+and the rule sets (loaded texts and which one is active for which region).
+
+A firm's document keeps the fields that are queried or compared at the top level and the two
+bulky parts no query looks into, the snapshot and the explanation, as JSON text. On the local
+FerretDB (SQLite) a 6 KB nested document costs 3.3 ms to update against 0.7 ms as text
+(measured); on MongoDB it changes nothing but the shape.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Iterator
 from contextlib import suppress
@@ -15,10 +23,41 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from services.tiering.rules.ruleset import RuleSet, parse_ruleset
 from shared import clock
 from shared.locks import KeyedLocks
-from shared.mongo import Repository, RepositoryProvider
+from shared.mongo import Repository, RepositoryProvider, bulk_write
 
 BUNDLED_RULESETS = Path(__file__).resolve().parent / "rulesets"
 ACTIVE_CACHE_SECONDS = 5.0
+EXPLANATION_FIELDS = ("checks", "summary")
+# What a re-evaluation may change: a record equal in all of these is not written again.
+DECISION_FIELDS = ("tier", "tier_label", "rank", "ruleset", "evaluated_year", "seq", "watch",
+                   "explanation_digest")
+Record = dict[str, Any]
+
+
+def as_text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def to_document(record: Record) -> Record:
+    """The stored form of a tier record (see the module docstring)."""
+    document = {k: v for k, v in record.items() if k not in EXPLANATION_FIELDS}
+    document["snapshot"] = as_text(record["snapshot"])
+    explanation = as_text({k: record[k] for k in EXPLANATION_FIELDS})
+    document["explanation"] = explanation
+    document["explanation_digest"] = digest(explanation)
+    return document
+
+
+def from_document(document: Record) -> Record:
+    record = {k: v for k, v in document.items() if k not in ("_id", "explanation")}
+    record["snapshot"] = json.loads(document["snapshot"])
+    if "explanation" in document:
+        record.update(json.loads(document["explanation"]))
+    return record
 
 
 class Tiers(Repository):
@@ -42,40 +81,42 @@ class Tiers(Repository):
         self.firms.create_index([("unit", ASCENDING), ("tier", ASCENDING)])
         self.history.create_index([("uscc", ASCENDING), ("seq", ASCENDING)])
 
-    def get(self, uscc: str) -> dict[str, Any] | None:
-        return self.firms.find_one({"_id": uscc}, {"_id": False})
+    def get(self, uscc: str) -> Record | None:
+        document = self.firms.find_one({"_id": uscc})
+        return None if document is None else from_document(document)
 
-    def history_of(self, uscc: str) -> list[dict[str, Any]]:
+    def history_of(self, uscc: str) -> list[Record]:
         return list(self.history.find({"uscc": uscc}, {"_id": False}).sort("seq", ASCENDING))
 
-    def change(self, uscc: str, seq: int) -> dict[str, Any] | None:
+    def change(self, uscc: str, seq: int) -> Record | None:
         return self.history.find_one({"_id": f"{uscc}:{seq}"}, {"_id": False})
 
-    def save(self, record: dict[str, Any], change: dict[str, Any] | None) -> bool:
+    def save(self, record: Record, previous: Record | None, change: Record | None) -> bool:
         """Store the change (once) and then the record, unless a newer snapshot is stored."""
         if change is not None:
             self.add_changes([change])
-        result = self.firms.update_one(
-            {"_id": record["uscc"], "version": {"$lte": record["version"]}},
-            {"$set": record},
-            upsert=False,
-        )
-        if not result.matched_count:
-            try:
-                self.firms.insert_one({"_id": record["uscc"], **record})
-            except DuplicateKeyError:
-                return False  # a newer snapshot is stored
-        self.index([record])
+        try:
+            self.firms.update_one(
+                {"_id": record["uscc"], "version": {"$lte": record["version"]}},
+                {"$set": to_document(record)},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            return False  # the firm is stored with a newer snapshot
+        self.index([(record, previous)])
         return True
 
-    def index(self, records: list[dict[str, Any]]) -> None:
-        """A small copy of (unit, tier) per firm, so counting never reads the big records."""
-        if records:
-            self.tier_index.bulk_write(
-                [ReplaceOne({"_id": r["uscc"]}, {"unit": r["unit"], "tier": r["tier"]},
-                            upsert=True) for r in records], ordered=False)
+    def index(self, pairs: list[tuple[Record, Record | None]]) -> None:
+        """A small copy of (unit, tier) per firm, so counting never reads the big records;
+        written only where the firm is new or its unit or tier moved."""
+        moved = [new for new, old in pairs
+                 if old is None or (old["unit"], old["tier"]) != (new["unit"], new["tier"])]
+        bulk_write(self.tier_index, [
+            ReplaceOne({"_id": r["uscc"]}, {"unit": r["unit"], "tier": r["tier"]}, upsert=True)
+            for r in moved
+        ])
 
-    def add_changes(self, changes: list[dict[str, Any]]) -> None:
+    def add_changes(self, changes: list[Record]) -> None:
         if not changes:
             return
         try:
@@ -85,47 +126,39 @@ class Tiers(Repository):
             if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
                 raise
 
-    def mark_announced(self, uscc: str, seq: int) -> None:
-        self.firms.update_one(
-            {"_id": uscc, "announced_seq": {"$lt": seq}}, {"$set": {"announced_seq": seq}}
-        )
+    def mark_announced(self, announced: list[tuple[str, int]]) -> None:
+        bulk_write(self.firms, [
+            UpdateOne({"_id": u, "announced_seq": {"$lt": s}}, {"$set": {"announced_seq": s}})
+            for u, s in announced
+        ])
 
-    def mark_announced_many(self, announced: list[tuple[str, int]]) -> None:
-        if announced:
-            self.firms.bulk_write(
-                [
-                    UpdateOne(
-                        {"_id": u, "announced_seq": {"$lt": s}}, {"$set": {"announced_seq": s}}
-                    )
-                    for u, s in announced
-                ],
-                ordered=False,
-            )
-
-    def batches(self, size: int) -> Iterator[list[dict[str, Any]]]:
-        """Every firm, `size` at a time, from one cursor (a round trip per batch, not per firm)."""
-        batch: list[dict[str, Any]] = []
-        for record in self.firms.find({}, {"_id": False}).batch_size(size):
-            batch.append(record)
+    def batches(self, size: int) -> Iterator[list[Record]]:
+        """Every firm without its stored explanation, `size` at a time, from one cursor (a
+        round trip per batch, not per firm)."""
+        batch: list[Record] = []
+        for document in self.firms.find({}, {"explanation": False}).batch_size(size):
+            batch.append(from_document(document))
             if len(batch) == size:
                 yield batch
                 batch = []
         if batch:
             yield batch
 
-    def save_batch(self, records: list[dict[str, Any]], changes: list[dict[str, Any]]) -> int:
-        """Re-evaluated records in one bulk write, each only if its snapshot is still current."""
+    def save_batch(self, pairs: list[tuple[Record, Record]], changes: list[Record]) -> int:
+        """Re-evaluated records, each only if its snapshot is still the one evaluated, and only
+        those whose decision moved; the unchanged snapshot is not sent again."""
         self.add_changes(changes)
-        if not records:
-            return 0
-        result = self.firms.bulk_write(
-            [UpdateOne({"_id": r["uscc"], "version": r["version"]},
-                       {"$set": {k: v for k, v in r.items() if k != "snapshot"}})
-             for r in records],  # the snapshot did not change: do not send it again
-            ordered=False,
-        )
-        self.index(records)
-        return result.matched_count
+        updates, written = [], []
+        for new, old in pairs:
+            document = to_document(new)
+            if any(document[k] != old.get(k) for k in DECISION_FIELDS):
+                del document["snapshot"]
+                updates.append(UpdateOne({"_id": new["uscc"], "version": new["version"]},
+                                         {"$set": document}))
+                written.append((new, old))
+        matched = bulk_write(self.firms, updates)
+        self.index(written)
+        return matched
 
     def counts(self, unit: str | None) -> dict[str, int]:
         match = {"unit": unit} if unit else {}
@@ -139,22 +172,15 @@ class Tiers(Repository):
                                                    "n": {"$sum": 1}}}])
         return {f"{row['_id']['from']}→{row['_id']['to']}": row["n"] for row in rows}
 
-    def watchlist(self, unit: str | None, after: str | None, limit: int) -> list[dict[str, Any]]:
+    def watchlist(self, unit: str | None, after: str | None, limit: int) -> list[Record]:
         query: dict[str, Any] = {"watch": {"$ne": None}}
         if unit:
             query["unit"] = unit
         if after:
             query["uscc"] = {"$gt": after}
-        fields = {
-            "_id": False,
-            "uscc": True,
-            "name": True,
-            "unit": True,
-            "tier": True,
-            "tier_label": True,
-            "watch": True,
-        }
-        return list(self.firms.find(query, fields).sort("uscc", ASCENDING).limit(limit))
+        fields = ("uscc", "name", "unit", "tier", "tier_label", "watch")
+        return list(self.firms.find(query, {"_id": False, **dict.fromkeys(fields, True)})
+                    .sort("uscc", ASCENDING).limit(limit))
 
 
 class RuleSets(Repository):
@@ -163,6 +189,7 @@ class RuleSets(Repository):
     def __init__(self, db: Any):
         super().__init__(db)
         self._parsed: dict[tuple[str, int], RuleSet] = {}
+        self._recent: dict[str, tuple[float, RuleSet]] = {}
         self._active: tuple[float, dict[str, str]] = (0.0, {})
 
     @property
@@ -201,14 +228,21 @@ class RuleSets(Repository):
             },
             upsert=True,
         )
+        self._recent.pop(ruleset.id, None)
 
-    def get(self, ruleset_id: str) -> RuleSet:
+    def get(self, ruleset_id: str, fresh: bool = False) -> RuleSet:
+        """The stored rule set, parsed; read again at most every ACTIVE_CACHE_SECONDS, so a
+        batch of firms costs no round trip for it."""
+        read_at, ruleset = self._recent.get(ruleset_id, (0.0, None))
+        if ruleset is not None and not fresh and time.monotonic() - read_at <= ACTIVE_CACHE_SECONDS:
+            return ruleset
         stored = self.texts.find_one({"_id": ruleset_id})
         if stored is None:
             stored = self.install_bundled_one(ruleset_id)
         key = (stored["id"], stored["version"])
         if key not in self._parsed:
             self._parsed[key] = parse_ruleset(stored["text"])
+        self._recent[ruleset_id] = (time.monotonic(), self._parsed[key])
         return self._parsed[key]
 
     def install_bundled_one(self, ruleset_id: str) -> dict[str, Any]:

@@ -72,7 +72,10 @@ class _Evaluation:
 
 
 def measured(facts: Facts, name: str, params: dict[str, Any]) -> Value:
-    return MEASURES[name](facts, **params)
+    key = (name, *sorted(params.items()))
+    if key not in facts.computed:
+        facts.computed[key] = MEASURES[name](facts, **params)
+    return facts.computed[key]
 
 
 def threshold_of(condition: Condition, facts: Facts) -> tuple[Fraction | bool | str | None, str]:
@@ -187,9 +190,10 @@ def facts_for(ruleset: RuleSet, snapshot: dict[str, Any]) -> Facts:
     return Facts(snapshot, ruleset.usd_cny, ruleset.neeq_counts_as_listed)
 
 
-def evaluate(ruleset: RuleSet, snapshot: dict[str, Any]) -> Decision:
-    """The highest-ranked tier whose gates and conditions all hold, with every check made."""
-    facts = facts_for(ruleset, snapshot)
+def evaluate(ruleset: RuleSet, snapshot: dict[str, Any], facts: Facts | None = None) -> Decision:
+    """The highest-ranked tier whose gates and conditions all hold, with every check made.
+    Pass the `facts` of an earlier call on the same snapshot to reuse its measures."""
+    facts = facts or facts_for(ruleset, snapshot)
     checks: list[Check] = []
     chosen: Tier | None = None
     for tier in ruleset.tiers:
@@ -202,12 +206,14 @@ def evaluate(ruleset: RuleSet, snapshot: dict[str, Any]) -> Decision:
     return Decision(chosen.code, chosen.label, chosen.rank, ruleset.id, facts.year, tuple(checks))
 
 
-def watch(ruleset: RuleSet, snapshot: dict[str, Any], current_rank: int) -> dict[str, Any] | None:
+def watch(
+    ruleset: RuleSet, snapshot: dict[str, Any], current_rank: int, facts: Facts | None = None
+) -> dict[str, Any] | None:
     """The next tier up, if the firm misses it only by conditions within 10% of their bars."""
     target = ruleset.next_above(current_rank)
     if target is None:
         return None
-    facts = facts_for(ruleset, snapshot)
+    facts = facts or facts_for(ruleset, snapshot)
     run = evaluate_tier(ruleset, target, facts)
     if run.passed or not run.near_misses:
         return None

@@ -8,8 +8,9 @@ cannot be computed returns `Missing` with the reason, which the explanation show
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 from typing import Any
 
 
@@ -42,17 +43,19 @@ def exact(number: Any) -> Fraction:
 
 @dataclass(frozen=True)
 class Facts:
-    """A snapshot indexed for the measures: reports by year, the evaluation year T."""
+    """A snapshot indexed for the measures: reports by year, the evaluation year T, and the
+    measures already computed (every tier's gates ask for the same ones)."""
 
     snapshot: dict[str, Any]
     usd_cny: Fraction
     neeq_counts_as_listed: bool
+    computed: dict[tuple[Any, ...], Value] = field(default_factory=dict, compare=False)
 
-    @property
+    @cached_property
     def reports(self) -> dict[int, dict[str, Any]]:
         return {r["year"]: r for r in self.snapshot.get("annual_reports", [])}
 
-    @property
+    @cached_property
     def year(self) -> int | None:
         """T: the latest fiscal year with an annual report."""
         return max(self.reports, default=None)
