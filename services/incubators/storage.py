@@ -17,7 +17,7 @@ from services.incubators.lifecycle import Incubation
 from services.incubators.progress import progress_facts
 from shared import clock
 from shared.locks import KeyedLocks
-from shared.mongo import Repository, RepositoryProvider
+from shared.mongo import Repository, RepositoryProvider, pack, unpack
 
 NO_ID = {"_id": False}
 
@@ -102,20 +102,18 @@ class Incubators(Repository):
     # firms (registry snapshots) -------------------------------------------------------------
     def put_firm(self, snapshot: dict[str, Any]) -> bool:
         """Keep the newest snapshot; False when this one is stale."""
-        record = {"uscc": snapshot["uscc"], "version": snapshot["version"], "snapshot": snapshot,
-                  **progress_facts(snapshot)}
+        record = {"uscc": snapshot["uscc"], "version": snapshot["version"],
+                  "snapshot": pack(snapshot), **progress_facts(snapshot)}
         where = {"_id": snapshot["uscc"], "version": {"$lt": snapshot["version"]}}
-        if self.db.firms.update_one(where, {"$set": record}).matched_count:
-            return True
         try:
-            self.db.firms.insert_one({"_id": snapshot["uscc"], **record})
+            self.db.firms.update_one(where, {"$set": record}, upsert=True)
             return True
         except DuplicateKeyError:
-            return False
+            return False  # this version or a newer one is stored
 
     def firm(self, uscc: str) -> dict[str, Any] | None:
         record = self.db.firms.find_one({"_id": uscc}, {"snapshot": True})
-        return record["snapshot"] if record else None
+        return unpack(record["snapshot"]) if record else None
 
     def tech_smes_registered(self) -> int:
         return self.db.firms.count_documents({"tech_sme_registered": True})
