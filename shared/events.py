@@ -16,6 +16,7 @@ from nameko.events import EventHandler
 from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
 
+from shared.metrics import count_event
 from shared.publisher import Publisher
 from shared.retries import Redelivery, RetryPlan, forward_then_ack, parse_delays
 
@@ -89,10 +90,18 @@ class ReliableEventHandler(EventHandler):
         self, message: Message, result: Any = None, exc_info: Any = None
     ) -> None:
         what = f"{self.source_service}.{self.event_type} handler"
-        forward_then_ack(
-            lambda: exc_info is None or self.redelivery.retry_or_park(message, exc_info[1], what),
+        outcome = ["processed"]
+
+        def forward() -> None:
+            if exc_info is not None:
+                outcome[0] = self.redelivery.retry_or_park(message, exc_info[1], what)
+
+        if forward_then_ack(
+            forward,
             lambda: self.queue_consumer.ack_message(message),
-            lambda: self.queue_consumer.requeue_message(message))
+            lambda: self.queue_consumer.requeue_message(message),
+        ):
+            count_event(self.container.service_name, self.event_type, outcome[0])
 
 
 subscribe = ReliableEventHandler.decorator

@@ -9,10 +9,13 @@ from nameko.extensions import DependencyProvider
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.wrappers import Response
 
-from shared.events import SubscriptionQueues
+from shared.events import ReliableEventHandler, SubscriptionQueues, retry_plan
+from shared.gauges import SOURCES, CachedSource, gauge
 from shared.http import Problem, http, json_response
+from shared.ingress.entrypoint import IngressEntrypoint
 from shared.metrics import EntrypointMetrics
 from shared.mongo import MongoConnection
+from shared.retries import RetryPlan, parse_delays
 
 CHECK_TIMEOUT_SECONDS = 3
 
@@ -41,6 +44,52 @@ class Readiness(DependencyProvider):
         return self
 
 
+class RetryQueueGauges(DependencyProvider):
+    """Messages waiting in the delay queues and parked in the dead queue of every queue this
+    service consumes, read from the broker (passive declares) at most every 15 s."""
+
+    MAX_AGE_SECONDS = 15.0
+
+    def setup(self) -> None:
+        name = f"{self.container.service_name}.queues"
+        SOURCES.sources[name] = CachedSource(name, self.compute, self.MAX_AGE_SECONDS)
+
+    def plans(self) -> list[RetryPlan]:
+        config, plans = self.container.config, {}
+        for entrypoint in self.container.entrypoints:
+            if isinstance(entrypoint, IngressEntrypoint):
+                name = f"{self.container.service_name}.ingress"
+                delays = parse_delays(config.get("INGRESS_RETRY_DELAYS_MS"))
+                plans[name] = RetryPlan(name, delays)
+            elif isinstance(entrypoint, ReliableEventHandler):
+                plans[entrypoint.queue.name] = retry_plan(entrypoint.queue.name, config)
+        return list(plans.values())
+
+    def compute(self) -> list[Any]:
+        pending, parked = [], []
+        with Connection(
+            self.container.config["AMQP_URI"], connect_timeout=CHECK_TIMEOUT_SECONDS
+        ) as connection:
+            channel = connection.default_channel
+
+            def depth(queue: str) -> int:
+                return channel.queue_declare(queue=queue, passive=True).message_count
+
+            for plan in self.plans():
+                retries = sum(depth(q.name) for q in plan.queues()[:-1])
+                pending.append(((plan.queue_name,), retries))
+                parked.append(((plan.queue_name,), depth(plan.dead_queue_name)))
+        return [
+            gauge("tracker_retries_pending", "Messages waiting in a delay queue for their next "
+                  "attempt, by consumed queue.", ["queue"], pending),
+            gauge("tracker_dead_letters_parked", "Messages parked in the dead queue after their "
+                  "last attempt, by consumed queue.", ["queue"], parked),
+        ]
+
+    def get_dependency(self, worker_ctx: Any) -> None:
+        return None
+
+
 class OpsEndpoints:
     """Mixin for service classes: `GET /metrics`, `/health/live`, `/health/ready`, and the
     declaration of every internal subscription queue at start-up."""
@@ -48,6 +97,7 @@ class OpsEndpoints:
     entrypoint_metrics = EntrypointMetrics()
     readiness = Readiness()
     subscription_queues = SubscriptionQueues()
+    retry_queue_gauges = RetryQueueGauges()
 
     @http("GET", "/metrics")
     def metrics(self, request: Any) -> Response:

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from services.incubators import findings as policy
-from services.incubators import lifecycle
+from services.incubators import lifecycle, progress
 from services.incubators.lifecycle import Incubation
 from services.incubators.storage import Incubators
 from shared.envelope import CloudEvent
@@ -101,3 +101,10 @@ def carrier_report(store: Incubators, event: CloudEvent) -> Found:
 def sweep(store: Incubators, today: date) -> Found:
     """The periodic check for incubations beyond their limit."""
     return keep(store, *(policy.overdue(i, today) for i in store.open_incubations()))
+
+
+def current_progress(store: Incubators, configured: dict[str, Any]) -> dict[str, Any]:
+    """Progress to the plan's targets (configured targets over the defaults)."""
+    tech_smes, by_year, latest = store.firm_facts()
+    return progress.progress(store.carrier_count(), store.distinct_incubated_firms(), tech_smes,
+                             by_year, latest, {**progress.DEFAULT_TARGETS, **configured})

@@ -11,11 +11,13 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 from werkzeug.wrappers import Response
 
-from services.incubators import api, handling, progress, schemas
+from services.incubators import api, handling, schemas
+from services.incubators.metrics import storage_gauges
 from services.incubators.storage import IncubatorStore
 from shared import clock
 from shared.envelope import CloudEvent
 from shared.events import subscribe
+from shared.gauges import StorageGauges
 from shared.http import Problem, http, json_response
 from shared.ingress import ingress
 from shared.keys import ApiKeyStore, bearer_owner
@@ -33,6 +35,7 @@ class IncubatorsService(OpsEndpoints):
     keys = ApiKeyStore()
     publisher = ConfirmedPublisher()
     dispatch = EventDispatcher()
+    gauges = StorageGauges(storage_gauges)
 
     def announce(self, found: list[dict[str, Any]]) -> None:
         for finding in found:
@@ -105,13 +108,5 @@ class IncubatorsService(OpsEndpoints):
 
     @http("GET", "/v1/progress")
     def get_progress(self, request: Any) -> Response:
-        targets = {**progress.DEFAULT_TARGETS, **self.config.get("PROGRESS_TARGETS", {})}
-        report = progress.progress(
-            self.store.carrier_count(),
-            self.store.distinct_incubated_firms(),
-            self.store.tech_smes_registered(),
-            self.store.high_tech_by_year(),
-            self.store.latest_years(),
-            targets,
-        )
+        report = handling.current_progress(self.store, self.config.get("PROGRESS_TARGETS", {}))
         return json_response({**report, "by_unit": self.store.counts_by_unit()})

@@ -102,31 +102,32 @@ class Incubators(Repository):
     # firms (registry snapshots) -------------------------------------------------------------
     def put_firm(self, snapshot: dict[str, Any]) -> bool:
         """Keep the newest snapshot; False when this one is stale."""
+        facts = progress_facts(snapshot)
         record = {"uscc": snapshot["uscc"], "version": snapshot["version"],
-                  "snapshot": pack(snapshot), **progress_facts(snapshot)}
+                  "snapshot": pack(snapshot), **facts}
         where = {"_id": snapshot["uscc"], "version": {"$lt": snapshot["version"]}}
         try:
             self.db.firms.update_one(where, {"$set": record}, upsert=True)
-            return True
         except DuplicateKeyError:
             return False  # this version or a newer one is stored
+        # A small copy of the facts, so counting progress never reads the big snapshots.
+        self.db.progress_facts.replace_one({"_id": snapshot["uscc"]}, facts, upsert=True)
+        return True
 
     def firm(self, uscc: str) -> dict[str, Any] | None:
         record = self.db.firms.find_one({"_id": uscc}, {"snapshot": True})
         return unpack(record["snapshot"]) if record else None
 
-    def tech_smes_registered(self) -> int:
-        return self.db.firms.count_documents({"tech_sme_registered": True})
-
-    def high_tech_by_year(self) -> Counter:
-        years: Counter = Counter()
-        for row in self.db.firms.find({}, {"_id": False, "high_tech_years": True}):
-            years.update(row.get("high_tech_years", []))
-        return years
-
-    def latest_years(self) -> Counter:
-        return Counter(row["latest_year"] for row in self.db.firms.find(
-            {"latest_year": {"$ne": None}}, {"_id": False, "latest_year": True}))
+    def firm_facts(self) -> tuple[int, Counter, Counter]:
+        """Registered technology SMEs, high-tech certified firms per year and firms per latest
+        reported year, in one pass over the small facts collection."""
+        tech_smes, by_year, latest = 0, Counter(), Counter()
+        for row in self.db.progress_facts.find({}, {"_id": False}):
+            tech_smes += bool(row.get("tech_sme_registered"))
+            by_year.update(row.get("high_tech_years", []))
+            if row.get("latest_year") is not None:
+                latest[row["latest_year"]] += 1
+        return tech_smes, by_year, latest
 
     # findings -------------------------------------------------------------------------------
     def add_finding(self, found: dict[str, Any]) -> dict[str, Any] | None:
@@ -143,12 +144,16 @@ class Incubators(Repository):
         return list(self.db.findings.find({"incubator_id": incubator_id}, NO_ID)
                     .sort("at", DESCENDING).limit(limit))
 
+    def findings_by_kind_and_unit(self) -> Counter:
+        return Counter((row["kind"], row.get("unit") or "unknown")
+                       for row in self.db.findings.find({}, {"kind": True, "unit": True}))
+
     def findings_summary(self) -> dict[str, Any]:
         by_kind: Counter = Counter()
         by_unit: Counter = Counter()
-        for row in self.db.findings.find({}, {"kind": True, "unit": True}):
-            by_kind[row["kind"]] += 1
-            by_unit[row.get("unit") or "unknown"] += 1
+        for (kind, unit), n in self.findings_by_kind_and_unit().items():
+            by_kind[kind] += n
+            by_unit[unit] += n
         return {"total": sum(by_kind.values()), "by_kind": dict(by_kind),
                 "by_unit": dict(by_unit)}
 

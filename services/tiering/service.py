@@ -11,11 +11,13 @@ from werkzeug.wrappers import Response
 
 from services.tiering import classify
 from services.tiering.decisions import tier_view
+from services.tiering.metrics import count_change, storage_gauges
 from services.tiering.rules.engine import NONE_TIER
 from services.tiering.rules.ruleset import parse_ruleset
 from services.tiering.schemas import SummaryQuery, WatchlistQuery
 from services.tiering.storage import RuleSetStore, TierStore
 from shared.events import subscribe
+from shared.gauges import StorageGauges
 from shared.http import Problem, http, json_response, load_query, path_uscc
 from shared.ops import OpsEndpoints
 from shared.pagination import decode_cursor, encode_cursor
@@ -28,6 +30,7 @@ class TieringService(OpsEndpoints):
     tiers = TierStore()
     rulesets = RuleSetStore()
     dispatch = EventDispatcher()
+    gauges = StorageGauges(storage_gauges)
 
     @property
     def default_ruleset(self) -> str:
@@ -35,6 +38,7 @@ class TieringService(OpsEndpoints):
 
     def announce(self, change: dict[str, Any]) -> None:
         self.dispatch("tier_changed", change)
+        count_change(change)
 
     @subscribe("registry", "enterprise_updated")
     def on_enterprise_updated(self, snapshot: dict[str, Any]) -> None:

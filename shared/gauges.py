@@ -1,0 +1,98 @@
+"""Gauges computed from a service's database or broker, cached so that a scrape stays cheap.
+
+Counting firms per tier or carriers per grade is a query, and on the local FerretDB every
+query that is not an `_id` lookup scans a table. So each source is computed at most once every
+`max_age` seconds, whatever the scrape rate, and a scrape between two refreshes gets the last
+result. One collector is registered in prometheus_client's default registry; each service
+container adds its sources under its own name (the latest container of a name wins, which is
+what in-process tests need).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from nameko.extensions import DependencyProvider
+from prometheus_client.core import REGISTRY, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from pymongo.database import Database
+
+from shared.mongo import MongoConnection
+
+log = logging.getLogger(__name__)
+
+Compute = Callable[[], Iterable[Metric]]
+
+
+class CachedSource:
+    """One `compute`, run at most every `max_age` seconds; its last result in between."""
+
+    def __init__(self, name: str, compute: Compute, max_age: float):
+        self.name, self.compute, self.max_age = name, compute, max_age
+        self.lock = threading.Lock()
+        self.families: list[Metric] = []
+        self.refreshed = float("-inf")
+
+    def collect(self) -> list[Metric]:
+        with self.lock:
+            if time.monotonic() - self.refreshed >= self.max_age:
+                try:
+                    self.families = list(self.compute())
+                except Exception:  # a scrape must not fail: keep the last values, say why
+                    log.warning("could not refresh the %s gauges", self.name, exc_info=True)
+                self.refreshed = time.monotonic()
+            return self.families
+
+
+class SourcesCollector(Collector):
+    def __init__(self) -> None:
+        self.sources: dict[str, CachedSource] = {}
+
+    def describe(self) -> list[Metric]:
+        return []  # never compute at registration time
+
+    def collect(self) -> Iterator[Metric]:
+        for source in list(self.sources.values()):
+            yield from source.collect()
+
+
+SOURCES = SourcesCollector()
+REGISTRY.register(SOURCES)
+
+
+def gauge(
+    name: str, documentation: str, labels: list[str], rows: Iterable[tuple[tuple[str, ...], float]]
+) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(name, documentation, labels=labels)
+    for values, value in rows:
+        family.add_metric([str(v) for v in values], value)
+    return family
+
+
+class StorageGauges(DependencyProvider):
+    """`gauges = StorageGauges(compute)` on a service: `compute(db, config)` yields metric
+    families from the service's own database, refreshed at most every `MAX_AGE_SECONDS`
+    (`GAUGES_MAX_AGE_SECONDS` in the config)."""
+
+    MAX_AGE_SECONDS = 30.0
+    connection = MongoConnection()
+
+    def __init__(
+        self, compute: Callable[[Database, dict[str, Any]], Iterable[Metric]], **kwargs: Any
+    ):
+        self.compute = compute
+        super().__init__(**kwargs)
+
+    def setup(self) -> None:
+        name = f"{self.container.service_name}.storage"
+        max_age = float(self.container.config.get("GAUGES_MAX_AGE_SECONDS", self.MAX_AGE_SECONDS))
+        SOURCES.sources[name] = CachedSource(
+            name, lambda: self.compute(self.connection.db, self.container.config), max_age
+        )
+
+    def get_dependency(self, worker_ctx: Any) -> None:
+        return None
