@@ -24,8 +24,11 @@ def strict(schema: Any) -> Any:
     """Close every object schema that lists its properties and does not keep unknown fields."""
     if isinstance(schema, dict):
         schema = {key: strict(value) for key, value in schema.items()}
-        if ("properties" in schema and "additionalProperties" not in schema
-                and not schema.get("x-kubernetes-preserve-unknown-fields")):
+        if (
+            "properties" in schema
+            and "additionalProperties" not in schema
+            and not schema.get("x-kubernetes-preserve-unknown-fields")
+        ):
             schema["additionalProperties"] = False
         return schema
     if isinstance(schema, list):
@@ -51,5 +54,7 @@ def crd_schemas() -> dict[tuple[str, str], dict]:
 def crd_errors(document: dict, schemas: dict[tuple[str, str], dict]) -> list[str]:
     schema = schemas[(document["apiVersion"], document["kind"])]
     validator = jsonschema.Draft7Validator(schema)
-    return [f"{'.'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
-            for e in validator.iter_errors(document)]
+    return [
+        f"{'.'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
+        for e in validator.iter_errors(document)
+    ]

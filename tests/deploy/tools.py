@@ -18,15 +18,20 @@ RULES = MONITORING / "prometheus" / "alerts.yml"
 @cache
 def tools() -> dict[str, Path]:
     """`KUSTOMIZE` and `SCHEMAS`, installing them on first use (a no-op when cached)."""
-    done = subprocess.run([str(ROOT / "scripts" / "ensure-ops-tools.sh")], capture_output=True,
-                          text=True, timeout=900)
+    done = subprocess.run(
+        [str(ROOT / "scripts" / "ensure-ops-tools.sh")], capture_output=True, text=True, timeout=900
+    )
     assert done.returncode == 0, f"scripts/ensure-ops-tools.sh failed:\n{done.stderr}"
     return {k: Path(v) for k, v in (line.split("=", 1) for line in done.stdout.split())}
 
 
 def kustomize_build(directory: Path) -> list[dict]:
-    done = subprocess.run([str(tools()["KUSTOMIZE"]), "build", str(directory)],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [str(tools()["KUSTOMIZE"]), "build", str(directory)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, f"kustomize build {directory}:\n{done.stderr}"
     return [doc for doc in yaml.safe_load_all(done.stdout) if doc]
 
