@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 export AMQP_URI ?= amqp://guest:guest@127.0.0.1:5672/
 export MONGODB_URI ?= mongodb://127.0.0.1:27017/
 
-.PHONY: run stop test venv stack-up stack-down stack-status services-start services-stop lint
+.PHONY: run stop test venv stack-up stack-down stack-status services-start services-stop lint \
+	deploy-check
 
 PROVINCE_SCALE ?= 1.0
 
@@ -28,6 +29,7 @@ stop: services-stop stack-down
 
 test: stack-up  ## install what is missing, start the stack, run the whole suite
 	scripts/ensure-chromium.sh
+	scripts/ensure-ops-tools.sh >/dev/null
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
@@ -53,6 +55,10 @@ services-start: venv
 
 services-stop:
 	scripts/services.sh stop
+
+deploy-check: venv  ## kustomize builds, offline schema validation, compose, dashboards, rules
+	scripts/ensure-ops-tools.sh >/dev/null
+	$(BIN)/pytest tests/deploy -q
 
 lint: venv
 	$(BIN)/ruff check .
