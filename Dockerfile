@@ -11,7 +11,8 @@ RUN useradd --system --uid 10001 --no-create-home tracker
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY services ./services
-ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONWARNINGS=ignore::DeprecationWarning
+ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONWARNINGS=ignore::DeprecationWarning
 USER 10001
 EXPOSE 8001 8002 8003 8004
 # Exec form: nameko is PID 1 and gets SIGTERM, so it stops gracefully.

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import suppress
 from typing import Any
 
-from pymongo import DESCENDING
+from pymongo import DESCENDING, ReplaceOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from services.incubators.lifecycle import Incubation
@@ -35,6 +35,17 @@ class Incubators(Repository):
 
     def ensure_indexes(self) -> None:
         self.db.findings.create_index([("incubator_id", DESCENDING), ("at", DESCENDING)])
+        self.backfill_progress_facts()
+
+    def backfill_progress_facts(self) -> None:
+        """Once, for a database written before the facts had their own small collection."""
+        if self.db.progress_facts.find_one({}, {"_id": True}) is not None:
+            return
+        fields = {"latest_year": True, "tech_sme_registered": True, "high_tech_years": True}
+        rows = [ReplaceOne({"_id": row.pop("_id")}, row, upsert=True)
+                for row in self.db.firms.find({}, fields)]
+        for start in range(0, len(rows), 1000):
+            self.db.progress_facts.bulk_write(rows[start:start + 1000], ordered=False)
 
     # carriers -------------------------------------------------------------------------------
     def put_carrier(self, carrier: dict[str, Any], key: str) -> None:

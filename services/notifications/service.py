@@ -11,11 +11,12 @@ from nameko.timer import timer
 from werkzeug.wrappers import Response
 
 from services.notifications import handling, inbox
-from services.notifications.metrics import ALERTS, DELIVERIES, PENDING
+from services.notifications.metrics import ALERTS, DELIVERIES, storage_gauges
 from services.notifications.senders import Senders
 from services.notifications.storage import NotificationStore
 from shared import clock
 from shared.events import subscribe
+from shared.gauges import StorageGauges
 from shared.http import http, json_response
 from shared.keys import ApiKeyStore
 from shared.ops import OpsEndpoints
@@ -27,6 +28,7 @@ class NotificationsService(OpsEndpoints):
     store = NotificationStore()
     keys = ApiKeyStore()
     senders = Senders()
+    gauges = StorageGauges(storage_gauges)
 
     @subscribe("tiering", "tier_changed")
     def on_tier_changed(self, event: dict[str, Any]) -> None:
@@ -44,7 +46,6 @@ class NotificationsService(OpsEndpoints):
             self.store, self.senders.by_channel, self.senders.policy, clock.now()
         ):
             DELIVERIES.labels(channel, outcome).inc()
-        PENDING.set(self.store.pending_count())
 
     @timer(interval=3600)
     def daily_digest(self) -> None:
