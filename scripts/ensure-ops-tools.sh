@@ -3,12 +3,14 @@
 # cached): kustomize (built with Go), and offline schemas taken from Go modules through the Go
 # module proxy: the Compose specification's JSON schema (compose-go) and the CRDs of the
 # operators the Kubernetes manifests use (KEDA, Prometheus operator, RabbitMQ cluster operator,
-# MongoDB community operator). Prints `NAME=PATH` lines for the tests.
+# MongoDB community operator); and promtool, taken out of Debian's `prometheus` package (not
+# installed: no daemon, no service). Prints `NAME=PATH` lines for the tests.
 set -euo pipefail
 CACHE="${TRACKER_CACHE:-$HOME/.cache/tracker}"
 KUSTOMIZE_VERSION=v5.8.2   # v5.8.3 needs Go 1.27
 KUSTOMIZE="$CACHE/bin/kustomize-$KUSTOMIZE_VERSION"
 SCHEMAS="$CACHE/schemas/v1"
+PROMTOOL="$CACHE/prometheus-deb/usr/bin/promtool"
 # module@version  path-in-module  file-name-in-cache
 MODULE_FILES=(
   "github.com/compose-spec/compose-go/v2@v2.16.2 schema/compose-spec.json compose-spec.json"
@@ -30,6 +32,17 @@ if [[ ! -x "$KUSTOMIZE" ]]; then
   mkdir -p "$CACHE/bin" && mv "$build/kustomize" "$KUSTOMIZE" && rm -rf "$build"
 fi
 
+if [[ ! -x "$PROMTOOL" ]]; then
+  log "extracting promtool from Debian's prometheus package (first run only)"
+  command -v apt-get >/dev/null || { log "ERROR: apt-get missing (needed for promtool)"; exit 1; }
+  work="$(mktemp -d)" && chmod 755 "$work"
+  (cd "$work" && { apt-get download prometheus >/dev/null 2>&1 \
+    || { apt-get update -qq >/dev/null 2>&1; apt-get download prometheus >/dev/null 2>&1; }; }) \
+    || { log "ERROR: apt-get download prometheus failed"; exit 1; }
+  rm -rf "$CACHE/prometheus-deb" && dpkg-deb -x "$work"/prometheus_*.deb "$CACHE/prometheus-deb"
+  rm -f "$CACHE/prometheus-deb/usr/bin/prometheus" && rm -rf "$work"
+fi
+
 mkdir -p "$SCHEMAS"
 for entry in "${MODULE_FILES[@]}"; do
   read -r module path name <<<"$entry"
@@ -42,3 +55,4 @@ done
 
 echo "KUSTOMIZE=$KUSTOMIZE"
 echo "SCHEMAS=$SCHEMAS"
+echo "PROMTOOL=$PROMTOOL"

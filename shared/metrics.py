@@ -28,7 +28,7 @@ ENTRYPOINT_DURATION = Histogram(
 )
 ENTRYPOINT_ERRORS = Counter(
     "tracker_entrypoint_errors_total",
-    "Entrypoint calls that raised.",
+    "Entrypoint calls that raised (a client's error, an HTTP 4xx answer, is not counted).",
     ["service", "entrypoint"],
 )
 BUILD_INFO = Gauge(
@@ -66,5 +66,11 @@ class EntrypointMetrics(DependencyProvider):
         labels = (self.container.service_name, worker_ctx.entrypoint.method_name)
         if started is not None:
             ENTRYPOINT_DURATION.labels(*labels).observe(time.perf_counter() - started)
-        if exc_info is not None:
+        if exc_info is not None and not is_client_error(exc_info[1]):
             ENTRYPOINT_ERRORS.labels(*labels).inc()
+
+
+def is_client_error(exc: BaseException) -> bool:
+    """An HTTP problem answered 4xx (shared.http.Problem): the caller's fault, not ours."""
+    status = getattr(exc, "status", None)
+    return isinstance(status, int) and 400 <= status < 500
