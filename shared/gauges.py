@@ -59,9 +59,44 @@ class SourcesCollector(Collector):
         for source in list(self.sources.values()):
             yield from source.collect()
 
+    def add(self, source: CachedSource) -> None:
+        self.sources[source.name] = source
+
+    def remove(self, source: CachedSource) -> None:
+        """A stopped container's source leaves (unless a newer one has taken its name)."""
+        if self.sources.get(source.name) is source:
+            del self.sources[source.name]
+
 
 SOURCES = SourcesCollector()
 REGISTRY.register(SOURCES)
+
+
+class GaugeSource(DependencyProvider):
+    """Base of the providers that add a cached source of gauges for their container."""
+
+    MAX_AGE_SECONDS = 30.0
+    suffix = "gauges"
+
+    def setup(self) -> None:
+        self.source = CachedSource(
+            f"{self.container.service_name}.{self.suffix}", self.compute, self.max_age()
+        )
+        SOURCES.add(self.source)
+
+    def max_age(self) -> float:
+        return self.MAX_AGE_SECONDS
+
+    def compute(self) -> Iterable[Metric]:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        SOURCES.remove(self.source)
+
+    kill = stop
+
+    def get_dependency(self, worker_ctx: Any) -> None:
+        return None
 
 
 def gauge(
@@ -73,26 +108,22 @@ def gauge(
     return family
 
 
-class StorageGauges(DependencyProvider):
+class StorageGauges(GaugeSource):
     """`gauges = StorageGauges(compute)` on a service: `compute(db, config)` yields metric
     families from the service's own database, refreshed at most every `MAX_AGE_SECONDS`
     (`GAUGES_MAX_AGE_SECONDS` in the config)."""
 
-    MAX_AGE_SECONDS = 30.0
+    suffix = "storage"
     connection = MongoConnection()
 
     def __init__(
         self, compute: Callable[[Database, dict[str, Any]], Iterable[Metric]], **kwargs: Any
     ):
-        self.compute = compute
+        self.compute_from = compute
         super().__init__(**kwargs)
 
-    def setup(self) -> None:
-        name = f"{self.container.service_name}.storage"
-        max_age = float(self.container.config.get("GAUGES_MAX_AGE_SECONDS", self.MAX_AGE_SECONDS))
-        SOURCES.sources[name] = CachedSource(
-            name, lambda: self.compute(self.connection.db, self.container.config), max_age
-        )
+    def max_age(self) -> float:
+        return float(self.container.config.get("GAUGES_MAX_AGE_SECONDS", self.MAX_AGE_SECONDS))
 
-    def get_dependency(self, worker_ctx: Any) -> None:
-        return None
+    def compute(self) -> Iterable[Metric]:
+        return self.compute_from(self.connection.db, self.container.config)

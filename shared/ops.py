@@ -10,7 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.wrappers import Response
 
 from shared.events import ReliableEventHandler, SubscriptionQueues, retry_plan
-from shared.gauges import SOURCES, CachedSource, gauge
+from shared.gauges import GaugeSource, gauge
 from shared.http import Problem, http, json_response
 from shared.ingress.entrypoint import IngressEntrypoint
 from shared.metrics import EntrypointMetrics
@@ -44,15 +44,12 @@ class Readiness(DependencyProvider):
         return self
 
 
-class RetryQueueGauges(DependencyProvider):
+class RetryQueueGauges(GaugeSource):
     """Messages waiting in the delay queues and parked in the dead queue of every queue this
     service consumes, read from the broker (passive declares) at most every 15 s."""
 
     MAX_AGE_SECONDS = 15.0
-
-    def setup(self) -> None:
-        name = f"{self.container.service_name}.queues"
-        SOURCES.sources[name] = CachedSource(name, self.compute, self.MAX_AGE_SECONDS)
+    suffix = "queues"
 
     def plans(self) -> list[RetryPlan]:
         config, plans = self.container.config, {}
@@ -85,9 +82,6 @@ class RetryQueueGauges(DependencyProvider):
             gauge("tracker_dead_letters_parked", "Messages parked in the dead queue after their "
                   "last attempt, by consumed queue.", ["queue"], parked),
         ]
-
-    def get_dependency(self, worker_ctx: Any) -> None:
-        return None
 
 
 class OpsEndpoints:
