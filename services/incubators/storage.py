@@ -17,7 +17,7 @@ from services.incubators.lifecycle import Incubation
 from services.incubators.progress import progress_facts
 from shared import clock
 from shared.locks import KeyedLocks
-from shared.mongo import Repository, RepositoryProvider, pack, unpack
+from shared.mongo import Repository, RepositoryProvider, bulk_write, pack, unpack
 
 NO_ID = {"_id": False}
 
@@ -42,10 +42,8 @@ class Incubators(Repository):
         if self.db.progress_facts.find_one({}, {"_id": True}) is not None:
             return
         fields = {"latest_year": True, "tech_sme_registered": True, "high_tech_years": True}
-        rows = [ReplaceOne({"_id": row.pop("_id")}, row, upsert=True)
-                for row in self.db.firms.find({}, fields)]
-        for start in range(0, len(rows), 1000):
-            self.db.progress_facts.bulk_write(rows[start:start + 1000], ordered=False)
+        bulk_write(self.db.progress_facts, [ReplaceOne({"_id": row.pop("_id")}, row, upsert=True)
+                                            for row in self.db.firms.find({}, fields)])
 
     # carriers -------------------------------------------------------------------------------
     def put_carrier(self, carrier: dict[str, Any], key: str) -> None:
