@@ -41,7 +41,8 @@ class Incubators(Repository):
         """Once, for a database written before the facts had their own small collection."""
         if self.db.progress_facts.find_one({}, {"_id": True}) is not None:
             return
-        fields = {"latest_year": True, "tech_sme_registered": True, "high_tech_years": True}
+        fields = {"version": True, "latest_year": True, "tech_sme_registered": True,
+                  "high_tech_years": True}
         bulk_write(self.db.progress_facts, [ReplaceOne({"_id": row.pop("_id")}, row, upsert=True)
                                             for row in self.db.firms.find({}, fields)])
 
@@ -119,8 +120,11 @@ class Incubators(Repository):
             self.db.firms.update_one(where, {"$set": record}, upsert=True)
         except DuplicateKeyError:
             return False  # this version or a newer one is stored
-        # A small copy of the facts, so counting progress never reads the big snapshots.
-        self.db.progress_facts.replace_one({"_id": snapshot["uscc"]}, facts, upsert=True)
+        # A small copy of the facts, so counting progress never reads the big snapshots; guarded
+        # by version like the record, so a slower, older snapshot cannot overwrite a newer one.
+        with suppress(DuplicateKeyError):
+            self.db.progress_facts.update_one(
+                where, {"$set": {**facts, "version": snapshot["version"]}}, upsert=True)
         return True
 
     def firm(self, uscc: str) -> dict[str, Any] | None:
