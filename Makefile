@@ -6,8 +6,8 @@ BIN := $(VENV)/bin
 export AMQP_URI ?= amqp://guest:guest@127.0.0.1:5672/
 export MONGODB_URI ?= mongodb://127.0.0.1:27017/
 
-.PHONY: run stop test venv stack-up stack-down stack-status services-start services-stop lint \
-	deploy-check
+.PHONY: run stop test bench venv stack-up stack-down stack-status services-start services-stop \
+	lint deploy-check
 
 PROVINCE_SCALE ?= 1.0
 
@@ -32,6 +32,9 @@ test: stack-up  ## install what is missing, start the stack, run the whole suite
 	scripts/ensure-ops-tools.sh >/dev/null
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+bench: stack-up  ## every benchmark scenario; writes bench/results/latest.{json,md}
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 venv: $(BIN)/tracker
 

@@ -1,0 +1,92 @@
+"""`python -m bench [--scale S] [--only NAME ...]`: every scenario, one after another, each
+on a fresh vhost and databases; results in bench/results/latest.json and latest.md."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import baseline, http_ingest, pipeline, reevaluation
+from bench.harness import AMQP_URI, stage
+from bench.report import markdown, verdicts
+
+RESULTS = Path(__file__).resolve().parent / "results"
+GROWTH = (5_000, 10_000, 20_000, 40_000)
+PIPELINE_EVENTS = 20_000
+SCENARIOS = ("baseline", "pipeline", "reevaluation", "http_ingest")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="multiply every event and firm count (quick looks; targets are judged at 1.0)",
+    )
+    parser.add_argument("--only", nargs="*", choices=SCENARIOS, default=list(SCENARIOS))
+    args = parser.parse_args()
+    results: dict[str, Any] = {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "scale": args.scale,
+        "machine": machine(),
+    }
+    work = Path(tempfile.mkdtemp(prefix="tracker-bench-"))
+    scaled = lambda n: max(100, int(n * args.scale))  # noqa: E731
+    if "baseline" in args.only:
+        step("baseline: raw kombu")
+        results["baseline"] = baseline.run(AMQP_URI, scaled(baseline.MESSAGES))
+    if "pipeline" in args.only:
+        results["growth"] = []
+        for events in GROWTH:
+            step(f"pipeline: {scaled(events):,} annual reports")
+            with stage(f"pipeline-{events}", work) as current:
+                result, workload = pipeline.run(current, scaled(events))
+                results["growth"].append(result)
+                if events == PIPELINE_EVENTS:
+                    results["pipeline"] = result
+                    step("latency: half the pipeline's maximum")
+                    results["latency"] = pipeline.latency(
+                        current, workload, result["events_per_second"] / 2
+                    )
+                    results["peak_rss_mb"] = current.peak_rss_mb()
+    if "reevaluation" in args.only:
+        step(f"re-evaluation: {scaled(reevaluation.FIRMS):,} firms")
+        with stage("reevaluation", work) as current:
+            results["reevaluation"] = reevaluation.run(current, scaled(reevaluation.FIRMS))
+    if "http_ingest" in args.only:
+        step("HTTP ingest")
+        with stage("http-ingest", work) as current:
+            results["http_ingest"] = http_ingest.run(current, scaled(http_ingest.INCUBATED))
+    results["verdicts"] = verdicts(results)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=1, ensure_ascii=False))
+    (RESULTS / "latest.md").write_text(markdown(results), encoding="utf-8")
+    print(markdown(results))
+    print(f"service logs: {work}")
+    return 0 if all(v["met"] for v in results["verdicts"]) else 1
+
+
+def step(text: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "python": platform.python_version(),
+        "cpus": len(__import__("os").sched_getaffinity(0)),
+        "commit": subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        ).stdout.strip(),
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())
