@@ -25,6 +25,7 @@ from shared.publisher import CLOUDEVENTS_JSON, INGRESS_EXCHANGE, Publisher
 BATCH = 100
 PUBLISH_THREADS = 4
 SKIPPED_QUEUES = (".dead", "tracker.ingress.rejected")
+STATISTICS_LAG_SECONDS = 6.0
 
 
 @dataclass
@@ -64,14 +65,22 @@ def busy_queues(management_url: str, amqp_uri: str) -> dict[str, int]:
 
 
 def wait_drained(management_url: str, amqp_uri: str, timeout: float,
-                 show: Callable[[], None]) -> bool:
-    """True once every queue has stayed empty for three checks in a row."""
-    deadline, quiet = time.monotonic() + timeout, 0
+                 show: Callable[[], None], processed: Callable[[], int] = lambda: 0) -> bool:
+    """True once every queue has looked empty, and the services' `processed` count has stood
+    still, for longer than the broker's statistics lag: RabbitMQ's management API samples
+    queues every 5 s by default, so a queue can look empty while its messages are handled."""
+    deadline, quiet_since, last = time.monotonic() + timeout, None, None
     while time.monotonic() < deadline:
         show()
-        quiet = quiet + 1 if not busy_queues(management_url, amqp_uri) else 0
-        if quiet >= 3:
+        count = processed()
+        now = time.monotonic()
+        if busy_queues(management_url, amqp_uri) or count != last:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = now
+        elif now - quiet_since >= STATISTICS_LAG_SECONDS:
             return True
+        last = count
         time.sleep(0.5)
     return False
 
@@ -153,12 +162,17 @@ def load(endpoints: Endpoints, enterprise_events: list[bytes], incubators: dict[
     progress = Progress(endpoints, total)
     publish_enterprise_events(endpoints.amqp_uri, enterprise_events, progress)
     posted = {}
+    def processed() -> int:
+        return processed_events([endpoints.registry_url, endpoints.incubators_url])
+
     for number, phase in enumerate(phases):
-        if not wait_drained(endpoints.management_url, endpoints.amqp_uri, timeout, progress.show):
+        if not wait_drained(endpoints.management_url, endpoints.amqp_uri, timeout, progress.show,
+                            processed):
             raise TimeoutError(f"the pipeline did not drain within {timeout}s")
         posted[f"phase_{number}"] = post_incubator_events(endpoints.incubators_url, keys, phase,
                                                           progress)
-    drained = wait_drained(endpoints.management_url, endpoints.amqp_uri, timeout, progress.show)
+    drained = wait_drained(endpoints.management_url, endpoints.amqp_uri, timeout, progress.show,
+                           processed)
     progress.show()
     sys.stderr.write("\n")
     return {"events": total, "seconds": round(time.monotonic() - progress.started, 1),
