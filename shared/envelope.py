@@ -75,6 +75,8 @@ def parse_json(body: bytes | str) -> Any:
         return json.loads(body)
     except (UnicodeDecodeError, ValueError) as exc:
         raise InvalidEvent({"body": [f"not valid JSON: {exc}"]}) from None
+    except RecursionError:
+        raise InvalidEvent({"body": ["not valid JSON: nested too deeply"]}) from None
 
 
 def parse_envelope(document: Any) -> CloudEvent:

@@ -10,6 +10,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from shared import clock, units, uscc
 
 MAX_TEXT = 500
+MAX_COUNT = 2**53 - 1  # the largest integer every JSON reader keeps exactly; fits MongoDB's int64
 
 
 class Uscc(fields.String):
@@ -39,15 +40,15 @@ class Text(fields.String):
     """A non-empty string of bounded length."""
 
     def __init__(self, max_length: int = MAX_TEXT, **kwargs: Any):
-        super().__init__(**kwargs)
+        # Declared as a validator too, so the OpenAPI documents show the limit.
+        limit = validate.Length(max=max_length, error=f"longer than {max_length} characters")
+        super().__init__(validate=limit, **kwargs)
         self.max_length = max_length
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs).strip()
         if not text:
             raise ValidationError("must not be empty")
-        if len(text) > self.max_length:
-            raise ValidationError(f"longer than {self.max_length} characters")
         return text
 
 
@@ -76,8 +77,8 @@ def money(**kwargs: Any) -> fields.Float:
 
 
 def count(**kwargs: Any) -> fields.Integer:
-    """A non-negative whole number, given as a JSON integer."""
-    return fields.Integer(strict=True, validate=validate.Range(min=0), **kwargs)
+    """A non-negative whole number, given as a JSON integer, small enough to store exactly."""
+    return fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_COUNT), **kwargs)
 
 
 def flag(**kwargs: Any) -> fields.Boolean:

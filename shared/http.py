@@ -50,6 +50,20 @@ class Problem(Exception):
         )
 
 
+def read_json(request: Any) -> Any:
+    """The request body as JSON (an empty body is null), or a 400 that says why it is not."""
+    try:
+        return json.loads(request.get_data(cache=False) or b"null")
+    except ValueError as exc:
+        raise Problem(
+            400, "Bad Request", "the body is not valid JSON", {"body": [str(exc)]}
+        ) from None
+    except RecursionError:
+        raise Problem(
+            400, "Bad Request", "the body is not valid JSON", {"body": ["nested too deeply"]}
+        ) from None
+
+
 def load_query(request: Any, schema: Any) -> dict[str, Any]:
     """The query string validated by a marshmallow schema, or a 400 naming each bad field."""
     try:

@@ -9,7 +9,7 @@ from typing import Any
 from services.incubators.schemas import EVENT_SCHEMAS
 from services.incubators.storage import Incubators
 from shared.envelope import CloudEvent, InvalidEvent, load_data, parse_envelope
-from shared.http import Problem
+from shared.http import Problem, read_json
 from shared.publisher import INGRESS_EXCHANGE, Publisher
 
 SINGLE = "application/cloudevents+json"
@@ -22,12 +22,7 @@ def read_documents(request: Any) -> list[Any]:
     content_type = (request.mimetype or "").lower()
     if content_type not in (SINGLE, BATCH):
         raise Problem(415, "Unsupported Media Type", f"send {SINGLE} (one event) or {BATCH}")
-    try:
-        body = json.loads(request.get_data(cache=False))
-    except ValueError as exc:
-        raise Problem(
-            400, "Bad Request", "the body is not valid JSON", {"body": [str(exc)]}
-        ) from None
+    body = read_json(request)
     if content_type == SINGLE:
         return [body]
     if not isinstance(body, list) or not body:

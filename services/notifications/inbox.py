@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
+
+from marshmallow import ValidationError
 
 from services.notifications import subscriptions as subs
 from services.notifications.alerts import cloudevent
 from services.notifications.schemas import InboxQuery, MarkRead
 from services.notifications.storage import Notifications
-from shared.http import Problem, load_query
+from shared.envelope import flatten_errors
+from shared.http import Problem, load_query, read_json
 from shared.keys import ADMIN, ApiKeys, bearer_owner
 from shared.pagination import decode_cursor, encode_cursor
 
@@ -47,26 +49,17 @@ def page(store: Notifications, keys: ApiKeys, request: Any, unit: str) -> dict[s
     return {"unit": unit, "items": [view(r) for r in records], "next_cursor": cursor}
 
 
-def json_body(request: Any) -> Any:
-    try:
-        return json.loads(request.get_data(cache=False) or b"null")
-    except ValueError as exc:
-        raise Problem(
-            400, "Bad Request", "the body is not valid JSON", {"body": [str(exc)]}
-        ) from None
-
-
 def mark_read(store: Notifications, keys: ApiKeys, request: Any, unit: str) -> dict[str, int]:
     authorize_unit(keys, request, unit)
-    body = json_body(request)
+    body = read_json(request)
     try:
         wanted = MarkRead().load(body if isinstance(body, dict) else {})
-    except Exception as exc:  # marshmallow ValidationError
+    except ValidationError as exc:
         raise Problem(
             422,
             "Unprocessable Content",
             'give {"ids": [...]} or {"all": true}',
-            getattr(exc, "messages", None),
+            flatten_errors(exc.messages),
         ) from None
     return {"marked": store.mark_read(unit, wanted.get("ids"))}
 
@@ -79,7 +72,7 @@ def subscriptions(store: Notifications, keys: ApiKeys, request: Any) -> dict[str
 
 def add_subscription(store: Notifications, keys: ApiKeys, request: Any) -> dict[str, Any]:
     authorize_admin(keys, request)
-    body = json_body(request)
+    body = read_json(request)
     try:
         subscription = subs.make_subscription(body if isinstance(body, dict) else {})
     except subs.InvalidSubscription as exc:

@@ -127,6 +127,11 @@ class IngressQueueConsumer(QueueConsumer):
         except InvalidEvent as exc:
             self.reject(message, exc.errors, self.type_label(message))
             return
+        except Exception as exc:  # a validation bug must not leave the message unacked
+            log.exception("could not validate a %s message", self.type_label(message))
+            errors = {"body": [f"could not be validated: {type(exc).__name__}"]}
+            self.reject(message, errors, self.type_label(message))
+            return
         try:
             claim = self.ledger.claim(event)
         except Exception as exc:  # database unavailable: retry later like any failure
