@@ -85,12 +85,23 @@ class ApiKeyStore(RepositoryProvider):
     repository_class = ApiKeys
 
 
+def presented_token(request: Any) -> str:
+    """The key in the request's `Authorization: Bearer <key>`, or ''."""
+    scheme, _, token = (request.headers.get("Authorization") or "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def key_id(token: str) -> str:
+    """The public part of a key (`tk_<key id>.<secret>`): safe to log, count or limit by."""
+    return token.removeprefix(PREFIX).partition(".")[0]
+
+
 def bearer_owner(keys: ApiKeys, request: Any) -> str:
     """The owner of the request's `Authorization: Bearer <key>`, or a 401 problem."""
     from shared.http import Problem
 
-    scheme, _, token = (request.headers.get("Authorization") or "").partition(" ")
-    owner = keys.owner_of(token.strip()) if scheme.lower() == "bearer" else None
+    token = presented_token(request)
+    owner = keys.owner_of(token) if token else None
     if owner is None:
         raise Problem(
             401,

@@ -20,9 +20,10 @@ from shared.events import subscribe
 from shared.gauges import StorageGauges
 from shared.http import Problem, http, json_response
 from shared.ingress import ingress
-from shared.keys import ApiKeyStore, bearer_owner
+from shared.keys import ApiKeyStore, bearer_owner, key_id, presented_token
 from shared.ops import OpsEndpoints
 from shared.publisher import ConfirmedPublisher
+from shared.ratelimit import RateLimit, admit
 
 SWEEP_SECONDS = 3600
 
@@ -33,6 +34,7 @@ class IncubatorsService(OpsEndpoints):
     config = Config()
     store = IncubatorStore()
     keys = ApiKeyStore()
+    rate_limit = RateLimit("EVENTS_RATE_LIMIT")
     publisher = ConfirmedPublisher()
     dispatch = EventDispatcher()
     gauges = StorageGauges(storage_gauges)
@@ -81,6 +83,7 @@ class IncubatorsService(OpsEndpoints):
     @http("POST", "/v1/events")
     def post_events(self, request: Any) -> Response:
         incubator_id = bearer_owner(self.keys, request)
+        admit(self.rate_limit, key_id(presented_token(request)))
         documents = api.read_documents(request)
         events = api.validate(documents)
         repeats = api.already_accepted(self.store, events)
