@@ -118,9 +118,10 @@ class ProblemWebServer(WebServer):
 class HttpEntrypoint(HttpRequestHandler):
     server = ProblemWebServer()
 
-    def __init__(self, method: str, url: str, **kwargs: Any):
+    def __init__(self, method: str, url: str, doc: Any = None, **kwargs: Any):
         kwargs.setdefault("expected_exceptions", (Problem,))  # logged as warnings, not errors
         super().__init__(method, url, **kwargs)
+        self.doc = doc  # a shared.openapi.Doc: what the route takes and answers
 
     def response_from_exception(self, exc: Exception) -> Response:
         if isinstance(exc, Problem):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kombu import Connection
+from marshmallow import Schema, fields
 from nameko.extensions import DependencyProvider
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.wrappers import Response
@@ -13,8 +14,9 @@ from shared.events import ReliableEventHandler, SubscriptionQueues, retry_plan
 from shared.gauges import GaugeSource, gauge
 from shared.http import Problem, http, json_response
 from shared.ingress.entrypoint import IngressEntrypoint
-from shared.metrics import EntrypointMetrics
+from shared.metrics import EntrypointMetrics, package_version
 from shared.mongo import MongoConnection
+from shared.openapi import TEXT, Doc, build_document
 from shared.retries import RetryPlan, parse_delays
 
 CHECK_TIMEOUT_SECONDS = 3
@@ -84,6 +86,26 @@ class RetryQueueGauges(GaugeSource):
         ]
 
 
+class OpenApi(DependencyProvider):
+    """The service's OpenAPI document, built once at start-up (a route without a doc fails)."""
+
+    def setup(self) -> None:
+        self.document = build_document(self.container.service_cls, package_version())
+
+    def get_dependency(self, worker_ctx: Any) -> dict[str, Any]:
+        return self.document
+
+
+class StatusSchema(Schema):
+    status = fields.String(required=True)
+
+
+class DocumentSchema(Schema):
+    openapi = fields.String(required=True)
+    info = fields.Dict(required=True)
+    paths = fields.Dict(required=True)
+
+
 class OpsEndpoints:
     """Mixin for service classes: `GET /metrics`, `/health/live`, `/health/ready`, and the
     declaration of every internal subscription queue at start-up."""
@@ -92,16 +114,25 @@ class OpsEndpoints:
     readiness = Readiness()
     subscription_queues = SubscriptionQueues()
     retry_queue_gauges = RetryQueueGauges()
+    openapi = OpenApi()
 
-    @http("GET", "/metrics")
+    @http("GET", "/openapi.json", doc=Doc("this document", DocumentSchema))
+    def openapi_document(self, request: Any) -> Response:
+        return json_response(self.openapi)
+
+    @http("GET", "/metrics", doc=Doc("Prometheus metrics", TEXT))
     def metrics(self, request: Any) -> Response:
         return Response(generate_latest(), content_type=CONTENT_TYPE_LATEST)
 
-    @http("GET", "/health/live")
+    @http("GET", "/health/live", doc=Doc("the process answers", StatusSchema))
     def live(self, request: Any) -> Response:
         return json_response({"status": "live"})
 
-    @http("GET", "/health/ready")
+    @http(
+        "GET",
+        "/health/ready",
+        doc=Doc("broker and database reachable", StatusSchema, errors=(503,)),
+    )
     def ready(self, request: Any) -> Response:
         failed = self.readiness.failures()
         if failed:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 
 from shared.http import Problem
 
@@ -17,7 +16,7 @@ def decode_cursor(cursor: str) -> str:
         key = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
         if key:
             return key.decode()
-    except (binascii.Error, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError):  # binascii.Error; non-ASCII text
         pass
     raise Problem(
         400, "Bad Request", "malformed cursor", {"cursor": ["not a cursor this API returned"]}

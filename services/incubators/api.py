@@ -6,16 +6,28 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from services.incubators.schemas import EVENT_SCHEMAS
+from services.incubators.schemas import EVENT_SCHEMAS, Accepted
 from services.incubators.storage import Incubators
-from shared.envelope import CloudEvent, InvalidEvent, load_data, parse_envelope
+from shared.envelope import CloudEvent, CloudEventSchema, InvalidEvent, load_data, parse_envelope
 from shared.http import Problem, read_json
+from shared.openapi import Doc
 from shared.publisher import INGRESS_EXCHANGE, Publisher
 
 SINGLE = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
 MAX_BATCH = 500
 ENDING_TYPES = ("incubator.firm_graduated", "incubator.firm_exited")
+DOC = Doc(
+    "publish the caller's own incubator events, confirmed by the broker",
+    Accepted,
+    status=202,
+    errors=(403, 415, 422, 429),
+    body={
+        SINGLE: CloudEventSchema,
+        BATCH: {"type": "array", "items": CloudEventSchema, "minItems": 1, "maxItems": MAX_BATCH},
+    },
+    key=True,
+)
 
 
 def read_documents(request: Any) -> list[Any]:

@@ -78,3 +78,29 @@ EVENT_SCHEMAS: dict[str, type[Schema]] = {
     "incubator.firm_exited": FirmExited,
     "incubator.annual_report": IncubatorAnnualReport,
 }
+
+
+class Accepted(Schema):
+    accepted = fields.List(fields.String(), required=True)
+    duplicates = fields.List(fields.String(), required=True)
+
+
+class IncubatorView(Schema):
+    incubator = fields.Dict(required=True)
+    current_incubatees = fields.List(fields.Dict(), required=True)
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    findings = fields.List(fields.Dict(), required=True)
+
+
+class FindingsSummary(Schema):
+    total = fields.Integer(required=True)
+    by_kind = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    by_unit = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+
+
+class Progress(Schema):
+    carriers = fields.Dict(required=True)
+    incubated_firms = fields.Dict(required=True)
+    tech_smes_registered = fields.Dict(required=True)
+    high_tech_growth = fields.Dict(required=True)
+    by_unit = fields.Dict(required=True)

@@ -21,6 +21,7 @@ from shared.gauges import StorageGauges
 from shared.http import Problem, http, json_response
 from shared.ingress import ingress
 from shared.keys import ApiKeyStore, bearer_owner, key_id, presented_token
+from shared.openapi import Doc
 from shared.ops import OpsEndpoints
 from shared.publisher import ConfirmedPublisher
 from shared.ratelimit import RateLimit, admit
@@ -80,7 +81,7 @@ class IncubatorsService(OpsEndpoints):
         self.announce(found)
         return len(found)
 
-    @http("POST", "/v1/events")
+    @http("POST", "/v1/events", doc=api.DOC)
     def post_events(self, request: Any) -> Response:
         incubator_id = bearer_owner(self.keys, request)
         admit(self.rate_limit, key_id(presented_token(request)))
@@ -91,7 +92,11 @@ class IncubatorsService(OpsEndpoints):
         result = api.accept(self.store, self.publisher, documents, events, repeats)
         return json_response(result, 202)
 
-    @http("GET", "/v1/incubators/<incubator_id>")
+    @http(
+        "GET",
+        "/v1/incubators/<incubator_id>",
+        doc=Doc("a carrier, its incubatees, counts and findings", schemas.IncubatorView),
+    )
     def get_incubator(self, request: Any, incubator_id: str) -> Response:
         carrier = self.store.carrier(incubator_id)
         if carrier is None:
@@ -105,11 +110,15 @@ class IncubatorsService(OpsEndpoints):
             }
         )
 
-    @http("GET", "/v1/findings/summary")
+    @http(
+        "GET",
+        "/v1/findings/summary",
+        doc=Doc("findings per kind and unit", schemas.FindingsSummary),
+    )
     def findings_summary(self, request: Any) -> Response:
         return json_response(self.store.findings_summary())
 
-    @http("GET", "/v1/progress")
+    @http("GET", "/v1/progress", doc=Doc("policy targets against actual", schemas.Progress))
     def get_progress(self, request: Any) -> Response:
         report = handling.current_progress(self.store, self.config.get("PROGRESS_TARGETS", {}))
         return json_response({**report, "by_unit": self.store.counts_by_unit()})

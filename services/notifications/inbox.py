@@ -9,7 +9,7 @@ from marshmallow import ValidationError
 
 from services.notifications import subscriptions as subs
 from services.notifications.alerts import cloudevent
-from services.notifications.schemas import InboxQuery, MarkRead
+from services.notifications.schemas import InboxQuery, MarkRead, SubscriptionQuery
 from services.notifications.storage import Notifications
 from shared.envelope import flatten_errors
 from shared.http import Problem, load_query, read_json
@@ -66,7 +66,7 @@ def mark_read(store: Notifications, keys: ApiKeys, request: Any, unit: str) -> d
 
 def subscriptions(store: Notifications, keys: ApiKeys, request: Any) -> dict[str, Any]:
     authorize_admin(keys, request)
-    unit = request.args.get("unit")
+    unit = load_query(request, SubscriptionQuery()).get("unit")
     return {"items": store.subscriptions(unit)}
 
 

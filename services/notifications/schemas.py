@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.notifications.signing import SECRET_PREFIX
 from shared.fields import StrictSchema
@@ -58,3 +58,34 @@ class MarkRead(Strict):
     def one_of(self, data: dict[str, Any], **kwargs: Any) -> None:
         if ("ids" in data) == bool(data.get("all")):
             raise ValidationError("give either ids or all: true", "_schema")
+
+
+class SubscriptionQuery(Strict):
+    unit = fields.String(validate=validate.OneOf(ALL_UNITS))
+
+
+class AlertPage(Schema):
+    unit = fields.String(required=True)
+    items = fields.List(fields.Dict(), required=True)
+    next_cursor = fields.String(required=True, allow_none=True)
+
+
+class Marked(Schema):
+    marked = fields.Integer(required=True)
+
+
+class SubscriptionOut(Schema):
+    """A subscription as shown: never its secret."""
+
+    sub_id = fields.String(required=True)
+    unit = fields.String(required=True)
+    channel = fields.String(required=True)
+    url = fields.String()
+    address = fields.String()
+    kinds = fields.List(fields.String(), required=True)
+    tiers = fields.List(fields.String(), required=True)
+    created_at = fields.String(required=True)
+
+
+class SubscriptionList(Schema):
+    items = fields.List(fields.Nested(SubscriptionOut), required=True)

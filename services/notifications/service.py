@@ -10,7 +10,7 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 from werkzeug.wrappers import Response
 
-from services.notifications import handling, inbox
+from services.notifications import handling, inbox, schemas
 from services.notifications.metrics import ALERTS, DELIVERIES, storage_gauges
 from services.notifications.senders import Senders
 from services.notifications.storage import NotificationStore
@@ -19,6 +19,7 @@ from shared.events import subscribe
 from shared.gauges import StorageGauges
 from shared.http import http, json_response
 from shared.keys import ApiKeyStore
+from shared.openapi import Doc
 from shared.ops import OpsEndpoints
 
 
@@ -55,23 +56,68 @@ class NotificationsService(OpsEndpoints):
     def digest(self, day: str) -> int:
         return len(handling.digest(self.store, date.fromisoformat(day), clock.now()))
 
-    @http("GET", "/v1/units/<unit>/alerts")
+    @http(
+        "GET",
+        "/v1/units/<unit>/alerts",
+        doc=Doc(
+            "a unit's alerts, newest first",
+            schemas.AlertPage,
+            errors=(403,),
+            query=schemas.InboxQuery,
+            key=True,
+        ),
+    )
     def list_alerts(self, request: Any, unit: str) -> Response:
         return json_response(inbox.page(self.store, self.keys, request, unit))
 
-    @http("POST", "/v1/units/<unit>/alerts/read")
+    @http(
+        "POST",
+        "/v1/units/<unit>/alerts/read",
+        doc=Doc(
+            "mark alerts read",
+            schemas.Marked,
+            errors=(403, 422),
+            body={"application/json": schemas.MarkRead},
+            key=True,
+        ),
+    )
     def mark_read(self, request: Any, unit: str) -> Response:
         return json_response(inbox.mark_read(self.store, self.keys, request, unit))
 
-    @http("GET", "/v1/admin/subscriptions")
+    @http(
+        "GET",
+        "/v1/admin/subscriptions",
+        doc=Doc(
+            "subscriptions (admin key)",
+            schemas.SubscriptionList,
+            errors=(403,),
+            query=schemas.SubscriptionQuery,
+            key=True,
+        ),
+    )
     def list_subscriptions(self, request: Any) -> Response:
         return json_response(inbox.subscriptions(self.store, self.keys, request))
 
-    @http("POST", "/v1/admin/subscriptions")
+    @http(
+        "POST",
+        "/v1/admin/subscriptions",
+        doc=Doc(
+            "add a subscription (admin key)",
+            schemas.SubscriptionOut,
+            status=201,
+            errors=(403, 422),
+            body={"application/json": schemas.SubscriptionIn},
+            key=True,
+        ),
+    )
     def add_subscription(self, request: Any) -> Response:
         return json_response(inbox.add_subscription(self.store, self.keys, request), 201)
 
-    @http("DELETE", "/v1/admin/subscriptions/<sub_id>")
+    @http(
+        "DELETE",
+        "/v1/admin/subscriptions/<sub_id>",
+        doc=Doc("remove a subscription (admin key)", None, status=204, errors=(403,), key=True),
+    )
     def remove_subscription(self, request: Any, sub_id: str) -> Response:
         inbox.remove_subscription(self.store, self.keys, request, sub_id)
         return Response(status=204)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from shared import clock
 from shared.fields import PastDate, RegionCode, StrictSchema, Text, Uscc, count, flag, money
@@ -82,6 +82,25 @@ class StatusChanged(EventData):
     def changes_something(self, data: dict[str, Any], **kwargs: Any) -> None:
         if not any(field in data for field in STATUS_FIELDS):
             raise ValidationError(f"needs at least one of {', '.join(STATUS_FIELDS)}", "_schema")
+
+
+class EnterpriseView(Schema):
+    """`GET /v1/enterprises/{uscc}`: the record as `enterprise_updated` carries it."""
+
+    uscc = fields.String(required=True)
+    version = fields.Integer(required=True)
+    registered = fields.Boolean(required=True)
+    profile = fields.Dict(required=True, allow_none=True)
+    unit = fields.String(required=True, allow_none=True)
+    status = fields.Dict(required=True)
+    annual_reports = fields.List(fields.Dict(), required=True)
+    funding_rounds = fields.List(fields.Dict(), required=True)
+    conflicts = fields.List(fields.Dict(), required=True)
+
+
+class EnterprisePage(Schema):
+    items = fields.List(fields.Nested(EnterpriseView), required=True)
+    next_cursor = fields.String(required=True, allow_none=True)
 
 
 class EnterpriseQuery(StrictSchema):

@@ -10,8 +10,10 @@ from werkzeug.wrappers import Response
 from services.registry import changes, records
 from services.registry.schemas import (
     AnnualReport,
+    EnterprisePage,
     EnterpriseQuery,
     EnterpriseRegistered,
+    EnterpriseView,
     FundingRound,
     StatusChanged,
 )
@@ -19,6 +21,7 @@ from services.registry.storage import EnterpriseStore
 from shared.envelope import CloudEvent
 from shared.http import Problem, http, json_response, load_query, path_uscc
 from shared.ingress import ingress
+from shared.openapi import Doc
 from shared.ops import OpsEndpoints
 from shared.pagination import decode_cursor, encode_cursor
 
@@ -54,7 +57,11 @@ class RegistryService(OpsEndpoints):
             self.dispatch("enterprise_updated", records.snapshot(record))
         return record
 
-    @http("GET", "/v1/enterprises/<uscc>")
+    @http(
+        "GET",
+        "/v1/enterprises/<uscc>",
+        doc=Doc("one firm's record", EnterpriseView, errors=(400,)),
+    )
     def get_enterprise(self, request: Any, uscc: str) -> Response:
         code = path_uscc(uscc)
         record = self.enterprises.get(code)
@@ -62,7 +69,11 @@ class RegistryService(OpsEndpoints):
             raise Problem(404, "Not Found", f"no enterprise {code}")
         return json_response(records.snapshot(record))
 
-    @http("GET", "/v1/enterprises")
+    @http(
+        "GET",
+        "/v1/enterprises",
+        doc=Doc("firms in USCC order, filtered", EnterprisePage, query=EnterpriseQuery),
+    )
     def list_enterprises(self, request: Any) -> Response:
         query = load_query(request, EnterpriseQuery())
         filters: dict[str, Any] = {}

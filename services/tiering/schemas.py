@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import Schema, fields, validate
 
 from shared.fields import StrictSchema
 from shared.units import UNITS
@@ -20,3 +20,32 @@ class WatchlistQuery(Query):
     unit = fields.String(validate=validate.OneOf(sorted(UNITS)))
     cursor = fields.String(validate=validate.Length(1, 64))
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+
+
+class TierView(Schema):
+    """`GET /v1/enterprises/{uscc}/tier`, as CONTRACT.md lists it."""
+
+    uscc = fields.String(required=True)
+    tier = fields.String(required=True)
+    tier_label = fields.String(required=True)
+    ruleset = fields.String(required=True)
+    evaluated_year = fields.Integer(required=True, allow_none=True)
+    since = fields.String(required=True, allow_none=True)
+    checks = fields.List(fields.Dict(), required=True)
+    history = fields.List(fields.Dict(), required=True)
+
+
+class Summary(Schema):
+    unit = fields.String(required=True, allow_none=True)
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    total = fields.Integer(required=True)
+
+
+class Changes(Schema):
+    total = fields.Integer(required=True)
+    by_transition = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+
+
+class WatchlistPage(Schema):
+    items = fields.List(fields.Dict(), required=True)
+    next_cursor = fields.String(required=True, allow_none=True)

@@ -14,11 +14,19 @@ from services.tiering.decisions import tier_view
 from services.tiering.metrics import count_change, storage_gauges
 from services.tiering.rules.engine import NONE_TIER
 from services.tiering.rules.ruleset import parse_ruleset
-from services.tiering.schemas import SummaryQuery, WatchlistQuery
+from services.tiering.schemas import (
+    Changes,
+    Summary,
+    SummaryQuery,
+    TierView,
+    WatchlistPage,
+    WatchlistQuery,
+)
 from services.tiering.storage import RuleSetStore, TierStore
 from shared.events import subscribe
 from shared.gauges import StorageGauges
 from shared.http import Problem, http, json_response, load_query, path_uscc
+from shared.openapi import Doc
 from shared.ops import OpsEndpoints
 from shared.pagination import decode_cursor, encode_cursor
 
@@ -46,7 +54,11 @@ class TieringService(OpsEndpoints):
             self.tiers, self.rulesets, snapshot, self.default_ruleset, self.announce
         )
 
-    @http("GET", "/v1/enterprises/<uscc>/tier")
+    @http(
+        "GET",
+        "/v1/enterprises/<uscc>/tier",
+        doc=Doc("a firm's tier, the checks behind it and its history", TierView, errors=(400,)),
+    )
     def get_tier(self, request: Any, uscc: str) -> Response:
         code = path_uscc(uscc)
         record = self.tiers.get(code)
@@ -54,7 +66,9 @@ class TieringService(OpsEndpoints):
             raise Problem(404, "Not Found", f"no tier for {code}: no snapshot of it yet")
         return json_response(tier_view(record, self.tiers.history_of(code)))
 
-    @http("GET", "/v1/tiers/summary")
+    @http(
+        "GET", "/v1/tiers/summary", doc=Doc("firms per tier", Summary, query=SummaryQuery)
+    )
     def summary(self, request: Any) -> Response:
         unit = load_query(request, SummaryQuery()).get("unit")
         ruleset = self.rulesets.get(self.default_ruleset)
@@ -62,12 +76,16 @@ class TieringService(OpsEndpoints):
         counts.update(self.tiers.counts(unit))
         return json_response({"unit": unit, "counts": counts, "total": sum(counts.values())})
 
-    @http("GET", "/v1/tiers/changes")
+    @http("GET", "/v1/tiers/changes", doc=Doc("tier moves so far", Changes))
     def changes(self, request: Any) -> Response:
         transitions = self.tiers.transitions()
         return json_response({"total": sum(transitions.values()), "by_transition": transitions})
 
-    @http("GET", "/v1/watchlist")
+    @http(
+        "GET",
+        "/v1/watchlist",
+        doc=Doc("firms close to the next tier", WatchlistPage, query=WatchlistQuery),
+    )
     def watchlist(self, request: Any) -> Response:
         query = load_query(request, WatchlistQuery())
         after = decode_cursor(query["cursor"]) if "cursor" in query else None
