@@ -12,6 +12,7 @@ from shared.units import PROVINCE, UNITS
 
 KINDS = ("tier_changed", "finding", "digest")
 ALL_UNITS = sorted([*UNITS, PROVINCE])
+MAX_URL = 2000
 
 
 class Strict(StrictSchema):
@@ -21,7 +22,9 @@ class Strict(StrictSchema):
 class SubscriptionIn(Strict):
     unit = fields.String(required=True, validate=validate.OneOf(ALL_UNITS))
     channel = fields.String(required=True, validate=validate.OneOf(("webhook", "email")))
-    url = fields.Url(schemes={"http", "https"}, require_tld=False)
+    url = fields.Url(
+        schemes={"http", "https"}, require_tld=False, validate=validate.Length(max=MAX_URL)
+    )
     secret = fields.String(
         validate=[
             validate.Length(30, 200),
@@ -30,9 +33,17 @@ class SubscriptionIn(Strict):
             ),
         ]
     )
-    address = fields.Email()
-    kinds = fields.List(fields.String(validate=validate.OneOf(KINDS)), load_default=list)
-    tiers = fields.List(fields.String(validate=validate.Length(1, 40)), load_default=list)
+    address = fields.Email(validate=validate.Length(max=254))  # RFC 5321's limit
+    kinds = fields.List(
+        fields.String(validate=validate.OneOf(KINDS)),
+        validate=validate.Length(max=len(KINDS)),
+        load_default=list,
+    )
+    tiers = fields.List(
+        fields.String(validate=validate.Length(1, 40)),
+        validate=validate.Length(max=20),
+        load_default=list,
+    )
 
     @validates_schema
     def channel_fields(self, data: dict[str, Any], **kwargs: Any) -> None:
