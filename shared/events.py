@@ -56,7 +56,7 @@ def retry_plan(queue_name: str, config: dict[str, Any]) -> RetryPlan:
 
 
 def declare_subscriptions(amqp_uri: str, config: dict[str, Any]) -> None:
-    with Connection(amqp_uri) as connection:
+    with Connection(amqp_uri, ssl=config.get("AMQP_SSL")) as connection:
         channel = connection.default_channel
         for subscription in SUBSCRIPTIONS:
             subscription.queue(config)(channel).declare()
@@ -77,7 +77,8 @@ class SubscriptionQueues(DependencyProvider):
 class ReliableEventHandler(EventHandler):
     def setup(self) -> None:
         super().setup()
-        self.publisher = Publisher(self.container.config["AMQP_URI"])
+        config = self.container.config
+        self.publisher = Publisher(config["AMQP_URI"], ssl=config.get("AMQP_SSL"))
         self.redelivery = Redelivery(
             self.publisher, retry_plan(self.queue.name, self.container.config)
         )

@@ -28,8 +28,9 @@ class Readiness(DependencyProvider):
     mongo = MongoConnection()
 
     def broker_ok(self) -> None:
+        config = self.container.config
         with Connection(
-            self.container.config["AMQP_URI"], connect_timeout=CHECK_TIMEOUT_SECONDS
+            config["AMQP_URI"], ssl=config.get("AMQP_SSL"), connect_timeout=CHECK_TIMEOUT_SECONDS
         ) as connection:
             connection.ensure_connection(max_retries=1, timeout=CHECK_TIMEOUT_SECONDS)
 

@@ -15,16 +15,16 @@ INGRESS_EXCHANGE = Exchange("tracker.ingress", type="topic", durable=True)
 RETRY_POLICY = {"max_retries": 5, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 3}
 
 
-def confirming_connection(amqp_uri: str) -> Connection:
-    return Connection(amqp_uri, transport_options={"confirm_publish": True})
+def confirming_connection(amqp_uri: str, ssl: dict[str, Any] | None = None) -> Connection:
+    return Connection(amqp_uri, ssl=ssl, transport_options={"confirm_publish": True})
 
 
 class Publisher:
     """Publishes raw bodies with publisher confirms, from its own pool of producers (so
     closing one publisher never closes another's)."""
 
-    def __init__(self, amqp_uri: str, pool_size: int = 10):
-        self.connection = confirming_connection(amqp_uri)
+    def __init__(self, amqp_uri: str, pool_size: int = 10, ssl: dict[str, Any] | None = None):
+        self.connection = confirming_connection(amqp_uri, ssl)
         self._connections = self.connection.Pool(limit=pool_size)
         self._producers = ProducerPool(self._connections, limit=pool_size)
 
@@ -75,7 +75,8 @@ class ConfirmedPublisher(DependencyProvider):
     """Injects a `Publisher` (publisher confirms on) for the service's own AMQP_URI."""
 
     def setup(self) -> None:
-        self.publisher = Publisher(self.container.config["AMQP_URI"])
+        config = self.container.config
+        self.publisher = Publisher(config["AMQP_URI"], ssl=config.get("AMQP_SSL"))
 
     def stop(self) -> None:
         self.publisher.close()

@@ -46,6 +46,10 @@ class EmailSender:
     def __init__(self, smtp: dict[str, Any], tier_url: str):
         self.smtp, self.tier_url = smtp, tier_url
 
+    def tls_context(self) -> ssl.SSLContext:
+        """Verifies the server against the public CAs, or the one `SMTP_TLS_CA` names."""
+        return ssl.create_default_context(cafile=self.smtp.get("ca") or None)
+
     def send(self, subscription: dict[str, Any], alert: dict[str, Any]) -> None:
         message = alerts.email(alert, self.smtp["sender"], subscription["address"], self.tier_url)
         timeout = float(self.smtp.get("timeout", 10))
@@ -55,13 +59,13 @@ class EmailSender:
                     self.smtp["host"],
                     int(self.smtp["port"]),
                     timeout=timeout,
-                    context=ssl.create_default_context(),
+                    context=self.tls_context(),
                 )
             else:
                 client = smtplib.SMTP(self.smtp["host"], int(self.smtp["port"]), timeout=timeout)
             with client:
                 if self.smtp.get("starttls"):
-                    client.starttls(context=ssl.create_default_context())
+                    client.starttls(context=self.tls_context())
                 if self.smtp.get("username"):
                     client.login(self.smtp["username"], self.smtp.get("password") or "")
                 client.send_message(message)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 
 from kombu import Connection, Queue
 
+from shared.config import from_env
 from shared.ingress.topology import IngressTopology
 from shared.publisher import Publisher
 from shared.retries import ERROR_HEADER, RETRY_COUNT_HEADER
@@ -17,7 +17,7 @@ DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
 
 
 def amqp_uri() -> str:
-    return os.environ.get("AMQP_URI", DEFAULT_AMQP_URI)
+    return from_env("AMQP_URI", DEFAULT_AMQP_URI)
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -61,7 +61,7 @@ class IngressQueueConsumer(QueueConsumer):
     def setup(self) -> None:
         config = self.container.config
         self.service = self.container.service_name
-        self.publisher = Publisher(self.amqp_uri)
+        self.publisher = Publisher(self.amqp_uri, ssl=config.get("AMQP_SSL"))
         self.ledger = ProcessedEvents(self.mongo.db)
         self.retry_delays = parse_delays(config.get("INGRESS_RETRY_DELAYS_MS"))
         self.redelivery = Redelivery(self.publisher,

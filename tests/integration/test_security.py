@@ -10,11 +10,15 @@ import requests
 from pymongo import MongoClient
 
 from services.incubators.service import IncubatorsService
+from services.notifications import alerts
+from services.notifications.channels import DeliveryFailed, EmailSender
 from services.notifications.service import NotificationsService
+from shared import clock
 from shared.http import MAX_BODY_BYTES
 from shared.keys import ADMIN, ApiKeys
 from shared.openapi import build_document
 from tests.support.events import admission, cloud_event, incubator, jilin_uscc
+from tests.support.receivers import TLS_DIR
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -256,3 +260,27 @@ def test_overlong_strings_are_refused(notifications):
         timeout=10,
     )
     assert response.status_code == 422 and "url" in response.json()["errors"]
+
+
+def smtp_settings(sink, **tls):
+    return {"host": "127.0.0.1", "port": sink.port, "sender": "tracker@jl.example", **tls}
+
+
+def test_email_goes_over_verified_starttls_to_a_server_that_requires_it(smtp_tls_sink):
+    digest = {"day": "2025-06-01", "total": 0, "by_unit": {}}
+    alert = alerts.alert("digest", "220000", "2025-06-01", digest, clock.now())
+    subscription = {"address": "kjj@jl.example"}
+    public_ca = EmailSender(smtp_settings(smtp_tls_sink, starttls=True), "http://t")
+    with pytest.raises(DeliveryFailed) as caught:  # the server's CA is not a public one
+        public_ca.send(subscription, alert)
+    assert "SSL" in str(caught.value)
+    plain = EmailSender(smtp_settings(smtp_tls_sink), "http://t")
+    with pytest.raises(DeliveryFailed):  # the server refuses mail without TLS
+        plain.send(subscription, alert)
+    assert smtp_tls_sink.messages() == []
+
+    ours = EmailSender(
+        smtp_settings(smtp_tls_sink, starttls=True, ca=str(TLS_DIR / "ca.pem")), "http://t"
+    )
+    ours.send(subscription, alert)
+    assert len(wait_for(smtp_tls_sink.messages, what="the e-mail")) == 1

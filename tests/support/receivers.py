@@ -86,9 +86,11 @@ def webhook_receiver() -> Iterator[tuple[WebhookReceiver, str]]:
 class SmtpSink:
     """aiosmtpd as its own process (asyncio stays out of the eventlet-patched test process)."""
 
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, tls: tuple[Path, Path] | None = None):
+        """`tls`: (certificate, key) to offer STARTTLS with, and require it."""
         self.port = free_port()
         self.maildir = directory / "maildir"
+        starttls = ["--tlscert", str(tls[0]), "--tlskey", str(tls[1])] if tls else []
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -97,6 +99,7 @@ class SmtpSink:
                 "-n",
                 "-l",
                 f"127.0.0.1:{self.port}",
+                *starttls,
                 "-c",
                 "aiosmtpd.handlers.Mailbox",
                 str(self.maildir),
@@ -132,5 +135,16 @@ def mailbox_message_to_email(message: Any) -> EmailMessage:
 @pytest.fixture
 def smtp_sink(tmp_path: Path) -> Iterator[SmtpSink]:
     sink = SmtpSink(tmp_path)
+    yield sink
+    sink.stop()
+
+
+TLS_DIR = Path(__file__).resolve().parent / "tls"
+
+
+@pytest.fixture
+def smtp_tls_sink(tmp_path: Path) -> Iterator[SmtpSink]:
+    """An SMTP server that requires STARTTLS, with a certificate signed by tls/ca.pem."""
+    sink = SmtpSink(tmp_path, tls=(TLS_DIR / "server.pem", TLS_DIR / "server.key"))
     yield sink
     sink.stop()

@@ -1,0 +1,17 @@
+"""The nameko container every service runs in (`SERVICE_CONTAINER_CLS` in its config.yaml)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nameko.containers import ServiceContainer
+
+from shared.config import resolve
+
+
+class TrackerContainer(ServiceContainer):
+    """Resolves the config (secrets from mounted files, broker TLS) before any extension of
+    the service reads it, since `nameko run` loads the YAML itself."""
+
+    def __init__(self, service_cls: type, config: dict[str, Any]):
+        super().__init__(service_cls, resolve(config))
