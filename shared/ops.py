@@ -105,6 +105,7 @@ class DocumentSchema(Schema):
     openapi = fields.String(required=True)
     info = fields.Dict(required=True)
     paths = fields.Dict(required=True)
+    components = fields.Dict()
 
 
 class OpsEndpoints:

@@ -8,6 +8,7 @@ from services.registry.service import RegistryService
 from services.tiering.service import TieringService
 from shared.http import Problem
 from shared.openapi import build_document, http_entrypoints
+from shared.ops import DocumentSchema
 from shared.pagination import decode_cursor
 
 SERVICES = [RegistryService, TieringService, IncubatorsService, NotificationsService]
@@ -23,6 +24,7 @@ def test_every_route_is_in_the_document(service):
     }
     assert documented == routes
     assert {"/openapi.json", "/metrics", "/health/live", "/health/ready"} <= set(document["paths"])
+    assert DocumentSchema().validate(document) == {}  # what GET /openapi.json says it answers
     for ops in document["paths"].values():
         for spec in ops.values():
             problem = spec["responses"]["413"]["content"]["application/problem+json"]
