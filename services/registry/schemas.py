@@ -111,3 +111,11 @@ class EnterpriseQuery(StrictSchema):
     registered = fields.Boolean(truthy={"true"}, falsy={"false"})
     cursor = fields.String(validate=validate.Length(1, 64))
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+
+
+EVENT_SCHEMAS: dict[str, type[Schema]] = {
+    "enterprise.registered": EnterpriseRegistered,
+    "enterprise.annual_report": AnnualReport,
+    "enterprise.funding_round": FundingRound,
+    "enterprise.status_changed": StatusChanged,
+}

@@ -10,12 +10,7 @@ import requests
 from prometheus_client import REGISTRY
 from pymongo import MongoClient
 
-from services.registry.schemas import (
-    AnnualReport,
-    EnterpriseRegistered,
-    FundingRound,
-    StatusChanged,
-)
+from services.registry.schemas import EVENT_SCHEMAS as SCHEMAS
 from services.registry.service import RegistryService
 from services.tiering.service import TieringService
 from shared.envelope import InvalidEvent, load_data, parse_envelope
@@ -36,12 +31,6 @@ from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
-SCHEMAS = {
-    "enterprise.registered": EnterpriseRegistered,
-    "enterprise.annual_report": AnnualReport,
-    "enterprise.funding_round": FundingRound,
-    "enterprise.status_changed": StatusChanged,
-}
 FIRMS = 40
 
 

@@ -9,12 +9,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from services.incubators.schemas import EVENT_SCHEMAS as INCUBATOR_SCHEMAS
-from services.registry.schemas import (
-    AnnualReport,
-    EnterpriseRegistered,
-    FundingRound,
-    StatusChanged,
-)
+from services.registry.schemas import EVENT_SCHEMAS as REGISTRY_SCHEMAS
 from shared.envelope import InvalidEvent, load_data, parse_envelope, parse_json
 from shared.fields import MAX_COUNT, MAX_TEXT
 from tests.support import events as build
@@ -22,10 +17,7 @@ from tests.support import events as build
 CODE = build.jilin_uscc(11)
 INC = "JL-INC-0001"
 SCHEMAS = {
-    "enterprise.registered": EnterpriseRegistered,
-    "enterprise.annual_report": AnnualReport,
-    "enterprise.funding_round": FundingRound,
-    "enterprise.status_changed": StatusChanged,
+    **REGISTRY_SCHEMAS,
     **INCUBATOR_SCHEMAS,
 }
 VALID = {
