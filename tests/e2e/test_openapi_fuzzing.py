@@ -57,7 +57,9 @@ def schemathesis(base_url, key, report):
     if key:
         command += ["--header", f"Authorization: Bearer {key}"]
     env = {**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_HOOKS": ""}
-    return subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
+    return subprocess.run(  # in the report's folder: schemathesis keeps a cache where it runs
+        command, capture_output=True, text=True, timeout=600, env=env, cwd=report.parent
+    )
 
 
 @pytest.mark.parametrize("service", SERVICES)
