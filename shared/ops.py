@@ -66,9 +66,9 @@ class RetryQueueGauges(GaugeSource):
         return list(plans.values())
 
     def compute(self) -> list[Any]:
-        pending, parked = [], []
+        pending, parked, config = [], [], self.container.config
         with Connection(
-            self.container.config["AMQP_URI"], connect_timeout=CHECK_TIMEOUT_SECONDS
+            config["AMQP_URI"], ssl=config.get("AMQP_SSL"), connect_timeout=CHECK_TIMEOUT_SECONDS
         ) as connection:
             channel = connection.default_channel
 
