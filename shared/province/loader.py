@@ -152,6 +152,7 @@ def post_incubator_events(url: str, keys: dict[str, str], events: list[dict[str,
                 sys.stderr.write(f"\n{incubator_id}: HTTP {response.status_code} "
                                  f"{response.text[:300]}\n")
             progress.sent += len(batch)
+            progress.show()
     return outcome
 
 
