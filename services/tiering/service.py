@@ -64,7 +64,7 @@ class TieringService(OpsEndpoints):
         record = self.tiers.get(code)
         if record is None:
             raise Problem(404, "Not Found", f"no tier for {code}: no snapshot of it yet")
-        return json_response(tier_view(record, self.tiers.history_of(code)))
+        return json_response(tier_view(record, self.tiers.history_of(record)))
 
     @http(
         "GET", "/v1/tiers/summary", doc=Doc("firms per tier", Summary, query=SummaryQuery)

@@ -78,11 +78,15 @@ class Tiers(Repository):
         document = self.firms.find_one({"_id": uscc})
         return None if document is None else from_document(document)
 
-    def history_of(self, uscc: str) -> list[Record]:
-        return list(self.history.find({"uscc": uscc}, {"_id": False}).sort("seq", ASCENDING))
+    def history_of(self, record: Record) -> list[Record]:
+        """The firm's tier changes, 1 to its current `seq`, each looked up by `_id` (FerretDB
+        would read the whole history for a query on `uscc`)."""
+        changes = (self.change(record["uscc"], seq) for seq in range(1, record["seq"] + 1))
+        return [change for change in changes if change is not None]
 
     def change(self, uscc: str, seq: int) -> Record | None:
-        return self.history.find_one({"_id": f"{uscc}:{seq}"}, {"_id": False})
+        stored = self.history.find_one({"_id": f"{uscc}:{seq}"}, {"_id": False})
+        return None if stored is None else {**stored, "checks": unpack(stored["checks"])}
 
     def save(self, record: Record, previous: Record | None, change: Record | None) -> bool:
         """Store the change (once) and then the record, unless a newer snapshot is stored."""
@@ -113,8 +117,9 @@ class Tiers(Repository):
         if not changes:
             return
         try:
-            self.history.insert_many([{"_id": f"{c['uscc']}:{c['seq']}", **c} for c in changes],
-                                     ordered=False)
+            self.history.insert_many(
+                [{"_id": f"{c['uscc']}:{c['seq']}", **c, "checks": pack(c["checks"])}
+                 for c in changes], ordered=False)
         except BulkWriteError as exc:  # already recorded by an earlier attempt: fine
             if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
                 raise
