@@ -18,7 +18,13 @@ from nameko.standalone.events import get_event_exchange
 
 from shared.metrics import count_event
 from shared.publisher import Publisher
-from shared.retries import Redelivery, RetryPlan, forward_then_ack, parse_delays
+from shared.retries import (
+    Redelivery,
+    RetryPlan,
+    forward_then_ack,
+    parse_delays,
+    settle_unless_gone,
+)
 
 
 class Subscription(NamedTuple):
@@ -99,8 +105,8 @@ class ReliableEventHandler(EventHandler):
 
         if forward_then_ack(
             forward,
-            lambda: self.queue_consumer.ack_message(message),
-            lambda: self.queue_consumer.requeue_message(message),
+            lambda: settle_unless_gone(self.queue_consumer.ack_message, message),
+            lambda: settle_unless_gone(self.queue_consumer.requeue_message, message),
         ):
             count_event(self.container.service_name, self.event_type, outcome[0])
 

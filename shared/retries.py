@@ -14,7 +14,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from amqp.exceptions import ConnectionError as AmqpConnectionError
 from kombu import Queue
+from kombu.exceptions import OperationalError
 from kombu.message import Message
 
 from shared.publisher import Publisher
@@ -77,6 +79,21 @@ class RetryPlan:
 
 
 REQUEUE_PAUSE_SECONDS = 1.0
+# What an ack or a requeue raises on a connection the broker has just closed (a restart): a
+# reset or broken socket, or the client's own "connection closed".
+CONNECTION_LOST = (OSError, AmqpConnectionError, OperationalError)
+
+
+def settle_unless_gone(settle: Callable[[Message], None], message: Message) -> None:
+    """Ack or requeue, unless the message's connection is gone: the broker has then taken the
+    message back and delivers it again (the ledger and idempotent handlers make that
+    harmless). nameko skips connections it knows are closed, but an error from one that dies
+    during the call would escape the worker and kill the whole service."""
+    try:
+        settle(message)
+    except CONNECTION_LOST as exc:
+        log.warning("message not settled, its connection is gone (%s): the broker "
+                    "delivers it again", exc)
 
 
 def forward_then_ack(forward: Callable[[], object], ack: Callable[[], None],

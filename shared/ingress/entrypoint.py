@@ -32,7 +32,7 @@ from shared.ingress.topology import REJECTED_QUEUE, IngressTopology
 from shared.metrics import count_event
 from shared.mongo import MongoConnection
 from shared.publisher import Publisher
-from shared.retries import Redelivery, forward_then_ack, parse_delays
+from shared.retries import Redelivery, forward_then_ack, parse_delays, settle_unless_gone
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,12 @@ class IngressQueueConsumer(QueueConsumer):
     def stop(self) -> None:
         super().stop()
         self.publisher.close()
+
+    def ack_message(self, message: Message) -> None:
+        settle_unless_gone(super().ack_message, message)
+
+    def requeue_message(self, message: Message) -> None:
+        settle_unless_gone(super().requeue_message, message)
 
     @property
     def handlers(self) -> dict[str, IngressEntrypoint]:
