@@ -80,10 +80,12 @@ def check_against_registry(
 
 
 def enterprise_updated(store: Incubators, snapshot: dict[str, Any]) -> Found:
-    if not store.put_firm(snapshot):
-        return []
+    with store.locks.hold(snapshot["uscc"]):
+        if not store.put_firm(snapshot):
+            return []
+        incubations = store.incubations_of(snapshot["uscc"])
     found: Found = []
-    for incubation in store.incubations_of(snapshot["uscc"]):
+    for incubation in incubations:
         found += check_against_registry(store, incubation, snapshot)
     return found
 

@@ -22,6 +22,17 @@ from shared.mongo import Repository, RepositoryProvider, bulk_write, pack, unpac
 NO_ID = {"_id": False}
 
 
+def put_newer(collection: Any, where: dict[str, Any], fields: dict[str, Any]) -> bool:
+    """Upsert unless `where` (a version guard) finds a version at least as new stored. A
+    duplicate key means that, or another process's insert a moment ago: the update alone, once
+    more, tells them apart."""
+    try:
+        collection.update_one(where, {"$set": fields}, upsert=True)
+        return True
+    except DuplicateKeyError:
+        return bool(collection.update_one(where, {"$set": fields}).matched_count)
+
+
 def tally(incubations: Iterator[Incubation]) -> dict[str, int]:
     by_state = Counter(i["state"] for i in incubations)
     return {"current": by_state["open"], "cumulative": sum(by_state.values()),
@@ -111,20 +122,17 @@ class Incubators(Repository):
 
     # firms (registry snapshots) -------------------------------------------------------------
     def put_firm(self, snapshot: dict[str, Any]) -> bool:
-        """Keep the newest snapshot; False when this one is stale."""
+        """Keep the newest snapshot; False when this one is stale. Callers hold the firm's
+        lock: FerretDB does not isolate conditional updates (shared/locks.py)."""
         facts = progress_facts(snapshot)
         record = {"uscc": snapshot["uscc"], "version": snapshot["version"],
                   "snapshot": pack(snapshot), **facts}
         where = {"_id": snapshot["uscc"], "version": {"$lt": snapshot["version"]}}
-        try:
-            self.db.firms.update_one(where, {"$set": record}, upsert=True)
-        except DuplicateKeyError:
-            return False  # this version or a newer one is stored
+        if not put_newer(self.db.firms, where, record):
+            return False
         # A small copy of the facts, so counting progress never reads the big snapshots; guarded
         # by version like the record, so a slower, older snapshot cannot overwrite a newer one.
-        with suppress(DuplicateKeyError):
-            self.db.progress_facts.update_one(
-                where, {"$set": {**facts, "version": snapshot["version"]}}, upsert=True)
+        put_newer(self.db.progress_facts, where, {**facts, "version": snapshot["version"]})
         return True
 
     def firm(self, uscc: str) -> dict[str, Any] | None:

@@ -1,6 +1,7 @@
 """incubators against the real broker and database: the HTTP API, the life cycle, findings."""
 
 import json
+import random
 
 import pytest
 import requests
@@ -210,3 +211,22 @@ def test_findings_are_stored_and_announced(service, publisher, event_collector):
     sent = []
     wait_for(lambda: sent.extend(announced()) or len(sent) == len(kinds()), what="announced")
     assert {f["unit"] for f in sent} == {"220100", "220200"}
+
+
+def test_of_concurrent_snapshots_of_a_firm_the_newest_is_kept(servers, mongo_database):
+    from eventlet.greenpool import GreenPool
+
+    from services.incubators import handling
+    from services.incubators.storage import Incubators
+
+    codes = [jilin_uscc() for _ in range(5)]
+    snapshots = [firm(years=range(2020, 2020 + version // 5 + 1)) | {"uscc": code,
+                                                                   "version": version}
+                 for code in codes for version in range(1, 21)]
+    random.Random(7).shuffle(snapshots)
+    with MongoClient(servers.mongodb_uri, tz_aware=True) as client:
+        store = Incubators(client[mongo_database])
+        list(GreenPool(20).imap(lambda s: handling.enterprise_updated(store, s), snapshots))
+        stored = [store.firm(code) for code in codes]
+    assert [(s["version"], s["annual_reports"][-1]["year"]) for s in stored] == [(20, 2024)] * 5
+
