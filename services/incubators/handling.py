@@ -22,7 +22,7 @@ def order_key(event: CloudEvent) -> str:
 
 
 def keep(store: Incubators, *candidates: dict[str, Any] | None) -> Found:
-    """Store the findings that apply; return the ones stored for the first time."""
+    """Store the findings that apply; return the ones not announced yet."""
     return [new for found in candidates if found and (new := store.add_finding(found))]
 
 

@@ -43,6 +43,7 @@ class IncubatorsService(OpsEndpoints):
     def announce(self, found: list[dict[str, Any]]) -> None:
         for finding in found:
             self.dispatch("incubator_finding", finding)
+            self.store.mark_announced(finding["finding_id"])
 
     @ingress("incubator.registered", schemas.IncubatorRegistered)
     def on_registered(self, event: CloudEvent) -> None:

@@ -20,6 +20,7 @@ from shared.locks import KeyedLocks
 from shared.mongo import Repository, RepositoryProvider, bulk_write, pack, unpack
 
 NO_ID = {"_id": False}
+FINDING_FIELDS = {"_id": False, "announced": False}
 
 
 def put_newer(collection: Any, where: dict[str, Any], fields: dict[str, Any]) -> bool:
@@ -152,17 +153,23 @@ class Incubators(Repository):
 
     # findings -------------------------------------------------------------------------------
     def add_finding(self, found: dict[str, Any]) -> dict[str, Any] | None:
-        """Store a finding once; the stored finding when it is new, else None."""
+        """Store a finding once; the stored finding while it is not announced, else None (so
+        a redelivered event announces what a crash or a broker restart left unannounced)."""
         carrier = self.carrier(found["incubator_id"]) or {}
         record = {**found, "unit": carrier.get("unit"), "at": clock.now()}
         try:
-            self.db.findings.insert_one({"_id": found["finding_id"], **record})
+            self.db.findings.insert_one({"_id": found["finding_id"], **record,
+                                         "announced": False})
         except DuplicateKeyError:
-            return None
+            return self.db.findings.find_one({"_id": found["finding_id"], "announced": False},
+                                             FINDING_FIELDS)
         return record
 
+    def mark_announced(self, finding_id: str) -> None:
+        self.db.findings.update_one({"_id": finding_id}, {"$set": {"announced": True}})
+
     def findings_of(self, incubator_id: str, limit: int = 100) -> list[dict[str, Any]]:
-        return list(self.db.findings.find({"incubator_id": incubator_id}, NO_ID)
+        return list(self.db.findings.find({"incubator_id": incubator_id}, FINDING_FIELDS)
                     .sort("at", DESCENDING).limit(limit))
 
     def findings_by_kind_and_unit(self) -> Counter:

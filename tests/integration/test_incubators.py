@@ -230,3 +230,20 @@ def test_of_concurrent_snapshots_of_a_firm_the_newest_is_kept(servers, mongo_dat
         stored = [store.firm(code) for code in codes]
     assert [(s["version"], s["annual_reports"][-1]["year"]) for s in stored] == [(20, 2024)] * 5
 
+
+def test_a_finding_is_offered_again_until_it_is_announced(servers, mongo_database):
+    """A handler that stored a finding but died before dispatching it (a kill, a broker
+    restart) finds it again on the redelivered event, instead of never announcing it."""
+    from services.incubators.findings import finding
+    from services.incubators.handling import keep
+    from services.incubators.storage import Incubators
+
+    found = finding("late_admission:x", "late_admission", {"incubator_id": A}, "admitted late")
+    with MongoClient(servers.mongodb_uri, tz_aware=True) as client:
+        store = Incubators(client[mongo_database])
+        first, redelivered = keep(store, found), keep(store, found)
+        store.mark_announced("late_admission:x")
+        after_announcement = keep(store, found)
+    assert [f["finding_id"] for f in first + redelivered] == ["late_admission:x"] * 2
+    assert first[0]["detail"] == redelivered[0]["detail"] and "announced" not in redelivered[0]
+    assert after_announcement == []
