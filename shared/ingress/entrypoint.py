@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -62,7 +63,8 @@ class IngressQueueConsumer(QueueConsumer):
         config = self.container.config
         self.service = self.container.service_name
         self.publisher = Publisher(self.amqp_uri, ssl=config.get("AMQP_SSL"))
-        self.ledger = ProcessedEvents(self.mongo.db)
+        lease = timedelta(seconds=float(config.get("INGRESS_CLAIM_LEASE_SECONDS") or 60))
+        self.ledger = ProcessedEvents(self.mongo.db, lease)
         self.retry_delays = parse_delays(config.get("INGRESS_RETRY_DELAYS_MS"))
         self.redelivery = Redelivery(self.publisher,
                                      IngressTopology(self.service, (), self.retry_delays).retry)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from enum import Enum
+from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
@@ -31,7 +32,9 @@ class Claim(Enum):
 
 
 class ProcessedEvents(Repository):
-    lease = DEFAULT_LEASE
+    def __init__(self, db: Any, lease: timedelta = DEFAULT_LEASE):
+        super().__init__(db)
+        self.lease = lease
 
     @property
     def collection(self):  # type: ignore[no-untyped-def]
