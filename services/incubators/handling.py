@@ -34,7 +34,7 @@ def registered(store: Incubators, event: CloudEvent) -> Found:
         "unit": unit_for(data["region_code"], data.get("zone")),
     }
     store.put_carrier(carrier, order_key(event))
-    return []
+    return store.findings_waiting_for(carrier["incubator_id"], carrier["unit"])
 
 
 def change_incubation(store: Incubators, event: CloudEvent, step: Any) -> Incubation:

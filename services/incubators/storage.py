@@ -153,17 +153,36 @@ class Incubators(Repository):
 
     # findings -------------------------------------------------------------------------------
     def add_finding(self, found: dict[str, Any]) -> dict[str, Any] | None:
-        """Store a finding once; the stored finding while it is not announced, else None (so
-        a redelivered event announces what a crash or a broker restart left unannounced)."""
-        carrier = self.carrier(found["incubator_id"]) or {}
-        record = {**found, "unit": carrier.get("unit"), "at": clock.now()}
+        """Store a finding once. Returns it while it is to be announced: not announced yet (so
+        a redelivered event announces what a crash or a broker restart left unannounced) and
+        with its carrier's unit known (else the carrier's registration announces it)."""
+        record = {**found, "unit": self.carrier_unit(found["incubator_id"]), "at": clock.now()}
         try:
             self.db.findings.insert_one({"_id": found["finding_id"], **record,
                                          "announced": False})
         except DuplicateKeyError:
-            return self.db.findings.find_one({"_id": found["finding_id"], "announced": False},
-                                             FINDING_FIELDS)
-        return record
+            record = self.db.findings.find_one({"_id": found["finding_id"], "announced": False},
+                                               FINDING_FIELDS)
+        if record is not None and record["unit"] is None:
+            # The carrier may have registered since it was read: it then did not see this one.
+            record["unit"] = self.carrier_unit(found["incubator_id"])
+            if record["unit"] is not None:
+                self.db.findings.update_one({"_id": found["finding_id"], "unit": None},
+                                            {"$set": {"unit": record["unit"]}})
+        return record if record is not None and record["unit"] is not None else None
+
+    def carrier_unit(self, incubator_id: str) -> str | None:
+        return (self.carrier(incubator_id) or {}).get("unit")
+
+    def findings_waiting_for(self, incubator_id: str, unit: str) -> list[dict[str, Any]]:
+        """Findings made before their carrier was known: they get its unit, to be announced."""
+        waiting = list(self.db.findings.find(
+            {"incubator_id": incubator_id, "unit": None, "announced": False}, FINDING_FIELDS))
+        for record in waiting:
+            self.db.findings.update_one({"_id": record["finding_id"], "unit": None},
+                                        {"$set": {"unit": unit}})
+            record["unit"] = unit
+        return waiting
 
     def mark_announced(self, finding_id: str) -> None:
         self.db.findings.update_one({"_id": finding_id}, {"$set": {"announced": True}})

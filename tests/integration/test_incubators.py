@@ -241,9 +241,33 @@ def test_a_finding_is_offered_again_until_it_is_announced(servers, mongo_databas
     found = finding("late_admission:x", "late_admission", {"incubator_id": A}, "admitted late")
     with MongoClient(servers.mongodb_uri, tz_aware=True) as client:
         store = Incubators(client[mongo_database])
+        store.put_carrier(incubator(A) | {"unit": "220100"}, "k")
         first, redelivered = keep(store, found), keep(store, found)
         store.mark_announced("late_admission:x")
         after_announcement = keep(store, found)
     assert [f["finding_id"] for f in first + redelivered] == ["late_admission:x"] * 2
     assert first[0]["detail"] == redelivered[0]["detail"] and "announced" not in redelivered[0]
     assert after_announcement == []
+
+
+def test_a_finding_made_before_its_carrier_is_known_waits_for_its_unit(servers, mongo_database):
+    """An admission handled before its carrier's registration (they travel apart) makes a
+    finding with no unit to alert: the registration gives it one and announces it."""
+    from services.incubators import handling
+    from services.incubators.findings import finding
+    from services.incubators.schemas import IncubatorRegistered
+    from services.incubators.storage import Incubators
+    from shared.envelope import load_data, parse_envelope
+
+    found = finding("late_admission:y", "late_admission", {"incubator_id": B}, "admitted late")
+    registration = load_data(parse_envelope(cloud_event(
+        "incubator.registered", incubator(B, region_code="220202"))), IncubatorRegistered())
+    with MongoClient(servers.mongodb_uri, tz_aware=True) as client:
+        store = Incubators(client[mongo_database])
+        before_carrier = handling.keep(store, found)
+        on_registration = handling.registered(store, registration)
+        stored = store.findings_of(B)
+    assert before_carrier == []
+    assert [(f["finding_id"], f["unit"]) for f in on_registration] == [("late_admission:y",
+                                                                         "220200")]
+    assert [f["unit"] for f in stored] == ["220200"]
