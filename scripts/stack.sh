@@ -4,6 +4,8 @@
 #   scripts/stack.sh up       install what is missing, start both, wait until they answer
 #   scripts/stack.sh down     stop what this script started (by recorded PID), nothing else
 #   scripts/stack.sh status   say what runs, where, and who started it
+#   scripts/stack.sh install  install RabbitMQ and build FerretDB if missing, start nothing, and
+#                             print where they are (for tests that run servers of their own)
 #
 # Addresses are local-only by design: every listener binds 127.0.0.1.
 set -euo pipefail
@@ -208,7 +210,13 @@ main() {
     status) status_line rabbitmq "$AMQP_PORT"; status_line ferretdb "$FERRETDB_PORT" ;;
     ferretdb-stop) stop_ferretdb ;;
     ferretdb-start) start_ferretdb ;;
-    *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+    install)
+      install_rabbitmq
+      build_ferretdb
+      echo "RABBITMQ_SERVER=$(command -v rabbitmq-server)"
+      echo "FERRETDB_BIN=$FERRETDB_BIN"
+      ;;
+    *) echo "usage: $0 up|down|status|install" >&2; exit 2 ;;
   esac
 }
 

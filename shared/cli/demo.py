@@ -16,6 +16,11 @@ from shared.province import generator, loader
 FULL = {"firms": 21_000, "carriers": 350, "incubated": 10_500}
 
 
+def sizes(scale: float) -> dict[str, int]:
+    """Firms, carriers and incubated firms of a province `scale` times the full one."""
+    return {key: max(1, round(value * scale)) for key, value in FULL.items()}
+
+
 def service_url(name: str, port: int) -> str:
     return os.environ.get(f"{name.upper()}_URL", f"http://127.0.0.1:{port}")
 
@@ -40,13 +45,13 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run_generate(args: argparse.Namespace) -> int:
-    sizes = {key: max(1, round(value * args.scale)) for key, value in FULL.items()}
-    province = generator.Generator(args.seed, **sizes).generate()
+    size = sizes(args.scale)
+    province = generator.Generator(args.seed, **size).generate()
     generator.write(province, args.out)
     incubator_events = sum(len(phase) for phase in province.incubator_phases)
     print(f"generated {len(province.enterprise_events):,} enterprise events and "
-          f"{incubator_events:,} incubator events for {sizes['firms']:,} firms and "
-          f"{sizes['carriers']} carriers (seed {args.seed}) in {args.out}")
+          f"{incubator_events:,} incubator events for {size['firms']:,} firms and "
+          f"{size['carriers']} carriers (seed {args.seed}) in {args.out}")
     return 0
 
 

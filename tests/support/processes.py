@@ -14,6 +14,8 @@ import requests
 from shared.config import config_path
 from tests.support.waiting import wait_for
 
+OPTIONAL_SETTINGS = ("INGRESS_CLAIM_LEASE_SECONDS",)  # passed on only when a test sets them
+
 
 def service_target(service: str) -> str:
     """`services.registry.service:RegistryService`: the class, not the module, because the
@@ -34,6 +36,7 @@ class ServiceProcess:
             f"{prefix}_HTTP_ADDRESS": config["WEB_SERVER_ADDRESS"],
             "INGRESS_RETRY_DELAYS_MS": str(config["INGRESS_RETRY_DELAYS_MS"]),
             "EVENT_RETRY_DELAYS_MS": str(config["EVENT_RETRY_DELAYS_MS"]),
+            **{key: str(config[key]) for key in OPTIONAL_SETTINGS if key in config},
             "PYTHONWARNINGS": "ignore::DeprecationWarning",
         }
         self.log_path = log_path
@@ -80,6 +83,12 @@ class ServiceProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             return self.process.wait(5)
+
+    def kill(self) -> int:
+        """SIGKILL: no clean-up at all, as when a node dies or the kernel kills it."""
+        assert self.process is not None and self.process.poll() is None, "not running"
+        self.process.kill()
+        return self.process.wait(10)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")

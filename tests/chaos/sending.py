@@ -1,0 +1,125 @@
+"""Publishers that outlast the faults they are sent through, as a real feed must.
+
+An enterprise event is published with confirms and, when the broker is away, again on a new
+connection until it is confirmed; an incubator batch is posted again after a refused
+connection or a 5xx. So an event may arrive twice (a confirm lost in a restart, a 202 lost in a
+kill), which the services must take as the duplicate it is: never once too few.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
+from typing import Any, TypeVar
+
+import requests
+
+from shared.province.loader import BATCH, routing_key
+from shared.publisher import CLOUDEVENTS_JSON, INGRESS_EXCHANGE, Publisher
+
+PUBLISH_THREADS = 4
+PAUSE_SECONDS = 0.5
+T = TypeVar("T")
+
+
+class Unrecoverable(RuntimeError):
+    pass
+
+
+def until_done(
+    attempt: Callable[[], T | None],
+    deadline: float,
+    what: str,
+    count: Counter,
+    on_error: Callable[[], None] = lambda: None,
+) -> T:
+    """`attempt()` until it returns something; each exception or None counts as one retry."""
+    while True:
+        try:
+            result = attempt()
+        except Unrecoverable:
+            raise
+        except Exception:
+            on_error()
+            result = None
+        if result is not None:
+            return result
+        count["retries"] += 1
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what}: still failing at the deadline")
+        time.sleep(PAUSE_SECONDS)
+
+
+def publish(amqp_uri: str, bodies: list[bytes], timeout: float) -> Counter:
+    """Every body confirmed by the broker, from a few connections at once."""
+    deadline, count = time.monotonic() + timeout, Counter()
+
+    def run(chunk: list[bytes]) -> None:
+        publisher = [Publisher(amqp_uri)]
+
+        def renew() -> None:
+            with suppress(Exception):
+                publisher[0].close()
+            publisher[0] = Publisher(amqp_uri)
+
+        for body in chunk:
+            until_done(
+                lambda b=body: (
+                    publisher[0].publish(b, routing_key(b), INGRESS_EXCHANGE, CLOUDEVENTS_JSON)
+                    or True
+                ),
+                deadline,
+                "publishing",
+                count,
+                renew,
+            )
+            count["published"] += 1
+        publisher[0].close()
+
+    with ThreadPoolExecutor(PUBLISH_THREADS) as pool:
+        for future in [
+            pool.submit(run, bodies[i::PUBLISH_THREADS]) for i in range(PUBLISH_THREADS)
+        ]:
+            future.result()
+    return count
+
+
+def post(url: str, keys: dict[str, str], events: list[dict[str, Any]], timeout: float) -> Counter:
+    """Each carrier's events in batches on `POST /v1/events`, with that carrier's key."""
+    deadline, count = time.monotonic() + timeout, Counter()
+    by_carrier: dict[str, list[dict[str, Any]]] = {}
+    for event in events:
+        by_carrier.setdefault(event["data"]["incubator_id"], []).append(event)
+    session = requests.Session()
+
+    def attempt(batch: list[dict[str, Any]], key: str) -> dict[str, Any] | None:
+        response = session.post(
+            f"{url}/v1/events",
+            json=batch,
+            timeout=60,
+            headers={
+                "Authorization": f"Bearer {key}",
+                "Content-Type": "application/cloudevents-batch+json",
+            },
+        )
+        if response.status_code >= 500:
+            return None
+        if response.status_code != 202:
+            raise Unrecoverable(f"HTTP {response.status_code}: {response.text[:300]}")
+        return response.json()
+
+    for incubator_id, mine in by_carrier.items():
+        for start in range(0, len(mine), BATCH):
+            batch = mine[start : start + BATCH]
+            body = until_done(
+                lambda b=batch, k=keys[incubator_id]: attempt(b, k),
+                deadline,
+                f"posting {incubator_id}'s events",
+                count,
+            )
+            count["accepted"] += len(body["accepted"])
+            count["duplicates"] += len(body["duplicates"])
+    return count
