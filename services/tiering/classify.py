@@ -28,19 +28,21 @@ def on_snapshot(
 ) -> None:
     """Classify the firm unless a newer snapshot was seen; announce any unannounced change.
 
-    A redelivered snapshot (same version) re-announces a change whose announcement did not
-    complete, so a crash between storing and dispatching loses nothing."""
+    A redelivered snapshot (same version) finishes what a crash after storing it left undone:
+    it re-announces a change whose announcement did not complete and mends the tier index."""
     uscc, made = snapshot["uscc"], {}
     with tiers.locks.hold(uscc):
         record = tiers.get(uscc)
         if record is None or record["version"] < snapshot["version"]:
             ruleset = rulesets.for_region(region_of(snapshot), default_id)
             candidate, change = decide(record, ruleset, snapshot, clock.now())
-            if tiers.save(candidate, record, change):
+            if tiers.save(candidate, change):
                 record = candidate
                 made = {change["seq"]: change} if change else {}
             else:
                 record = tiers.get(uscc)
+        elif record["version"] == snapshot["version"]:
+            tiers.index([record])
         announce_pending(tiers, record, announce, made)
 
 

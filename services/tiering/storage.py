@@ -88,7 +88,7 @@ class Tiers(Repository):
         stored = self.history.find_one({"_id": f"{uscc}:{seq}"}, {"_id": False})
         return None if stored is None else {**stored, "checks": unpack(stored["checks"])}
 
-    def save(self, record: Record, previous: Record | None, change: Record | None) -> bool:
+    def save(self, record: Record, change: Record | None) -> bool:
         """Store the change (once) and then the record, unless a newer snapshot is stored."""
         if change is not None:
             self.add_changes([change])
@@ -100,17 +100,19 @@ class Tiers(Repository):
             )
         except DuplicateKeyError:
             return False  # the firm is stored with a newer snapshot
-        self.index([(record, previous)])
+        self.index([record])
         return True
 
-    def index(self, pairs: list[tuple[Record, Record | None]]) -> None:
+    def index(self, records: list[Record]) -> None:
         """A small copy of (unit, tier) per firm, so counting never reads the big records;
-        written only where the firm is new or its unit or tier moved."""
-        moved = [new for new, old in pairs
-                 if old is None or (old["unit"], old["tier"]) != (new["unit"], new["tier"])]
+        written only where it differs from the copy. Compared with the copy itself (one read
+        by _id), not with the firm's previous record: a process that died, or a database that
+        went away, between a firm's write and this one left the copy behind its record."""
+        held = {r["uscc"]: self.tier_index.find_one({"_id": r["uscc"]}) or {} for r in records}
         bulk_write(self.tier_index, [
             ReplaceOne({"_id": r["uscc"]}, {"unit": r["unit"], "tier": r["tier"]}, upsert=True)
-            for r in moved
+            for r in records
+            if (held[r["uscc"]].get("unit"), held[r["uscc"]].get("tier")) != (r["unit"], r["tier"])
         ])
 
     def add_changes(self, changes: list[Record]) -> None:
@@ -146,16 +148,15 @@ class Tiers(Repository):
         """Re-evaluated records, each only if its snapshot is still the one evaluated, and only
         those whose decision moved; the unchanged snapshot is not sent again."""
         self.add_changes(changes)
-        updates, written = [], []
+        updates = []
         for new, old in pairs:
             document = to_document(new)
             if any(document[k] != old.get(k) for k in DECISION_FIELDS):
                 del document["snapshot"]
                 updates.append(UpdateOne({"_id": new["uscc"], "version": new["version"]},
                                          {"$set": document}))
-                written.append((new, old))
         matched = bulk_write(self.firms, updates)
-        self.index(written)
+        self.index([new for new, _ in pairs])
         return matched
 
     def counts(self, unit: str | None) -> dict[str, int]:

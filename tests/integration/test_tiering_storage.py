@@ -36,8 +36,8 @@ def test_an_older_snapshot_never_replaces_a_newer_one(stores):
     ruleset, code = rulesets.get("jl-2025"), jilin_uscc()
     newer, _ = decide(None, ruleset, snapshot(code, version=3), NOW)
     older, _ = decide(None, ruleset, snapshot(code, version=2), NOW)
-    assert tiers.save(newer, None, None)
-    assert not tiers.save(older, None, None)
+    assert tiers.save(newer, None)
+    assert not tiers.save(older, None)
     stored = tiers.get(code)
     assert stored["version"] == 3 and stored["snapshot"]["version"] == 3
     assert stored["checks"] == newer["checks"]  # the explanation comes back as it was stored
@@ -70,3 +70,29 @@ def test_re_evaluation_in_batches_moves_each_firm_once_and_announces_in_order(st
 
     again = classify.reevaluate(tiers, rulesets, "jl-2025", announced.append, batch_size=40)
     assert again == {"firms": 130, "changed": 0} and len(announced) == 130
+
+
+def test_a_tier_index_left_behind_by_a_crash_is_mended(stores):
+    """A process killed (or a database gone) between a firm's write and its tier index's
+    leaves the counts wrong: the redelivered snapshot, a newer one or a re-evaluation mends
+    them, even though the firm's tier itself does not move."""
+    tiers, rulesets = stores
+    code = jilin_uscc()
+    gazelle = revenue_series(2e7, 2.4e7, 2.88e7, 3.456e7)
+
+    def classify_as_sent(version):
+        classify.on_snapshot(tiers, rulesets, snapshot(code, version, gazelle), "jl-2025",
+                             lambda change: None)
+        return tiers.counts(None)
+
+    def left_behind():
+        tiers.tier_index.replace_one({"_id": code}, {"unit": None, "tier": "none"})
+
+    first = classify_as_sent(1)
+    left_behind()
+    redelivered = classify_as_sent(1)
+    left_behind()
+    newer = classify_as_sent(2)
+    left_behind()
+    classify.reevaluate(tiers, rulesets, "jl-2025", lambda change: None)
+    assert [first, redelivered, newer, tiers.counts(None)] == [{"gazelle": 1}] * 4
