@@ -6,8 +6,8 @@ BIN := $(VENV)/bin
 export AMQP_URI ?= amqp://guest:guest@127.0.0.1:5672/
 export MONGODB_URI ?= mongodb://127.0.0.1:27017/
 
-.PHONY: run stop test bench venv stack-up stack-down stack-status services-start services-stop \
-	lint deploy-check
+.PHONY: run stop test bench chaos venv stack-up stack-down stack-status services-start \
+	services-stop lint deploy-check
 
 PROVINCE_SCALE ?= 1.0
 
@@ -35,6 +35,12 @@ test: stack-up  ## install what is missing, start the stack, run the whole suite
 
 bench: stack-up  ## every benchmark scenario; writes bench/results/latest.{json,md}
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+CHAOS_SCALE ?= 0.085
+
+chaos: venv  ## ~10,000 events while each service is SIGKILLed, the broker restarted, the database stopped
+	CHAOS_SCALE=$(CHAOS_SCALE) CHAOS_CONTROL=1 CHAOS_REPORT=reports/chaos.json \
+		$(BIN)/pytest tests/chaos -q -s -p no:cacheprovider
 
 venv: $(BIN)/tracker
 

@@ -12,27 +12,18 @@ from typing import Any
 import requests
 
 from shared.ingress.topology import REJECTED_QUEUE
+from shared.mongo import unpack
 from shared.province.loader import vhost_path
 from shared.report import collect
 from shared.units import PROVINCE, UNITS
 from tests.chaos.pipeline import Pipeline
 
 # Clock readings, and the version counter (it counts writes, so a redelivered event bumps it).
-VOLATILE = frozenset(
-    {
-        "version",
-        "since",
-        "at",
-        "created_at",
-        "processed_at",
-        "claimed_at",
-        "sent_at",
-        "next_attempt_at",
-        "loaded_at",
-        "read_at",
-        "generated_at",
-    }
-)
+VOLATILE = frozenset(("version", "since", "at", "evaluated_at", "created_at", "processed_at",
+                      "claimed_at", "sent_at", "next_attempt_at", "loaded_at", "read_at",
+                      "generated_at"))  # fmt: skip
+# Parts stored as JSON text (shared.mongo.pack), compared as what they hold.
+PACKED = {"tiering.firms": ("snapshot", "explanation"), "incubators.firms": ("snapshot",)}
 # Compared by what they mean rather than as documents: per-run secrets and ids, the ledgers.
 SPECIAL = {"api_keys", "subscriptions", "deliveries", "processed_events", "accepted_events"}
 INBOX_PAGE = 200
@@ -52,8 +43,15 @@ def documents(pipeline: Pipeline) -> dict[str, dict[str, Any]]:
     for service in pipeline.configs:
         db = pipeline.db(service)
         for name in sorted(db.list_collection_names()):
-            if name not in SPECIAL:
-                out[f"{service}.{name}"] = {str(d.pop("_id")): stable(d) for d in db[name].find()}
+            if name in SPECIAL:
+                continue
+            packed = PACKED.get(f"{service}.{name}", ())
+            out[f"{service}.{name}"] = {
+                str(d.pop("_id")): stable(
+                    {k: unpack(v) if k in packed else v for k, v in d.items()}
+                )
+                for d in db[name].find()
+            }
     return out
 
 
