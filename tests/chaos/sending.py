@@ -53,36 +53,36 @@ def until_done(
         time.sleep(PAUSE_SECONDS)
 
 
+class Feed:
+    """Confirmed publishing that starts over on a new connection when the broker went away."""
+
+    def __init__(self, amqp_uri: str):
+        self.amqp_uri, self.publisher = amqp_uri, Publisher(amqp_uri)
+
+    def send(self, body: bytes) -> bool:
+        self.publisher.publish(body, routing_key(body), INGRESS_EXCHANGE, CLOUDEVENTS_JSON)
+        return True
+
+    def renew(self) -> None:
+        with suppress(Exception):
+            self.publisher.close()
+        self.publisher = Publisher(self.amqp_uri)
+
+
 def publish(amqp_uri: str, bodies: list[bytes], timeout: float) -> Counter:
     """Every body confirmed by the broker, from a few connections at once."""
     deadline, count = time.monotonic() + timeout, Counter()
 
     def run(chunk: list[bytes]) -> None:
-        publisher = [Publisher(amqp_uri)]
-
-        def renew() -> None:
-            with suppress(Exception):
-                publisher[0].close()
-            publisher[0] = Publisher(amqp_uri)
-
+        feed = Feed(amqp_uri)
         for body in chunk:
-            until_done(
-                lambda b=body: (
-                    publisher[0].publish(b, routing_key(b), INGRESS_EXCHANGE, CLOUDEVENTS_JSON)
-                    or True
-                ),
-                deadline,
-                "publishing",
-                count,
-                renew,
-            )
+            until_done(lambda b=body: feed.send(b), deadline, "publishing", count, feed.renew)
             count["published"] += 1
-        publisher[0].close()
+        feed.publisher.close()
 
     with ThreadPoolExecutor(PUBLISH_THREADS) as pool:
-        for future in [
-            pool.submit(run, bodies[i::PUBLISH_THREADS]) for i in range(PUBLISH_THREADS)
-        ]:
+        chunks = [bodies[i::PUBLISH_THREADS] for i in range(PUBLISH_THREADS)]
+        for future in [pool.submit(run, chunk) for chunk in chunks]:
             future.result()
     return count
 
@@ -105,8 +105,8 @@ def post(url: str, keys: dict[str, str], events: list[dict[str, Any]], timeout: 
                 "Content-Type": "application/cloudevents-batch+json",
             },
         )
-        if response.status_code >= 500:
-            return None
+        if response.status_code >= 500 or response.status_code == 429:
+            return None  # the service is down, or asks to slow down: again after a pause
         if response.status_code != 202:
             raise Unrecoverable(f"HTTP {response.status_code}: {response.text[:300]}")
         return response.json()
