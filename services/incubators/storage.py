@@ -24,9 +24,9 @@ FINDING_FIELDS = {"_id": False, "announced": False}
 
 
 def put_newer(collection: Any, where: dict[str, Any], fields: dict[str, Any]) -> bool:
-    """Upsert unless `where` (a version guard) finds a version at least as new stored. A
-    duplicate key means that, or another process's insert a moment ago: the update alone, once
-    more, tells them apart."""
+    """Upsert unless `where` (a version guard) finds a newer version stored. A duplicate key
+    means that, or another process's insert a moment ago: the update alone, once more, tells
+    them apart."""
     try:
         collection.update_one(where, {"$set": fields}, upsert=True)
         return True
@@ -123,12 +123,14 @@ class Incubators(Repository):
 
     # firms (registry snapshots) -------------------------------------------------------------
     def put_firm(self, snapshot: dict[str, Any]) -> bool:
-        """Keep the newest snapshot; False when this one is stale. Callers hold the firm's
-        lock: FerretDB does not isolate conditional updates (shared/locks.py)."""
+        """Keep the newest snapshot; False when this one is stale. The same version again (a
+        redelivery) is written again, so it finishes what a process killed between the two
+        writes left undone. Callers hold the firm's lock: FerretDB does not isolate
+        conditional updates (shared/locks.py)."""
         facts = progress_facts(snapshot)
         record = {"uscc": snapshot["uscc"], "version": snapshot["version"],
                   "snapshot": pack(snapshot), **facts}
-        where = {"_id": snapshot["uscc"], "version": {"$lt": snapshot["version"]}}
+        where = {"_id": snapshot["uscc"], "version": {"$lte": snapshot["version"]}}
         if not put_newer(self.db.firms, where, record):
             return False
         # A small copy of the facts, so counting progress never reads the big snapshots; guarded

@@ -42,3 +42,18 @@ def test_facts_follow_the_newest_snapshot_and_an_old_database_is_backfilled(
         store.db.firms.delete_many({})
         store.ensure_indexes()  # facts exist: no second backfill
         assert store.firm_facts() == expected
+
+
+def test_a_redelivered_snapshot_mends_facts_a_crash_left_behind(servers, mongo_database):
+    """A process killed (or a database gone) between the firm's write and its facts' leaves
+    the facts one snapshot behind; the redelivered snapshot brings them up to date."""
+    with MongoClient(servers.mongodb_uri, tz_aware=True) as client:
+        store = Incubators(client[mongo_database])
+        code = jilin_uscc()
+        store.put_firm(snapshot(code, 1, (2023, True, False)))
+        newer = snapshot(code, 2, (2023, True, False), (2024, True, True))
+        store.put_firm(newer)
+        store.db.progress_facts.update_one(  # as the crash left them: version 1's
+            {"_id": code}, {"$set": {"version": 1, "latest_year": 2023, "high_tech_years": []}})
+        assert store.put_firm(newer)
+        assert store.firm_facts() == (1, {2024: 1}, {2024: 1})
