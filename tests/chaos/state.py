@@ -23,7 +23,11 @@ VOLATILE = frozenset(("version", "since", "at", "evaluated_at", "created_at", "p
                       "claimed_at", "sent_at", "next_attempt_at", "loaded_at", "read_at",
                       "generated_at"))  # fmt: skip
 # Parts stored as JSON text (shared.mongo.pack), compared as what they hold.
-PACKED = {"tiering.firms": ("snapshot", "explanation"), "incubators.firms": ("snapshot",)}
+PACKED = {
+    "tiering.firms": ("snapshot", "explanation"),
+    "tiering.tier_history": ("checks",),
+    "incubators.firms": ("snapshot",),
+}
 # Compared by what they mean rather than as documents: per-run secrets and ids, the ledgers.
 SPECIAL = {"api_keys", "subscriptions", "deliveries", "processed_events", "accepted_events"}
 INBOX_PAGE = 200
