@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pymongo import ASCENDING, ReplaceOne, UpdateOne
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import DuplicateKeyError
 
 from services.tiering.rules.ruleset import RuleSet, parse_ruleset
 from shared import clock
@@ -116,15 +116,14 @@ class Tiers(Repository):
         ])
 
     def add_changes(self, changes: list[Record]) -> None:
-        if not changes:
-            return
-        try:
-            self.history.insert_many(
-                [{"_id": f"{c['uscc']}:{c['seq']}", **c, "checks": pack(c["checks"])}
-                 for c in changes], ordered=False)
-        except BulkWriteError as exc:  # already recorded by an earlier attempt: fine
-            if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
-                raise
+        """Each change as the entry of its seq, replacing one already there: that can only be
+        left by an attempt that died before the firm's record was stored (so never announced),
+        and may have been decided on another snapshot than the one whose record is stored."""
+        bulk_write(self.history, [
+            ReplaceOne({"_id": f"{c['uscc']}:{c['seq']}"}, {**c, "checks": pack(c["checks"])},
+                       upsert=True)
+            for c in changes
+        ])
 
     def mark_announced(self, announced: list[tuple[str, int]]) -> None:
         bulk_write(self.firms, [

@@ -96,3 +96,20 @@ def test_a_tier_index_left_behind_by_a_crash_is_mended(stores):
     left_behind()
     classify.reevaluate(tiers, rulesets, "jl-2025", lambda change: None)
     assert [first, redelivered, newer, tiers.counts(None)] == [{"gazelle": 1}] * 4
+
+
+def test_a_change_left_by_a_dead_attempt_is_replaced_by_the_one_announced(stores):
+    """An attempt that recorded a change and died before storing the firm leaves an entry for
+    that seq, decided on its own snapshot; a newer snapshot decides that seq again, maybe
+    otherwise: the history must hold what is announced."""
+    tiers, rulesets = stores
+    ruleset, code = rulesets.get("jl-2025"), jilin_uscc()
+    gazelle = revenue_series(2e7, 2.4e7, 2.88e7, 3.456e7)
+    _, change = decide(None, ruleset, snapshot(code, 1, gazelle), NOW)
+    tiers.add_changes([change | {"to": "eaglet", "to_label": "雏鹰", "checks": []}])  # died
+    announced = []
+    classify.on_snapshot(tiers, rulesets, snapshot(code, 2, gazelle), "jl-2025",
+                         announced.append)
+    stored = tiers.change(code, 1)
+    assert [(c["to"], c["checks"]) for c in announced] == [("gazelle", stored["checks"])]
+    assert stored["to"] == "gazelle"
