@@ -31,6 +31,7 @@ test: stack-up  ## install what is missing, start the stack, run the whole suite
 	scripts/ensure-chromium.sh
 	scripts/ensure-ops-tools.sh >/dev/null
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
 bench: stack-up  ## every benchmark scenario; writes bench/results/latest.{json,md}

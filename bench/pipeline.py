@@ -48,14 +48,20 @@ def snapshots_handled(stage: Stage) -> int:
     """`enterprise_updated` snapshots tiering has finished with, from its own metrics: a cheap
     look, where counting records would read the whole collection each time."""
     text = requests.get(f"{stage.url('tiering')}/metrics", timeout=10).text
-    return int(sum(sample.value for family in text_string_to_metric_families(text)
-                   for sample in family.samples
-                   if sample.name == "tracker_entrypoint_duration_seconds_count"
-                   and sample.labels.get("entrypoint") == "on_enterprise_updated"))
+    return int(
+        sum(
+            sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == "tracker_entrypoint_duration_seconds_count"
+            and sample.labels.get("entrypoint") == "on_enterprise_updated"
+        )
+    )
 
 
-def wait_for_tiers(stage: Stage, firms: int, version: int, snapshots: int,
-                   timeout: float = 3600) -> float:
+def wait_for_tiers(
+    stage: Stage, firms: int, version: int, snapshots: int, timeout: float = 3600
+) -> float:
     """The monotonic time at which `firms` tier records were first seen at `version` or later,
     looked for once tiering has handled the `snapshots` expected. (RabbitMQ's management
     statistics lag by up to 5 s, so empty queues would be no proof.)"""
@@ -64,8 +70,10 @@ def wait_for_tiers(stage: Stage, firms: int, version: int, snapshots: int,
         records = stage.db(client, "tiering")["firms"]
         while time.monotonic() < deadline:
             looked = time.monotonic()
-            if (snapshots_handled(stage) >= snapshots
-                    and records.count_documents({"version": {"$gte": version}}) >= firms):
+            if (
+                snapshots_handled(stage) >= snapshots
+                and records.count_documents({"version": {"$gte": version}}) >= firms
+            ):
                 return looked
             time.sleep(0.25)
     raise TimeoutError(f"{stage.name}: tiers not at version {version} within {timeout}s")
@@ -111,8 +119,12 @@ def latency(stage: Stage, workload: Workload, rate: float) -> dict[str, Any]:
             publisher.publish(body, routing_key(body), INGRESS_EXCHANGE, CLOUDEVENTS_JSON)
     finally:
         publisher.close()
-    wait_for_tiers(stage, count, 2 + REPORTS_PER_FIRM,
-                   snapshots=len(workload.firms) * (1 + REPORTS_PER_FIRM) + count)
+    wait_for_tiers(
+        stage,
+        count,
+        2 + REPORTS_PER_FIRM,
+        snapshots=len(workload.firms) * (1 + REPORTS_PER_FIRM) + count,
+    )
     stored = tier_versions(stage)
     seconds = sorted(
         stored[u][1].timestamp() - t

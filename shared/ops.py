@@ -80,10 +80,18 @@ class RetryQueueGauges(GaugeSource):
                 pending.append(((plan.queue_name,), retries))
                 parked.append(((plan.queue_name,), depth(plan.dead_queue_name)))
         return [
-            gauge("tracker_retries_pending", "Messages waiting in a delay queue for their next "
-                  "attempt, by consumed queue.", ["queue"], pending),
-            gauge("tracker_dead_letters_parked", "Messages parked in the dead queue after their "
-                  "last attempt, by consumed queue.", ["queue"], parked),
+            gauge(
+                "tracker_retries_pending",
+                "Messages waiting in a delay queue for their next attempt, by consumed queue.",
+                ["queue"],
+                pending,
+            ),
+            gauge(
+                "tracker_dead_letters_parked",
+                "Messages parked in the dead queue after their last attempt, by consumed queue.",
+                ["queue"],
+                parked,
+            ),
         ]
 
 

@@ -92,12 +92,14 @@ def settle_unless_gone(settle: Callable[[Message], None], message: Message) -> N
     try:
         settle(message)
     except CONNECTION_LOST as exc:
-        log.warning("message not settled, its connection is gone (%s): the broker "
-                    "delivers it again", exc)
+        log.warning(
+            "message not settled, its connection is gone (%s): the broker delivers it again", exc
+        )
 
 
-def forward_then_ack(forward: Callable[[], object], ack: Callable[[], None],
-                     requeue: Callable[[], None]) -> bool:
+def forward_then_ack(
+    forward: Callable[[], object], ack: Callable[[], None], requeue: Callable[[], None]
+) -> bool:
     """Ack a message only once its copy is safely elsewhere. If the broker refuses the copy,
     the message goes back to its queue after a pause (a slow loop while the broker is unwell,
     never a lost message, never a crashed consumer)."""

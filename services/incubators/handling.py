@@ -108,5 +108,11 @@ def sweep(store: Incubators, today: date) -> Found:
 def current_progress(store: Incubators, configured: dict[str, Any]) -> dict[str, Any]:
     """Progress to the plan's targets (configured targets over the defaults)."""
     tech_smes, by_year, latest = store.firm_facts()
-    return progress.progress(store.carrier_count(), store.distinct_incubated_firms(), tech_smes,
-                             by_year, latest, {**progress.DEFAULT_TARGETS, **configured})
+    return progress.progress(
+        store.carrier_count(),
+        store.distinct_incubated_firms(),
+        tech_smes,
+        by_year,
+        latest,
+        {**progress.DEFAULT_TARGETS, **configured},
+    )

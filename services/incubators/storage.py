@@ -36,8 +36,12 @@ def put_newer(collection: Any, where: dict[str, Any], fields: dict[str, Any]) ->
 
 def tally(incubations: Iterator[Incubation]) -> dict[str, int]:
     by_state = Counter(i["state"] for i in incubations)
-    return {"current": by_state["open"], "cumulative": sum(by_state.values()),
-            "graduated": by_state["graduated"], "exited": by_state["exited"]}
+    return {
+        "current": by_state["open"],
+        "cumulative": sum(by_state.values()),
+        "graduated": by_state["graduated"],
+        "exited": by_state["exited"],
+    }
 
 
 class Incubators(Repository):
@@ -53,10 +57,19 @@ class Incubators(Repository):
         """Once, for a database written before the facts had their own small collection."""
         if self.db.progress_facts.find_one({}, {"_id": True}) is not None:
             return
-        fields = {"version": True, "latest_year": True, "tech_sme_registered": True,
-                  "high_tech_years": True}
-        bulk_write(self.db.progress_facts, [ReplaceOne({"_id": row.pop("_id")}, row, upsert=True)
-                                            for row in self.db.firms.find({}, fields)])
+        fields = {
+            "version": True,
+            "latest_year": True,
+            "tech_sme_registered": True,
+            "high_tech_years": True,
+        }
+        bulk_write(
+            self.db.progress_facts,
+            [
+                ReplaceOne({"_id": row.pop("_id")}, row, upsert=True)
+                for row in self.db.firms.find({}, fields)
+            ],
+        )
 
     # carriers -------------------------------------------------------------------------------
     def put_carrier(self, carrier: dict[str, Any], key: str) -> None:
@@ -87,28 +100,40 @@ class Incubators(Repository):
 
     def put_incubation(self, incubation: Incubation) -> None:
         """Add or replace one incubation in its firm's document (callers hold the firm lock)."""
-        items = [i for i in self.incubations_of(incubation["uscc"])
-                 if i["incubation_id"] != incubation["incubation_id"]]
+        items = [
+            i
+            for i in self.incubations_of(incubation["uscc"])
+            if i["incubation_id"] != incubation["incubation_id"]
+        ]
         items = sorted([*items, incubation], key=lambda i: i["admitted_on"])
-        self.db.firm_incubations.replace_one({"_id": incubation["uscc"]}, {"items": items},
-                                             upsert=True)
+        self.db.firm_incubations.replace_one(
+            {"_id": incubation["uscc"]}, {"items": items}, upsert=True
+        )
 
     def all_incubations(self) -> Iterator[Incubation]:
         for record in self.db.firm_incubations.find({}, {"items": True}):
             yield from record["items"]
 
     def open_incubations(self, incubator_id: str | None = None) -> list[Incubation]:
-        return [i for i in self.all_incubations() if i["state"] == "open"
-                and (incubator_id is None or i["incubator_id"] == incubator_id)]
+        return [
+            i
+            for i in self.all_incubations()
+            if i["state"] == "open" and (incubator_id is None or i["incubator_id"] == incubator_id)
+        ]
 
     def incubates(self, incubator_id: str, uscc: str) -> bool:
-        return any(i["state"] == "open" and i["incubator_id"] == incubator_id
-                   for i in self.incubations_of(uscc))
+        return any(
+            i["state"] == "open" and i["incubator_id"] == incubator_id
+            for i in self.incubations_of(uscc)
+        )
 
     def counts(self, incubator_id: str | None = None) -> dict[str, int]:
         """current (open), cumulative incubated, graduated and exited: for one carrier or all."""
-        return tally(i for i in self.all_incubations()
-                     if incubator_id is None or i["incubator_id"] == incubator_id)
+        return tally(
+            i
+            for i in self.all_incubations()
+            if incubator_id is None or i["incubator_id"] == incubator_id
+        )
 
     def counts_by_unit(self) -> dict[str, dict[str, int]]:
         units = {c["incubator_id"]: c.get("unit") for c in self.carriers().values()}
@@ -128,8 +153,12 @@ class Incubators(Repository):
         writes left undone. Callers hold the firm's lock: FerretDB does not isolate
         conditional updates (shared/locks.py)."""
         facts = progress_facts(snapshot)
-        record = {"uscc": snapshot["uscc"], "version": snapshot["version"],
-                  "snapshot": pack(snapshot), **facts}
+        record = {
+            "uscc": snapshot["uscc"],
+            "version": snapshot["version"],
+            "snapshot": pack(snapshot),
+            **facts,
+        }
         where = {"_id": snapshot["uscc"], "version": {"$lte": snapshot["version"]}}
         if not put_newer(self.db.firms, where, record):
             return False
@@ -160,17 +189,18 @@ class Incubators(Repository):
         with its carrier's unit known (else the carrier's registration announces it)."""
         record = {**found, "unit": self.carrier_unit(found["incubator_id"]), "at": clock.now()}
         try:
-            self.db.findings.insert_one({"_id": found["finding_id"], **record,
-                                         "announced": False})
+            self.db.findings.insert_one({"_id": found["finding_id"], **record, "announced": False})
         except DuplicateKeyError:
-            record = self.db.findings.find_one({"_id": found["finding_id"], "announced": False},
-                                               FINDING_FIELDS)
+            record = self.db.findings.find_one(
+                {"_id": found["finding_id"], "announced": False}, FINDING_FIELDS
+            )
         if record is not None and record["unit"] is None:
             # The carrier may have registered since it was read: it then did not see this one.
             record["unit"] = self.carrier_unit(found["incubator_id"])
             if record["unit"] is not None:
-                self.db.findings.update_one({"_id": found["finding_id"], "unit": None},
-                                            {"$set": {"unit": record["unit"]}})
+                self.db.findings.update_one(
+                    {"_id": found["finding_id"], "unit": None}, {"$set": {"unit": record["unit"]}}
+                )
         return record if record is not None and record["unit"] is not None else None
 
     def carrier_unit(self, incubator_id: str) -> str | None:
@@ -178,11 +208,15 @@ class Incubators(Repository):
 
     def findings_waiting_for(self, incubator_id: str, unit: str) -> list[dict[str, Any]]:
         """Findings made before their carrier was known: they get its unit, to be announced."""
-        waiting = list(self.db.findings.find(
-            {"incubator_id": incubator_id, "unit": None, "announced": False}, FINDING_FIELDS))
+        waiting = list(
+            self.db.findings.find(
+                {"incubator_id": incubator_id, "unit": None, "announced": False}, FINDING_FIELDS
+            )
+        )
         for record in waiting:
-            self.db.findings.update_one({"_id": record["finding_id"], "unit": None},
-                                        {"$set": {"unit": unit}})
+            self.db.findings.update_one(
+                {"_id": record["finding_id"], "unit": None}, {"$set": {"unit": unit}}
+            )
             record["unit"] = unit
         return waiting
 
@@ -190,12 +224,17 @@ class Incubators(Repository):
         self.db.findings.update_one({"_id": finding_id}, {"$set": {"announced": True}})
 
     def findings_of(self, incubator_id: str, limit: int = 100) -> list[dict[str, Any]]:
-        return list(self.db.findings.find({"incubator_id": incubator_id}, FINDING_FIELDS)
-                    .sort("at", DESCENDING).limit(limit))
+        return list(
+            self.db.findings.find({"incubator_id": incubator_id}, FINDING_FIELDS)
+            .sort("at", DESCENDING)
+            .limit(limit)
+        )
 
     def findings_by_kind_and_unit(self) -> Counter:
-        return Counter((row["kind"], row.get("unit") or "unknown")
-                       for row in self.db.findings.find({}, {"kind": True, "unit": True}))
+        return Counter(
+            (row["kind"], row.get("unit") or "unknown")
+            for row in self.db.findings.find({}, {"kind": True, "unit": True})
+        )
 
     def findings_summary(self) -> dict[str, Any]:
         by_kind: Counter = Counter()
@@ -203,16 +242,18 @@ class Incubators(Repository):
         for (kind, unit), n in self.findings_by_kind_and_unit().items():
             by_kind[kind] += n
             by_unit[unit] += n
-        return {"total": sum(by_kind.values()), "by_kind": dict(by_kind),
-                "by_unit": dict(by_unit)}
+        return {"total": sum(by_kind.values()), "by_kind": dict(by_kind), "by_unit": dict(by_unit)}
 
     # accepted API events --------------------------------------------------------------------
     def accepted(self, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
         """The keys accepted before, one `_id` lookup each: FerretDB serves `_id: {$in}` by
         reading the whole collection, which grows with every accepted event, and a batch is
         at most MAX_BATCH (500) events."""
-        return {(s, i) for s, i in keys
-                if self.db.accepted_events.find_one({"_id": f"{s}\n{i}"}, {"_id": True})}
+        return {
+            (s, i)
+            for s, i in keys
+            if self.db.accepted_events.find_one({"_id": f"{s}\n{i}"}, {"_id": True})
+        }
 
     def mark_accepted(self, keys: list[tuple[str, str]]) -> None:
         if not keys:
@@ -220,7 +261,8 @@ class Incubators(Repository):
         now = clock.now()
         with suppress(BulkWriteError):  # some were accepted meanwhile: fine
             self.db.accepted_events.insert_many(
-                [{"_id": f"{s}\n{i}", "at": now} for s, i in keys], ordered=False)
+                [{"_id": f"{s}\n{i}", "at": now} for s, i in keys], ordered=False
+            )
 
 
 class IncubatorStore(RepositoryProvider):

@@ -22,5 +22,9 @@ ALERTS = Counter("tracker_alerts_total", "Alerts stored in unit inboxes, by kind
 def storage_gauges(db: Any, config: dict[str, Any]) -> Iterable[Metric]:
     """Counted at most every GAUGES_MAX_AGE_SECONDS, not on every delivery round."""
     pending = Notifications(db).pending_count()
-    yield gauge("tracker_alert_deliveries_pending", "Deliveries waiting for their next attempt.",
-                [], [((), pending)])
+    yield gauge(
+        "tracker_alert_deliveries_pending",
+        "Deliveries waiting for their next attempt.",
+        [],
+        [((), pending)],
+    )

@@ -66,8 +66,12 @@ class Enterprises(Repository):
             where, change, return_document=ReturnDocument.AFTER
         )
         if record is None:
-            record = {"_id": uscc, "uscc": uscc, "version": 1,
-                      **nest(path, {**part, "order_key": key})}
+            record = {
+                "_id": uscc,
+                "uscc": uscc,
+                "version": 1,
+                **nest(path, {**part, "order_key": key}),
+            }
             try:
                 self.collection.insert_one(record)
             except DuplicateKeyError:

@@ -66,9 +66,7 @@ class TieringService(OpsEndpoints):
             raise Problem(404, "Not Found", f"no tier for {code}: no snapshot of it yet")
         return json_response(tier_view(record, self.tiers.history_of(record)))
 
-    @http(
-        "GET", "/v1/tiers/summary", doc=Doc("firms per tier", Summary, query=SummaryQuery)
-    )
+    @http("GET", "/v1/tiers/summary", doc=Doc("firms per tier", Summary, query=SummaryQuery))
     def summary(self, request: Any) -> Response:
         unit = load_query(request, SummaryQuery()).get("unit")
         ruleset = self.rulesets.get(self.default_ruleset)

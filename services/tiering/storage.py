@@ -26,8 +26,16 @@ BUNDLED_RULESETS = Path(__file__).resolve().parent / "rulesets"
 ACTIVE_CACHE_SECONDS = 5.0
 EXPLANATION_FIELDS = ("checks", "summary")
 # What a re-evaluation may change: a record equal in all of these is not written again.
-DECISION_FIELDS = ("tier", "tier_label", "rank", "ruleset", "evaluated_year", "seq", "watch",
-                   "explanation_digest")
+DECISION_FIELDS = (
+    "tier",
+    "tier_label",
+    "rank",
+    "ruleset",
+    "evaluated_year",
+    "seq",
+    "watch",
+    "explanation_digest",
+)
 Record = dict[str, Any]
 
 
@@ -109,27 +117,40 @@ class Tiers(Repository):
         by _id), not with the firm's previous record: a process that died, or a database that
         went away, between a firm's write and this one left the copy behind its record."""
         held = {r["uscc"]: self.tier_index.find_one({"_id": r["uscc"]}) or {} for r in records}
-        bulk_write(self.tier_index, [
-            ReplaceOne({"_id": r["uscc"]}, {"unit": r["unit"], "tier": r["tier"]}, upsert=True)
-            for r in records
-            if (held[r["uscc"]].get("unit"), held[r["uscc"]].get("tier")) != (r["unit"], r["tier"])
-        ])
+        bulk_write(
+            self.tier_index,
+            [
+                ReplaceOne({"_id": r["uscc"]}, {"unit": r["unit"], "tier": r["tier"]}, upsert=True)
+                for r in records
+                if (held[r["uscc"]].get("unit"), held[r["uscc"]].get("tier"))
+                != (r["unit"], r["tier"])
+            ],
+        )
 
     def add_changes(self, changes: list[Record]) -> None:
         """Each change as the entry of its seq, replacing one already there: that can only be
         left by an attempt that died before the firm's record was stored (so never announced),
         and may have been decided on another snapshot than the one whose record is stored."""
-        bulk_write(self.history, [
-            ReplaceOne({"_id": f"{c['uscc']}:{c['seq']}"}, {**c, "checks": pack(c["checks"])},
-                       upsert=True)
-            for c in changes
-        ])
+        bulk_write(
+            self.history,
+            [
+                ReplaceOne(
+                    {"_id": f"{c['uscc']}:{c['seq']}"},
+                    {**c, "checks": pack(c["checks"])},
+                    upsert=True,
+                )
+                for c in changes
+            ],
+        )
 
     def mark_announced(self, announced: list[tuple[str, int]]) -> None:
-        bulk_write(self.firms, [
-            UpdateOne({"_id": u, "announced_seq": {"$lt": s}}, {"$set": {"announced_seq": s}})
-            for u, s in announced
-        ])
+        bulk_write(
+            self.firms,
+            [
+                UpdateOne({"_id": u, "announced_seq": {"$lt": s}}, {"$set": {"announced_seq": s}})
+                for u, s in announced
+            ],
+        )
 
     def batches(self, size: int) -> Iterator[list[Record]]:
         """Every firm without its stored explanation, `size` at a time, from one cursor (a
@@ -152,8 +173,9 @@ class Tiers(Repository):
             document = to_document(new)
             if any(document[k] != old.get(k) for k in DECISION_FIELDS):
                 del document["snapshot"]
-                updates.append(UpdateOne({"_id": new["uscc"], "version": new["version"]},
-                                         {"$set": document}))
+                updates.append(
+                    UpdateOne({"_id": new["uscc"], "version": new["version"]}, {"$set": document})
+                )
         matched = bulk_write(self.firms, updates)
         self.index([new for new, _ in pairs])
         return matched
@@ -166,8 +188,9 @@ class Tiers(Repository):
         return {row["_id"]: row["n"] for row in rows}
 
     def transitions(self) -> dict[str, int]:
-        rows = self.history.aggregate([{"$group": {"_id": {"from": "$from", "to": "$to"},
-                                                   "n": {"$sum": 1}}}])
+        rows = self.history.aggregate(
+            [{"$group": {"_id": {"from": "$from", "to": "$to"}, "n": {"$sum": 1}}}]
+        )
         return {f"{row['_id']['from']}→{row['_id']['to']}": row["n"] for row in rows}
 
     def watchlist(self, unit: str | None, after: str | None, limit: int) -> list[Record]:
@@ -177,8 +200,11 @@ class Tiers(Repository):
         if after:
             query["uscc"] = {"$gt": after}
         fields = ("uscc", "name", "unit", "tier", "tier_label", "watch")
-        return list(self.firms.find(query, {"_id": False, **dict.fromkeys(fields, True)})
-                    .sort("uscc", ASCENDING).limit(limit))
+        return list(
+            self.firms.find(query, {"_id": False, **dict.fromkeys(fields, True)})
+            .sort("uscc", ASCENDING)
+            .limit(limit)
+        )
 
 
 class RuleSets(Repository):

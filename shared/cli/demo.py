@@ -35,8 +35,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     generate = actions.add_parser("generate", help="write a province's events and ground truth")
     generate.add_argument("--seed", type=int, default=2025)
     generate.add_argument("--out", type=Path, default=Path(".stack/province"))
-    generate.add_argument("--scale", type=float, default=1.0,
-                          help="1.0 = 21,000 firms, 350 carriers, 10,500 incubated")
+    generate.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="1.0 = 21,000 firms, 350 carriers, 10,500 incubated",
+    )
     generate.set_defaults(run=run_generate)
     load = actions.add_parser("load", help="publish and post a generated province, then wait")
     load.add_argument("directory", type=Path, nargs="?", default=Path(".stack/province"))
@@ -49,9 +53,11 @@ def run_generate(args: argparse.Namespace) -> int:
     province = generator.Generator(args.seed, **size).generate()
     generator.write(province, args.out)
     incubator_events = sum(len(phase) for phase in province.incubator_phases)
-    print(f"generated {len(province.enterprise_events):,} enterprise events and "
-          f"{incubator_events:,} incubator events for {size['firms']:,} firms and "
-          f"{size['carriers']} carriers (seed {args.seed}) in {args.out}")
+    print(
+        f"generated {len(province.enterprise_events):,} enterprise events and "
+        f"{incubator_events:,} incubator events for {size['firms']:,} firms and "
+        f"{size['carriers']} carriers (seed {args.seed}) in {args.out}"
+    )
     return 0
 
 
@@ -59,13 +65,16 @@ def run_load(args: argparse.Namespace) -> int:
     events, incubators, truth = generator.read(args.directory)
     keys_repo = keys_repository("incubators")
     keys = {c["incubator_id"]: keys_repo.issue(c["incubator_id"]) for c in incubators["carriers"]}
-    endpoints = loader.Endpoints(amqp_uri(), management_url(), service_url("registry", 8001),
-                                 service_url("incubators", 8003))
+    endpoints = loader.Endpoints(
+        amqp_uri(), management_url(), service_url("registry", 8001), service_url("incubators", 8003)
+    )
     result = loader.load(endpoints, events, incubators, keys, args.timeout)
     with ClusterRpcProxy({"AMQP_URI": amqp_uri()}, timeout=600) as cluster:
         result["overdue_found"] = cluster.incubators.sweep(truth["reference_day"])
     print(json.dumps(result, ensure_ascii=False))
-    print(f"loaded {result['events']:,} events in {result['seconds']}s "
-          f"({result['events'] / max(result['seconds'], 0.1):,.0f} events/s); "
-          f"{'drained' if result['drained'] else 'NOT drained'}")
+    print(
+        f"loaded {result['events']:,} events in {result['seconds']}s "
+        f"({result['events'] / max(result['seconds'], 0.1):,.0f} events/s); "
+        f"{'drained' if result['drained'] else 'NOT drained'}"
+    )
     return 0 if result["drained"] else 1

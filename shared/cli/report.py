@@ -19,8 +19,9 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    sources = collect.Sources(amqp_uri(), management_url(), service_url("tiering", 8002),
-                              service_url("incubators", 8003))
+    sources = collect.Sources(
+        amqp_uri(), management_url(), service_url("tiering", 8002), service_url("incubators", 8003)
+    )
     report = collect.collect(sources)
     print(text.render(report))
     if args.html:

@@ -66,8 +66,9 @@ class IngressQueueConsumer(QueueConsumer):
         lease = timedelta(seconds=float(config.get("INGRESS_CLAIM_LEASE_SECONDS") or 60))
         self.ledger = ProcessedEvents(self.mongo.db, lease)
         self.retry_delays = parse_delays(config.get("INGRESS_RETRY_DELAYS_MS"))
-        self.redelivery = Redelivery(self.publisher,
-                                     IngressTopology(self.service, (), self.retry_delays).retry)
+        self.redelivery = Redelivery(
+            self.publisher, IngressTopology(self.service, (), self.retry_delays).retry
+        )
 
     def register_provider(self, provider: Any) -> None:
         self.known_types.add(provider.event_type)
@@ -180,20 +181,24 @@ class IngressQueueConsumer(QueueConsumer):
         log.warning("rejected %s message: %s", type_label, reason)
         headers = {REJECTION_HEADER: reason, "x-rejected-by": self.service}
         redelivery = self.redelivery
-        if self.forward_then_ack(message, lambda: redelivery.forward(message, REJECTED_QUEUE,
-                                                                     headers)):
+        if self.forward_then_ack(
+            message, lambda: redelivery.forward(message, REJECTED_QUEUE, headers)
+        ):
             count_event(self.service, type_label, "rejected")
 
     def retry_or_park(self, message: Message, event_type: str, exc: BaseException) -> None:
         redelivery = self.redelivery
         outcome: list[str] = []
-        if self.forward_then_ack(message, lambda: outcome.append(
-                redelivery.retry_or_park(message, exc, f"{event_type} event"))):
+        if self.forward_then_ack(
+            message,
+            lambda: outcome.append(redelivery.retry_or_park(message, exc, f"{event_type} event")),
+        ):
             count_event(self.service, event_type, outcome[0])
 
     def forward_then_ack(self, message: Message, forward: Any) -> bool:
-        return forward_then_ack(forward, lambda: self.ack_message(message),
-                                lambda: self.requeue_message(message))
+        return forward_then_ack(
+            forward, lambda: self.ack_message(message), lambda: self.requeue_message(message)
+        )
 
 
 class IngressEntrypoint(Entrypoint):

@@ -44,9 +44,16 @@ class ProcessedEvents(Repository):
         key = {"_id": entry_id(event)}
         now = clock.now()
         try:
-            self.collection.insert_one({**key, "source": event.source, "id": event.id,
-                                        "type": event.type, "state": "claimed",
-                                        "claimed_at": now})
+            self.collection.insert_one(
+                {
+                    **key,
+                    "source": event.source,
+                    "id": event.id,
+                    "type": event.type,
+                    "state": "claimed",
+                    "claimed_at": now,
+                }
+            )
             return Claim.NEW
         except DuplicateKeyError:
             pass

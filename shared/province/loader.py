@@ -46,8 +46,11 @@ def processed_events(urls: Iterable[str]) -> int:
             continue
         for family in text_string_to_metric_families(text):
             if family.name == "tracker_events_consumed":
-                total += sum(s.value for s in family.samples if s.name.endswith("_total")
-                             and s.labels.get("outcome") != "retried")
+                total += sum(
+                    s.value
+                    for s in family.samples
+                    if s.name.endswith("_total") and s.labels.get("outcome") != "retried"
+                )
     return int(total)
 
 
@@ -59,13 +62,21 @@ def busy_queues(management_url: str, amqp_uri: str) -> dict[str, int]:
     """Queues of the vhost with messages ready or unacknowledged (parked, rejected aside)."""
     url = f"{management_url}/api/queues/{vhost_path(amqp_uri)}"
     queues = requests.get(url, timeout=10).json()
-    return {q["name"]: q.get("messages", 0) + q.get("messages_unacknowledged", 0)
-            for q in queues if not q["name"].endswith(SKIPPED_QUEUES)
-            and q.get("messages", 0) + q.get("messages_unacknowledged", 0) > 0}
+    return {
+        q["name"]: q.get("messages", 0) + q.get("messages_unacknowledged", 0)
+        for q in queues
+        if not q["name"].endswith(SKIPPED_QUEUES)
+        and q.get("messages", 0) + q.get("messages_unacknowledged", 0) > 0
+    }
 
 
-def wait_drained(management_url: str, amqp_uri: str, timeout: float,
-                 show: Callable[[], None], processed: Callable[[], int] = lambda: 0) -> bool:
+def wait_drained(
+    management_url: str,
+    amqp_uri: str,
+    timeout: float,
+    show: Callable[[], None],
+    processed: Callable[[], int] = lambda: 0,
+) -> bool:
     """True once every queue has looked empty, and the services' `processed` count has stood
     still, for longer than the broker's statistics lag: RabbitMQ's management API samples
     queues every 5 s by default, so a queue can look empty while its messages are handled."""
@@ -94,14 +105,17 @@ class Progress:
         done = processed_events([self.endpoints.registry_url, self.endpoints.incubators_url])
         width = 30
         filled = int(width * min(done, self.total) / max(self.total, 1))
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] sent {self.sent:,}"
-                         f"/{self.total:,}  processed {done:,}  "
-                         f"{time.monotonic() - self.started:5.0f}s")
+        sys.stderr.write(
+            f"\r[{'#' * filled}{'.' * (width - filled)}] sent {self.sent:,}"
+            f"/{self.total:,}  processed {done:,}  "
+            f"{time.monotonic() - self.started:5.0f}s"
+        )
         sys.stderr.flush()
 
 
 def publish_enterprise_events(uri: str, events: list[bytes], progress: Progress) -> None:
     """Confirmed publishes from a few connections at once (each confirm is a round trip)."""
+
     def publish(chunk: list[bytes]) -> None:
         publisher = Publisher(uri)
         try:
@@ -127,11 +141,12 @@ def routing_key(body: bytes) -> str:
     if start < 0:
         return "enterprise.unparsed"
     start += len(marker)
-    return body[start:body.index(b'"', start)].decode()
+    return body[start : body.index(b'"', start)].decode()
 
 
-def post_incubator_events(url: str, keys: dict[str, str], events: list[dict[str, Any]],
-                          progress: Progress) -> dict[str, int]:
+def post_incubator_events(
+    url: str, keys: dict[str, str], events: list[dict[str, Any]], progress: Progress
+) -> dict[str, int]:
     by_carrier: dict[str, list[dict[str, Any]]] = {}
     for event in events:
         by_carrier.setdefault(event["data"]["incubator_id"], []).append(event)
@@ -139,42 +154,62 @@ def post_incubator_events(url: str, keys: dict[str, str], events: list[dict[str,
     session = requests.Session()
     for incubator_id, mine in by_carrier.items():
         for start in range(0, len(mine), BATCH):
-            batch = mine[start:start + BATCH]
-            response = session.post(f"{url}/v1/events", json=batch, timeout=60, headers={
-                "Authorization": f"Bearer {keys[incubator_id]}",
-                "Content-Type": "application/cloudevents-batch+json"})
+            batch = mine[start : start + BATCH]
+            response = session.post(
+                f"{url}/v1/events",
+                json=batch,
+                timeout=60,
+                headers={
+                    "Authorization": f"Bearer {keys[incubator_id]}",
+                    "Content-Type": "application/cloudevents-batch+json",
+                },
+            )
             if response.status_code == 202:
                 body = response.json()
                 outcome["accepted"] += len(body["accepted"])
                 outcome["duplicates"] += len(body["duplicates"])
             else:
                 outcome["refused"] += len(batch)
-                sys.stderr.write(f"\n{incubator_id}: HTTP {response.status_code} "
-                                 f"{response.text[:300]}\n")
+                sys.stderr.write(
+                    f"\n{incubator_id}: HTTP {response.status_code} {response.text[:300]}\n"
+                )
             progress.sent += len(batch)
             progress.show()
     return outcome
 
 
-def load(endpoints: Endpoints, enterprise_events: list[bytes], incubators: dict[str, Any],
-         keys: dict[str, str], timeout: float = 3600) -> dict[str, Any]:
+def load(
+    endpoints: Endpoints,
+    enterprise_events: list[bytes],
+    incubators: dict[str, Any],
+    keys: dict[str, str],
+    timeout: float = 3600,
+) -> dict[str, Any]:
     phases = incubators["phases"]
     total = len(enterprise_events) + sum(len(p) for p in phases)
     progress = Progress(endpoints, total)
     publish_enterprise_events(endpoints.amqp_uri, enterprise_events, progress)
     posted = {}
+
     def processed() -> int:
         return processed_events([endpoints.registry_url, endpoints.incubators_url])
 
     for number, phase in enumerate(phases):
-        if not wait_drained(endpoints.management_url, endpoints.amqp_uri, timeout, progress.show,
-                            processed):
+        if not wait_drained(
+            endpoints.management_url, endpoints.amqp_uri, timeout, progress.show, processed
+        ):
             raise TimeoutError(f"the pipeline did not drain within {timeout}s")
-        posted[f"phase_{number}"] = post_incubator_events(endpoints.incubators_url, keys, phase,
-                                                          progress)
-    drained = wait_drained(endpoints.management_url, endpoints.amqp_uri, timeout, progress.show,
-                           processed)
+        posted[f"phase_{number}"] = post_incubator_events(
+            endpoints.incubators_url, keys, phase, progress
+        )
+    drained = wait_drained(
+        endpoints.management_url, endpoints.amqp_uri, timeout, progress.show, processed
+    )
     progress.show()
     sys.stderr.write("\n")
-    return {"events": total, "seconds": round(time.monotonic() - progress.started, 1),
-            "drained": drained, "incubator_posts": posted}
+    return {
+        "events": total,
+        "seconds": round(time.monotonic() - progress.started, 1),
+        "drained": drained,
+        "incubator_posts": posted,
+    }

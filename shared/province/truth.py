@@ -13,12 +13,17 @@ def d(value: Any) -> Fraction:
     return Fraction(repr(value)) if isinstance(value, float) else Fraction(value)
 
 
-def expected_tier(profile: dict[str, Any], reports: dict[int, dict[str, Any]],
-                  rounds: list[dict[str, Any]]) -> str:
+def expected_tier(
+    profile: dict[str, Any], reports: dict[int, dict[str, Any]], rounds: list[dict[str, Any]]
+) -> str:
     if not reports:
         return "none"
-    if (not profile["region_code"].startswith("22") or profile.get("entity_kind") == "branch"
-            or not profile.get("active", True) or profile.get("credit_blacklisted")):
+    if (
+        not profile["region_code"].startswith("22")
+        or profile.get("entity_kind") == "branch"
+        or not profile.get("active", True)
+        or profile.get("credit_blacklisted")
+    ):
         return "none"
     t = max(reports)
     age = t - int(profile["founded_on"][:4])
@@ -40,10 +45,14 @@ def unicorn(profile: dict[str, Any], rounds: list[dict[str, Any]]) -> bool:
     return usd >= 1_000_000_000
 
 
-def gazelle(age: int, t: int, reports: dict[int, dict[str, Any]],
-            rounds: list[dict[str, Any]]) -> bool:
-    ratios = [d(r["rd_expense"]) / d(r["revenue"]) for y in range(t - 3, t + 1)
-              if (r := reports.get(y)) and d(r["revenue"]) > 0]
+def gazelle(
+    age: int, t: int, reports: dict[int, dict[str, Any]], rounds: list[dict[str, Any]]
+) -> bool:
+    ratios = [
+        d(r["rd_expense"]) / d(r["revenue"])
+        for y in range(t - 3, t + 1)
+        if (r := reports.get(y)) and d(r["revenue"]) > 0
+    ]
     if not ratios or sum(ratios) / len(ratios) < Fraction(25, 1000):
         return False
     now, before, first = reports[t], reports.get(t - 1), reports.get(t - 3)
@@ -51,13 +60,18 @@ def gazelle(age: int, t: int, reports: dict[int, dict[str, Any]],
     if (age <= 5 and revenue >= 500_000_000) or (age <= 10 and revenue >= 1_000_000_000):
         return True
     if first and before:
-        for field, floor, rate in (("revenue", 10_000_000, Fraction(1, 5)),
-                                   ("employees", 100, Fraction(3, 10))):
+        for field, floor, rate in (
+            ("revenue", 10_000_000, Fraction(1, 5)),
+            ("employees", 100, Fraction(3, 10)),
+        ):
             start, end = d(first[field]), d(now[field])
             if start > floor and end >= start * (1 + rate) ** 3 and end > d(before[field]):
                 return True
-    in_t = [d(r["amount"]) * (USD_CNY if r["currency"] == "USD" else 1) for r in rounds
-            if r["date"].startswith(str(t))]
+    in_t = [
+        d(r["amount"]) * (USD_CNY if r["currency"] == "USD" else 1)
+        for r in rounds
+        if r["date"].startswith(str(t))
+    ]
     return bool(in_t) and max(in_t) >= 10_000_000
 
 
@@ -67,5 +81,6 @@ def eaglet(t: int, reports: dict[int, dict[str, Any]]) -> bool:
     if not (sme or now["high_tech_certified"]):
         return False
     award = any(reports.get(y, {}).get("award") for y in (t - 2, t - 1, t))
-    return (now["invention_patents"] >= 1 or now["other_ip"] >= 2
-            or now["high_tech_certified"] or award)
+    return (
+        now["invention_patents"] >= 1 or now["other_ip"] >= 2 or now["high_tech_certified"] or award
+    )

@@ -37,8 +37,14 @@ def rejections(sources: Sources) -> dict[str, Any]:
     vhost = vhost_path(sources.amqp_uri)
     response = requests.post(
         f"{sources.management_url}/api/queues/{vhost}/{REJECTED_QUEUE}/get",
-        json={"count": PEEK_LIMIT, "ackmode": "ack_requeue_true", "encoding": "auto",
-              "truncate": 2000}, timeout=120)
+        json={
+            "count": PEEK_LIMIT,
+            "ackmode": "ack_requeue_true",
+            "encoding": "auto",
+            "truncate": 2000,
+        },
+        timeout=120,
+    )
     if response.status_code == 404:
         return {"total": 0, "by_reason": {}}
     response.raise_for_status()
@@ -55,8 +61,10 @@ def rejections(sources: Sources) -> dict[str, Any]:
 
 
 def collect(sources: Sources) -> dict[str, Any]:
-    per_unit = {unit: get(f"{sources.tiering_url}/v1/tiers/summary", unit=unit)["counts"]
-                for unit in UNIT_ORDER}
+    per_unit = {
+        unit: get(f"{sources.tiering_url}/v1/tiers/summary", unit=unit)["counts"]
+        for unit in UNIT_ORDER
+    }
     return {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "unit_names": UNITS,

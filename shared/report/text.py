@@ -19,21 +19,27 @@ def render(report: dict[str, Any]) -> str:
     lines.append(f"  {'all':<22}" + "".join(f"{total.get(t, 0):>16,}" for t in TIERS))
     changes = report["tier_changes"]
     lines += ["", f"Tier changes: {changes['total']:,}"]
-    lines += [f"  {k}: {v:,}" for k, v in sorted(changes["by_transition"].items(),
-                                                 key=lambda kv: -kv[1])]
+    lines += [
+        f"  {k}: {v:,}" for k, v in sorted(changes["by_transition"].items(), key=lambda kv: -kv[1])
+    ]
     progress = report["progress"]
     lines += ["", "Progress to the 2025-2027 targets"]
-    for key, name in (("carriers", "carriers (incubators, maker spaces, bases)"),
-                      ("incubated_firms", "incubated firms (cumulative)"),
-                      ("tech_smes_registered", "registered technology SMEs")):
+    for key, name in (
+        ("carriers", "carriers (incubators, maker spaces, bases)"),
+        ("incubated_firms", "incubated firms (cumulative)"),
+        ("tech_smes_registered", "registered technology SMEs"),
+    ):
         item = progress[key]
-        lines.append(f"  {name:<44} {item['actual']:>8,} / {item['target']:,} "
-                     f"({item['ratio']:.0%})")
+        lines.append(
+            f"  {name:<44} {item['actual']:>8,} / {item['target']:,} ({item['ratio']:.0%})"
+        )
     growth = progress["high_tech_growth"]
     shown = "n/a" if growth["growth"] is None else f"{growth['growth']:.1%}"
-    lines.append(f"  {'high-tech firms, growth in ' + str(growth['year']):<44} {shown:>8} "
-                 f"(target {growth['target']:.0%}; {growth['previous']:,} → "
-                 f"{growth['certified']:,})")
+    lines.append(
+        f"  {'high-tech firms, growth in ' + str(growth['year']):<44} {shown:>8} "
+        f"(target {growth['target']:.0%}; {growth['previous']:,} → "
+        f"{growth['certified']:,})"
+    )
     findings = report["findings"]
     lines += ["", f"Incubator compliance findings: {findings['total']:,}"]
     lines += [f"  {k}: {v:,}" for k, v in sorted(findings["by_kind"].items())]

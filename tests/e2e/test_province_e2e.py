@@ -19,8 +19,9 @@ TIERS = ("unicorn", "gazelle", "eaglet", "none")
 
 @pytest.fixture
 def services(run_service, config_for):
-    configs = {name: config_for(name) for name in ("registry", "tiering", "incubators",
-                                                   "notifications")}
+    configs = {
+        name: config_for(name) for name in ("registry", "tiering", "incubators", "notifications")
+    }
     return {name: run_service(name, config) for name, config in configs.items()}, configs
 
 
@@ -37,18 +38,29 @@ def test_a_province_through_the_pipeline_matches_its_ground_truth(services, serv
     generator.write(province, tmp_path / "province")
     events, incubators, truth = generator.read(tmp_path / "province")
 
-    endpoints = loader.Endpoints(amqp, servers.rabbit_api_uri, running["registry"].base_url,
-                                 running["incubators"].base_url)
-    result = loader.load(endpoints, events, incubators,
-                         issue_keys(configs["incubators"], incubators["carriers"]), timeout=300)
+    endpoints = loader.Endpoints(
+        amqp, servers.rabbit_api_uri, running["registry"].base_url, running["incubators"].base_url
+    )
+    result = loader.load(
+        endpoints,
+        events,
+        incubators,
+        issue_keys(configs["incubators"], incubators["carriers"]),
+        timeout=300,
+    )
     assert result["drained"]
     assert [p["refused"] for p in result["incubator_posts"].values()] == [0, 0, 0], result
     with ClusterRpcProxy(configs["incubators"], timeout=60) as cluster:
         overdue = cluster.incubators.sweep(truth["reference_day"])
 
-    report = collect.collect(collect.Sources(amqp, servers.rabbit_api_uri,
-                                             running["tiering"].base_url,
-                                             running["incubators"].base_url))
+    report = collect.collect(
+        collect.Sources(
+            amqp,
+            servers.rabbit_api_uri,
+            running["tiering"].base_url,
+            running["incubators"].base_url,
+        )
+    )
     assert report["tiers_total"] == {t: truth["tier_counts"].get(t, 0) for t in TIERS}
     for unit, counts in report["tiers_per_unit"].items():
         expected = truth["tiers_per_unit"].get(unit, {})
@@ -75,19 +87,38 @@ def test_a_province_through_the_pipeline_matches_its_ground_truth(services, serv
 def render_in_chromium(html: Path, report: dict, directory: Path) -> None:
     chromium = shutil.which("chromium")
     assert chromium, "chromium is missing: make test installs it (scripts/ensure-chromium.sh)"
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={directory / 'chromium'}"]
-    dom = subprocess.run([chromium, *flags, "--dump-dom", html.as_uri()], capture_output=True,
-                         text=True, timeout=120).stdout
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={directory / 'chromium'}",
+    ]
+    dom = subprocess.run(
+        [chromium, *flags, "--dump-dom", html.as_uri()], capture_output=True, text=True, timeout=120
+    ).stdout
     total = sum(report["tiers_total"].values())
-    for text in ("Firms per tier per unit", "长春市", "Rejected events",
-                 f"{report['tier_changes']['total']:,}", f"{total:,}" if total > 999 else ""):
+    for text in (
+        "Firms per tier per unit",
+        "长春市",
+        "Rejected events",
+        f"{report['tier_changes']['total']:,}",
+        f"{total:,}" if total > 999 else "",
+    ):
         assert text in dom, text
     assert dom.count("<svg") >= 4  # tiers, changes, progress bars, findings, rejections
     screenshot = directory / "report.png"
-    subprocess.run([chromium, *flags, f"--screenshot={screenshot}", "--window-size=1200,2400",
-                    html.as_uri()], capture_output=True, timeout=120, check=True)
+    subprocess.run(
+        [chromium, *flags, f"--screenshot={screenshot}", "--window-size=1200,2400", html.as_uri()],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
     assert screenshot.stat().st_size > 20_000
-    shutil.copy(screenshot, Path("reports") / "province-e2e.png") if Path("reports").is_dir() \
-        else None
+    shutil.copy(screenshot, Path("reports") / "province-e2e.png") if Path(
+        "reports"
+    ).is_dir() else None

@@ -220,9 +220,11 @@ def test_of_concurrent_snapshots_of_a_firm_the_newest_is_kept(servers, mongo_dat
     from services.incubators.storage import Incubators
 
     codes = [jilin_uscc() for _ in range(5)]
-    snapshots = [firm(years=range(2020, 2020 + version // 5 + 1)) | {"uscc": code,
-                                                                   "version": version}
-                 for code in codes for version in range(1, 21)]
+    snapshots = [
+        firm(years=range(2020, 2020 + version // 5 + 1)) | {"uscc": code, "version": version}
+        for code in codes
+        for version in range(1, 21)
+    ]
     random.Random(7).shuffle(snapshots)
     with MongoClient(servers.mongodb_uri, tz_aware=True) as client:
         store = Incubators(client[mongo_database])
@@ -260,14 +262,17 @@ def test_a_finding_made_before_its_carrier_is_known_waits_for_its_unit(servers, 
     from shared.envelope import load_data, parse_envelope
 
     found = finding("late_admission:y", "late_admission", {"incubator_id": B}, "admitted late")
-    registration = load_data(parse_envelope(cloud_event(
-        "incubator.registered", incubator(B, region_code="220202"))), IncubatorRegistered())
+    registration = load_data(
+        parse_envelope(cloud_event("incubator.registered", incubator(B, region_code="220202"))),
+        IncubatorRegistered(),
+    )
     with MongoClient(servers.mongodb_uri, tz_aware=True) as client:
         store = Incubators(client[mongo_database])
         before_carrier = handling.keep(store, found)
         on_registration = handling.registered(store, registration)
         stored = store.findings_of(B)
     assert before_carrier == []
-    assert [(f["finding_id"], f["unit"]) for f in on_registration] == [("late_admission:y",
-                                                                         "220200")]
+    assert [(f["finding_id"], f["unit"]) for f in on_registration] == [
+        ("late_admission:y", "220200")
+    ]
     assert [f["unit"] for f in stored] == ["220200"]

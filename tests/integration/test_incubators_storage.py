@@ -54,6 +54,7 @@ def test_a_redelivered_snapshot_mends_facts_a_crash_left_behind(servers, mongo_d
         newer = snapshot(code, 2, (2023, True, False), (2024, True, True))
         store.put_firm(newer)
         store.db.progress_facts.update_one(  # as the crash left them: version 1's
-            {"_id": code}, {"$set": {"version": 1, "latest_year": 2023, "high_tech_years": []}})
+            {"_id": code}, {"$set": {"version": 1, "latest_year": 2023, "high_tech_years": []}}
+        )
         assert store.put_firm(newer)
         assert store.firm_facts() == (1, {2024: 1}, {2024: 1})

@@ -81,8 +81,9 @@ def test_a_tier_index_left_behind_by_a_crash_is_mended(stores):
     gazelle = revenue_series(2e7, 2.4e7, 2.88e7, 3.456e7)
 
     def classify_as_sent(version):
-        classify.on_snapshot(tiers, rulesets, snapshot(code, version, gazelle), "jl-2025",
-                             lambda change: None)
+        classify.on_snapshot(
+            tiers, rulesets, snapshot(code, version, gazelle), "jl-2025", lambda change: None
+        )
         return tiers.counts(None)
 
     def left_behind():
@@ -108,8 +109,7 @@ def test_a_change_left_by_a_dead_attempt_is_replaced_by_the_one_announced(stores
     _, change = decide(None, ruleset, snapshot(code, 1, gazelle), NOW)
     tiers.add_changes([change | {"to": "eaglet", "to_label": "雏鹰", "checks": []}])  # died
     announced = []
-    classify.on_snapshot(tiers, rulesets, snapshot(code, 2, gazelle), "jl-2025",
-                         announced.append)
+    classify.on_snapshot(tiers, rulesets, snapshot(code, 2, gazelle), "jl-2025", announced.append)
     stored = tiers.change(code, 1)
     assert [(c["to"], c["checks"]) for c in announced] == [("gazelle", stored["checks"])]
     assert stored["to"] == "gazelle"
