@@ -75,6 +75,7 @@ def reevaluate(
     One batch is written while the next is evaluated (the database works while Python does),
     and a batch's moves are announced only once it is stored."""
     now, seen, moved = clock.now(), 0, 0
+    held = tiers.index_copies()  # read once: the writer compares with these, not a read each
     with ThreadPoolExecutor(max_workers=1) as writer:
         stored: Future[int] | None = None
         stored_changes: list[dict[str, Any]] = []
@@ -88,7 +89,8 @@ def reevaluate(
                     changes.append(change)
             if stored is not None:
                 announce_stored(tiers, stored, stored_changes, announce)
-            stored, stored_changes = writer.submit(tiers.save_batch, pairs, changes), changes
+            stored = writer.submit(tiers.save_batch, pairs, changes, held)
+            stored_changes = changes
             seen, moved = seen + len(batch), moved + len(changes)
         if stored is not None:
             announce_stored(tiers, stored, stored_changes, announce)

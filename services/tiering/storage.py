@@ -111,21 +111,27 @@ class Tiers(Repository):
         self.index([record])
         return True
 
-    def index(self, records: list[Record]) -> None:
+    def index(self, records: list[Record], held: dict[str, Any] | None = None) -> None:
         """A small copy of (unit, tier) per firm, so counting never reads the big records;
-        written only where it differs from the copy. Compared with the copy itself (one read
-        by _id), not with the firm's previous record: a process that died, or a database that
-        went away, between a firm's write and this one left the copy behind its record."""
-        held = {r["uscc"]: self.tier_index.find_one({"_id": r["uscc"]}) or {} for r in records}
+        written only where it differs from the copy. Compared with the copy itself, not with
+        the firm's previous record: a process that died, or a database that went away, between
+        a firm's write and this one left the copy behind its record. `held` is the copies read
+        beforehand (`index_copies`), else each is read by _id; it is kept up to date."""
+        if held is None:
+            held = {r["uscc"]: self.tier_index.find_one({"_id": r["uscc"]}) for r in records}
+        moved = [r for r in records if copy_of(held.get(r["uscc"])) != (r["unit"], r["tier"])]
         bulk_write(
             self.tier_index,
             [
                 ReplaceOne({"_id": r["uscc"]}, {"unit": r["unit"], "tier": r["tier"]}, upsert=True)
-                for r in records
-                if (held[r["uscc"]].get("unit"), held[r["uscc"]].get("tier"))
-                != (r["unit"], r["tier"])
+                for r in moved
             ],
         )
+        held.update({r["uscc"]: {"unit": r["unit"], "tier": r["tier"]} for r in moved})
+
+    def index_copies(self) -> dict[str, Any]:
+        """Every firm's (unit, tier) copy, read once, for a pass over the whole province."""
+        return {copy.pop("_id"): copy for copy in self.tier_index.find({})}
 
     def add_changes(self, changes: list[Record]) -> None:
         """Each change as the entry of its seq, replacing one already there: that can only be
@@ -164,7 +170,9 @@ class Tiers(Repository):
         if batch:
             yield batch
 
-    def save_batch(self, pairs: list[tuple[Record, Record]], changes: list[Record]) -> int:
+    def save_batch(
+        self, pairs: list[tuple[Record, Record]], changes: list[Record], held: dict[str, Any]
+    ) -> int:
         """Re-evaluated records, each only if its snapshot is still the one evaluated, and only
         those whose decision moved; the unchanged snapshot is not sent again."""
         self.add_changes(changes)
@@ -177,7 +185,7 @@ class Tiers(Repository):
                     UpdateOne({"_id": new["uscc"], "version": new["version"]}, {"$set": document})
                 )
         matched = bulk_write(self.firms, updates)
-        self.index([new for new, _ in pairs])
+        self.index([new for new, _ in pairs], held)
         return matched
 
     def counts(self, unit: str | None) -> dict[str, int]:
@@ -205,6 +213,10 @@ class Tiers(Repository):
             .sort("uscc", ASCENDING)
             .limit(limit)
         )
+
+
+def copy_of(held: dict[str, Any] | None) -> tuple[Any, Any]:
+    return (held or {}).get("unit"), (held or {}).get("tier")
 
 
 class RuleSets(Repository):
