@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -144,37 +144,48 @@ def routing_key(body: bytes) -> str:
     return body[start : body.index(b'"', start)].decode()
 
 
-def post_incubator_events(
-    url: str, keys: dict[str, str], events: list[dict[str, Any]], progress: Progress
-) -> dict[str, int]:
+def carrier_batches(events: list[dict[str, Any]]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """Each carrier's events, in order, BATCH at a time: a carrier posts with its own key."""
     by_carrier: dict[str, list[dict[str, Any]]] = {}
     for event in events:
         by_carrier.setdefault(event["data"]["incubator_id"], []).append(event)
-    outcome = {"accepted": 0, "duplicates": 0, "refused": 0}
-    session = requests.Session()
     for incubator_id, mine in by_carrier.items():
         for start in range(0, len(mine), BATCH):
-            batch = mine[start : start + BATCH]
-            response = session.post(
-                f"{url}/v1/events",
-                json=batch,
-                timeout=60,
-                headers={
-                    "Authorization": f"Bearer {keys[incubator_id]}",
-                    "Content-Type": "application/cloudevents-batch+json",
-                },
+            yield incubator_id, mine[start : start + BATCH]
+
+
+def post_batch(
+    session: requests.Session, url: str, key: str, batch: list[dict[str, Any]]
+) -> requests.Response:
+    return session.post(
+        f"{url}/v1/events",
+        json=batch,
+        timeout=60,
+        headers={
+            "Authorization": f"Bearer {key}",
+            "Content-Type": "application/cloudevents-batch+json",
+        },
+    )
+
+
+def post_incubator_events(
+    url: str, keys: dict[str, str], events: list[dict[str, Any]], progress: Progress
+) -> dict[str, int]:
+    outcome = {"accepted": 0, "duplicates": 0, "refused": 0}
+    session = requests.Session()
+    for incubator_id, batch in carrier_batches(events):
+        response = post_batch(session, url, keys[incubator_id], batch)
+        if response.status_code == 202:
+            body = response.json()
+            outcome["accepted"] += len(body["accepted"])
+            outcome["duplicates"] += len(body["duplicates"])
+        else:
+            outcome["refused"] += len(batch)
+            sys.stderr.write(
+                f"\n{incubator_id}: HTTP {response.status_code} {response.text[:300]}\n"
             )
-            if response.status_code == 202:
-                body = response.json()
-                outcome["accepted"] += len(body["accepted"])
-                outcome["duplicates"] += len(body["duplicates"])
-            else:
-                outcome["refused"] += len(batch)
-                sys.stderr.write(
-                    f"\n{incubator_id}: HTTP {response.status_code} {response.text[:300]}\n"
-                )
-            progress.sent += len(batch)
-            progress.show()
+        progress.sent += len(batch)
+        progress.show()
     return outcome
 
 

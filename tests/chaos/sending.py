@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import requests
 
-from shared.province.loader import BATCH, routing_key
+from shared.province.loader import carrier_batches, post_batch, routing_key
 from shared.publisher import CLOUDEVENTS_JSON, INGRESS_EXCHANGE, Publisher
 
 PUBLISH_THREADS = 4
@@ -90,36 +90,23 @@ def publish(amqp_uri: str, bodies: list[bytes], timeout: float) -> Counter:
 def post(url: str, keys: dict[str, str], events: list[dict[str, Any]], timeout: float) -> Counter:
     """Each carrier's events in batches on `POST /v1/events`, with that carrier's key."""
     deadline, count = time.monotonic() + timeout, Counter()
-    by_carrier: dict[str, list[dict[str, Any]]] = {}
-    for event in events:
-        by_carrier.setdefault(event["data"]["incubator_id"], []).append(event)
     session = requests.Session()
 
     def attempt(batch: list[dict[str, Any]], key: str) -> dict[str, Any] | None:
-        response = session.post(
-            f"{url}/v1/events",
-            json=batch,
-            timeout=60,
-            headers={
-                "Authorization": f"Bearer {key}",
-                "Content-Type": "application/cloudevents-batch+json",
-            },
-        )
+        response = post_batch(session, url, key, batch)
         if response.status_code >= 500 or response.status_code == 429:
             return None  # the service is down, or asks to slow down: again after a pause
         if response.status_code != 202:
             raise Unrecoverable(f"HTTP {response.status_code}: {response.text[:300]}")
         return response.json()
 
-    for incubator_id, mine in by_carrier.items():
-        for start in range(0, len(mine), BATCH):
-            batch = mine[start : start + BATCH]
-            body = until_done(
-                lambda b=batch, k=keys[incubator_id]: attempt(b, k),
-                deadline,
-                f"posting {incubator_id}'s events",
-                count,
-            )
-            count["accepted"] += len(body["accepted"])
-            count["duplicates"] += len(body["duplicates"])
+    for incubator_id, batch in carrier_batches(events):
+        body = until_done(
+            lambda b=batch, k=keys[incubator_id]: attempt(b, k),
+            deadline,
+            f"posting {incubator_id}'s events",
+            count,
+        )
+        count["accepted"] += len(body["accepted"])
+        count["duplicates"] += len(body["duplicates"])
     return count
