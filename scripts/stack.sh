@@ -14,7 +14,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STATE="${TRACKER_STACK_DIR:-$ROOT/.stack}"
 CACHE="${TRACKER_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tracker}"
 FERRETDB_VERSION="v1.24.2"
-FERRETDB_PATCH_LEVEL=1  # bump when the patches below change, to rebuild
+FERRETDB_PATCH_LEVEL=3  # bump when the patches below change, to rebuild
 FERRETDB_BIN="$CACHE/ferretdb-$FERRETDB_VERSION-p$FERRETDB_PATCH_LEVEL"
 FERRETDB_PORT="${TRACKER_FERRETDB_PORT:-27017}"
 AMQP_PORT=5672
@@ -133,7 +133,7 @@ build_ferretdb() {
   mv "$FERRETDB_BIN.tmp" "$FERRETDB_BIN"
 }
 
-# Two one-line performance patches to FerretDB 1.24.2's SQLite backend; behaviour is unchanged.
+# Three performance patches to FerretDB 1.24.2's SQLite backend; behaviour is unchanged.
 # Measured here on 20,000 small documents: a find by _id took 58 ms and one by another field
 # 1 s, because (1) the _id lookup expression `->'$._id'` differs in text from the _id index's
 # `->"_id"`, so SQLite never used the index, and (2) _id was only pushed down when it was the
@@ -145,8 +145,23 @@ patch_ferretdb() {
     "$src/internal/backends/sqlite/metadata/metadata.go"
   sed -i 's|if params.Filter.Len() == 1 {|if params.Filter.Len() > 0 \&\& params.Filter.Has("_id") {|' \
     "$src/internal/backends/sqlite/collection.go"
+  # (3) `_id: {$in: [...]}` is pushed down too (scripts/ferretdb/id_in_pushdown.go), so a batch
+  # of lookups is one indexed query: 50 lookups in 2,000 documents took 54 ms, a full scan.
+  cp "$ROOT/scripts/ferretdb/id_in_pushdown.go" "$src/internal/backends/sqlite/"
+  sed -i 's|^\tq += whereClause$|\tif whereClause == "" {\n\t\tif w, a, ok := idInWhere(params.Filter); ok {\n\t\t\twhereClause, args = w, a\n\t\t}\n\t}\n\tq += whereClause|' \
+    "$src/internal/backends/sqlite/collection.go"
+  # (4) An update command kept every statement's query open until the command ended, each
+  # holding one of SQLite's 100 connections: a command of over ~100 updates, or a few
+  # concurrent ones, waited for connections forever and stalled every client. Each statement's
+  # query is now closed once its update is done.
+  sed -i -e 's|^\t\tdefer closer.Close()$|\t\t// closed below, once this statement is done (tracker patch)|' \
+    -e 's|^\t\tresult, err := common.UpdateDocument(ctx, c, "update", iter, \&u)$|&\n\t\tcloser.Close()|' \
+    "$src/internal/handler/msg_update.go"
   grep -q 'IDColumn = DefaultColumn + `->"_id"`' "$src/internal/backends/sqlite/metadata/metadata.go" \
     && grep -q 'params.Filter.Len() > 0 && params.Filter.Has("_id")' "$src/internal/backends/sqlite/collection.go" \
+    && grep -q 'idInWhere(params.Filter)' "$src/internal/backends/sqlite/collection.go" \
+    && grep -q 'once this statement is done' "$src/internal/handler/msg_update.go" \
+    && grep -q '^[[:space:]]*closer.Close()$' "$src/internal/handler/msg_update.go" \
     || die "patching FerretDB failed: the source is not the expected v1.24.2"
 }
 
@@ -168,7 +183,11 @@ start_ferretdb() {
     build_ferretdb
     mkdir -p "$STATE/ferretdb/data"
     log "starting FerretDB (SQLite backend) on 127.0.0.1:$FERRETDB_PORT"
-    nohup "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$STATE/ferretdb/data/" \
+    # synchronous(normal): in WAL mode SQLite then syncs the log at checkpoints, not at every
+    # commit. Committed writes survive a crash of FerretDB or of a client; an OS crash may lose
+    # the last moments, as with MongoDB's default journal commit interval (100 ms). It halves
+    # the cost of a write here (bulk update 0.52 -> 0.26 ms, measured).
+    nohup "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$STATE/ferretdb/data/?_pragma=synchronous(normal)" \
       --state-dir="$STATE/ferretdb" --listen-addr="127.0.0.1:$FERRETDB_PORT" \
       --telemetry=disable --log-level=warn </dev/null >"$STATE/ferretdb.log" 2>&1 &
     echo $! >"$STATE/ferretdb.pid"

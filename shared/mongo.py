@@ -14,9 +14,11 @@ URI_KEY = "MONGODB_URI"
 DATABASE_KEY = "MONGODB_DATABASE"
 TIMEOUT_KEY = "MONGODB_TIMEOUT_MS"
 DEFAULT_URI = "mongodb://127.0.0.1:27017/"
-# FerretDB 1.24 keeps a SQLite connection open for every statement of a write command until the
-# command ends, from a pool of 100: a bulk write of more than ~100 updates never finishes and
-# blocks every other client. Commands of 50 are safe there and cost MongoDB little.
+# Bulk writes go in commands of at most BULK_CHUNK operations. Stock FerretDB 1.24 kept a SQLite
+# connection open for every statement of an update command until the command ended, from a pool
+# of 100, so more than ~100 updates at once (in one command or across concurrent ones) stalled
+# every client; the FerretDB that scripts/stack.sh builds closes each one when its statement is
+# done. Commands of 50 were the fix before that patch and cost MongoDB little.
 BULK_CHUNK = 50
 
 

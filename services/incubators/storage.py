@@ -16,22 +16,12 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from services.incubators.lifecycle import Incubation
 from services.incubators.progress import progress_facts
 from shared import clock
+from shared.coalesce import Lookups, Versioned
 from shared.locks import KeyedLocks
 from shared.mongo import Repository, RepositoryProvider, bulk_write, pack, unpack
 
 NO_ID = {"_id": False}
 FINDING_FIELDS = {"_id": False, "announced": False}
-
-
-def put_newer(collection: Any, where: dict[str, Any], fields: dict[str, Any]) -> bool:
-    """Upsert unless `where` (a version guard) finds a newer version stored. A duplicate key
-    means that, or another process's insert a moment ago: the update alone, once more, tells
-    them apart."""
-    try:
-        collection.update_one(where, {"$set": fields}, upsert=True)
-        return True
-    except DuplicateKeyError:
-        return bool(collection.update_one(where, {"$set": fields}).matched_count)
 
 
 def tally(incubations: Iterator[Incubation]) -> dict[str, int]:
@@ -48,6 +38,10 @@ class Incubators(Repository):
     def __init__(self, db: Any):
         super().__init__(db)
         self.locks = KeyedLocks()  # one writer per firm at a time
+        # What every snapshot reads and writes, group-committed (shared/coalesce.py).
+        self.firm_incubations = Lookups(self.db.firm_incubations, {"items": True})
+        self.firm_writes = Versioned(self.db.firms)
+        self.facts_writes = Versioned(self.db.progress_facts)
 
     def ensure_indexes(self) -> None:
         self.db.findings.create_index([("incubator_id", DESCENDING), ("at", DESCENDING)])
@@ -95,7 +89,7 @@ class Incubators(Repository):
 
     # incubations ----------------------------------------------------------------------------
     def incubations_of(self, uscc: str) -> list[Incubation]:
-        record = self.db.firm_incubations.find_one({"_id": uscc})
+        record = self.firm_incubations(uscc)
         return record["items"] if record else []
 
     def put_incubation(self, incubation: Incubation) -> None:
@@ -159,12 +153,11 @@ class Incubators(Repository):
             "snapshot": pack(snapshot),
             **facts,
         }
-        where = {"_id": snapshot["uscc"], "version": {"$lte": snapshot["version"]}}
-        if not put_newer(self.db.firms, where, record):
+        if not self.firm_writes.put(snapshot["uscc"], record):
             return False
         # A small copy of the facts, so counting progress never reads the big snapshots; guarded
         # by version like the record, so a slower, older snapshot cannot overwrite a newer one.
-        put_newer(self.db.progress_facts, where, {**facts, "version": snapshot["version"]})
+        self.facts_writes.put(snapshot["uscc"], {**facts, "version": snapshot["version"]})
         return True
 
     def firm(self, uscc: str) -> dict[str, Any] | None:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING, InsertOne, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
+from shared.coalesce import Lookups, Writes
 from shared.locks import KeyedLocks
 from shared.mongo import Repository, RepositoryProvider
 
@@ -25,10 +26,20 @@ def nest(path: str, value: Any) -> dict[str, Any]:
     return {head: nest(rest, value) if rest else value}
 
 
+def stored_key(record: dict[str, Any], path: str) -> str | None:
+    """The `order_key` of the part at `path` (dotted) in a stored record."""
+    part: Any = record
+    for name in path.split("."):
+        part = part.get(name) if isinstance(part, dict) else None
+    return part.get("order_key") if isinstance(part, dict) else None
+
+
 class Enterprises(Repository):
     def __init__(self, db: Any):
         super().__init__(db)
         self.locks = KeyedLocks()  # one writer per firm at a time: see shared/locks.py
+        self.writes = Writes(self.collection)
+        self.records = Lookups(self.collection)
 
     @property
     def collection(self):  # type: ignore[no-untyped-def]
@@ -41,7 +52,11 @@ class Enterprises(Repository):
     def put_part(
         self, uscc: str, path: str, part: dict[str, Any], key: str
     ) -> dict[str, Any] | None:
-        """Set `path` to `part` unless a newer part is stored; the record after, or None."""
+        """Set `path` to `part` unless a newer part is stored; the record after, or None.
+
+        An update guarded by the part's key, or an insert for a new firm, group-committed with
+        other workers' (shared/coalesce.py); the record is then read back under the firm's
+        lock, and its part's key tells whether ours is stored or a newer one."""
         where = {
             "_id": uscc,
             "$or": [
@@ -51,37 +66,19 @@ class Enterprises(Repository):
         }
         change = {"$set": {path: {**part, "order_key": key}}, "$inc": {"version": 1}}
         with self.locks.hold(uscc):
-            return self._put(uscc, path, part, key, where, change)
-
-    def _put(
-        self,
-        uscc: str,
-        path: str,
-        part: dict[str, Any],
-        key: str,
-        where: dict[str, Any],
-        change: dict[str, Any],
-    ) -> dict[str, Any] | None:
-        record = self.collection.find_one_and_update(
-            where, change, return_document=ReturnDocument.AFTER
-        )
-        if record is None:
-            record = {
-                "_id": uscc,
-                "uscc": uscc,
-                "version": 1,
-                **nest(path, {**part, "order_key": key}),
-            }
-            try:
-                self.collection.insert_one(record)
-            except DuplicateKeyError:
-                # The firm exists, perhaps created a moment ago by a concurrent event: a
-                # second conditional update tells a newer stored part from that race.
-                record = self.collection.find_one_and_update(
-                    where, change, return_document=ReturnDocument.AFTER
-                )
-                if record is None:
-                    return None  # the stored part is newer
+            for _ in range(2):
+                self.writes(UpdateOne(where, change))
+                record = self.records(uscc)
+                if record is not None:
+                    break
+                created = {"uscc": uscc, "version": 1, **nest(path, {**part, "order_key": key})}
+                try:
+                    self.writes(InsertOne({"_id": uscc, **created}))
+                    return created
+                except DuplicateKeyError:
+                    continue  # created a moment ago by another process: the update decides
+        if record is None or stored_key(record, path) != key:
+            return None  # a newer part is stored
         record.pop("_id", None)
         return record
 

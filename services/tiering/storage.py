@@ -19,6 +19,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.tiering.rules.ruleset import RuleSet, parse_ruleset
 from shared import clock
+from shared.coalesce import Lookups, Versioned
 from shared.locks import KeyedLocks
 from shared.mongo import Repository, RepositoryProvider, bulk_write, pack, unpack
 
@@ -65,6 +66,11 @@ class Tiers(Repository):
     def __init__(self, db: Any):
         super().__init__(db)
         self.locks = KeyedLocks()  # one writer per firm at a time: see shared/locks.py
+        # What classifying a snapshot reads, group-committed across concurrent handlers
+        # (shared/coalesce.py): a firm's decision without its bulky parts, its index copy.
+        self.decisions = Lookups(self.firms, {"snapshot": False, "explanation": False})
+        self.index_copy = Lookups(self.tier_index)
+        self.firm_writes = Versioned(self.firms)
 
     @property
     def firms(self):  # type: ignore[no-untyped-def]
@@ -86,6 +92,12 @@ class Tiers(Repository):
         document = self.firms.find_one({"_id": uscc})
         return None if document is None else from_document(document)
 
+    def decision(self, uscc: str) -> Record | None:
+        """The firm's stored decision without snapshot and explanation: what classifying its
+        next snapshot needs."""
+        document = self.decisions(uscc)
+        return None if document is None else {k: v for k, v in document.items() if k != "_id"}
+
     def history_of(self, record: Record) -> list[Record]:
         """The firm's tier changes, 1 to its current `seq`, each looked up by `_id` (FerretDB
         would read the whole history for a query on `uscc`)."""
@@ -100,13 +112,7 @@ class Tiers(Repository):
         """Store the change (once) and then the record, unless a newer snapshot is stored."""
         if change is not None:
             self.add_changes([change])
-        try:
-            self.firms.update_one(
-                {"_id": record["uscc"], "version": {"$lte": record["version"]}},
-                {"$set": to_document(record)},
-                upsert=True,
-            )
-        except DuplicateKeyError:
+        if not self.firm_writes.put(record["uscc"], to_document(record)):
             return False  # the firm is stored with a newer snapshot
         self.index([record])
         return True
@@ -118,7 +124,7 @@ class Tiers(Repository):
         a firm's write and this one left the copy behind its record. `held` is the copies read
         beforehand (`index_copies`), else each is read by _id; it is kept up to date."""
         if held is None:
-            held = {r["uscc"]: self.tier_index.find_one({"_id": r["uscc"]}) for r in records}
+            held = {r["uscc"]: self.index_copy(r["uscc"]) for r in records}
         moved = [r for r in records if copy_of(held.get(r["uscc"])) != (r["unit"], r["tier"])]
         bulk_write(
             self.tier_index,

@@ -11,9 +11,11 @@ from datetime import timedelta
 from enum import Enum
 from typing import Any
 
+from pymongo import InsertOne, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from shared import clock
+from shared.coalesce import Writes
 from shared.envelope import CloudEvent
 from shared.mongo import Repository
 
@@ -35,6 +37,7 @@ class ProcessedEvents(Repository):
     def __init__(self, db: Any, lease: timedelta = DEFAULT_LEASE):
         super().__init__(db)
         self.lease = lease
+        self.writes = Writes(self.collection)  # claims and completions of concurrent workers
 
     @property
     def collection(self):  # type: ignore[no-untyped-def]
@@ -44,15 +47,17 @@ class ProcessedEvents(Repository):
         key = {"_id": entry_id(event)}
         now = clock.now()
         try:
-            self.collection.insert_one(
-                {
-                    **key,
-                    "source": event.source,
-                    "id": event.id,
-                    "type": event.type,
-                    "state": "claimed",
-                    "claimed_at": now,
-                }
+            self.writes(
+                InsertOne(
+                    {
+                        **key,
+                        "source": event.source,
+                        "id": event.id,
+                        "type": event.type,
+                        "state": "claimed",
+                        "claimed_at": now,
+                    }
+                )
             )
             return Claim.NEW
         except DuplicateKeyError:
@@ -70,9 +75,11 @@ class ProcessedEvents(Repository):
         return Claim.BUSY
 
     def complete(self, event: CloudEvent) -> None:
-        self.collection.update_one(
-            {"_id": entry_id(event)},
-            {"$set": {"state": "done", "processed_at": clock.now()}},
+        self.writes(
+            UpdateOne(
+                {"_id": entry_id(event)},
+                {"$set": {"state": "done", "processed_at": clock.now()}},
+            )
         )
 
     def release(self, event: CloudEvent) -> None:
