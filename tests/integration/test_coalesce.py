@@ -37,9 +37,7 @@ def test_concurrent_lookups_each_get_their_document(servers, mongo_database):
         assert found == [{"_id": f"k{n}", "n": n} if n % 2 == 0 else None for n in range(30)]
 
 
-def test_of_concurrent_versions_the_newest_is_kept_and_older_ones_are_told(
-    servers, mongo_database
-):
+def test_of_concurrent_versions_the_newest_is_kept_and_older_ones_are_told(servers, mongo_database):
     with MongoClient(servers.mongodb_uri) as client:
         collection = client[mongo_database]["items"]
         versioned = Versioned(collection)
