@@ -77,6 +77,43 @@ class Stage:
             peaks[service] = round(kib / 1024, 1)
         return peaks
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time used so far by each service, the database server, the broker and this
+        process (the publisher), from /proc: where an event's cost goes."""
+        pids = {service: p.process.pid for service, p in self.running.items() if p.process}
+        pids |= server_pids()
+        pids["bench"] = os.getpid()
+        return {name: process_cpu_seconds(pid) for name, pid in pids.items()}
+
+
+SERVERS = {"database": ("ferretdb", "mongod"), "broker": ("beam.smp",)}
+
+
+def server_pids() -> dict[str, int]:
+    """The local database server's and broker's processes, found by their command lines."""
+    found: dict[str, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
+        except OSError:
+            continue
+        program = Path(command).name
+        for role, names in SERVERS.items():
+            if role not in found and any(program.startswith(name) for name in names):
+                found[role] = int(entry.name)
+    return found
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User plus system time of a process and all its threads (fields 14 and 15 of stat)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
 
 def management(method: str, path: str, **kwargs: Any) -> requests.Response:
     response = requests.request(method, f"{MANAGEMENT_URL}/api/{path}", timeout=30, **kwargs)

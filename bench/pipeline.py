@@ -87,15 +87,21 @@ def run(stage: Stage, events: int) -> tuple[dict[str, Any], Workload]:
     publish(stage.amqp_uri, workload.registrations())
     wait_for_tiers(stage, firms, 1, snapshots=firms)
     reports = workload.annual_reports()
+    cpu_before = stage.cpu_seconds()
     started = time.monotonic()
     publish(stage.amqp_uri, reports)
     final = wait_for_tiers(stage, firms, 1 + REPORTS_PER_FIRM, snapshots=firms + len(reports))
     seconds = final - started
+    cpu_after = stage.cpu_seconds()
     return {
         "events": len(reports),
         "firms": firms,
         "seconds": round(seconds, 2),
         "events_per_second": round(len(reports) / seconds, 1),
+        "cpu_ms_per_event": {
+            name: round(1000 * (cpu_after[name] - cpu_before.get(name, 0.0)) / len(reports), 2)
+            for name in cpu_after
+        },
     }, workload
 
 

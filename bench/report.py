@@ -69,6 +69,13 @@ def markdown(results: dict[str, Any]) -> str:
             f"| pipeline: {g['events']:,} annual reports, {g['firms']:,} firms | "
             f"{g['seconds']} s to every tier | {g['events_per_second']:,} | {x} |"
         )
+    if "pipeline" in results and "cpu_ms_per_event" in results["pipeline"]:
+        cpu = results["pipeline"]["cpu_ms_per_event"]
+        shares = ", ".join(f"{name} {ms}" for name, ms in cpu.items())
+        lines.append(
+            f"| CPU per event in the {results['pipeline']['events']:,}-event pipeline, ms | "
+            f"{shares}; total {round(sum(cpu.values()), 2)} | – | – |"
+        )
     if "latency" in results:
         lat = results["latency"]
         lines.append(

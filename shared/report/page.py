@@ -91,32 +91,28 @@ def render(report: dict[str, Any]) -> str:
     )
     progress = report["progress"]
     growth = progress["high_tech_growth"]
+    counted = (
+        ("carriers", "载体 carriers"),
+        ("incubated_firms", "在孵/累计孵化企业 incubated firms"),
+        ("tech_smes_registered", "科技型中小企业 registered tech SMEs"),
+    )
     bars = [
         progress_bar(
-            f"载体 carriers ({progress['carriers']['target']:,})",
-            progress["carriers"]["actual"],
-            progress["carriers"]["target"],
-            f"{progress['carriers']['actual']:,}",
-        ),
-        progress_bar(
-            f"在孵/累计孵化企业 incubated firms ({progress['incubated_firms']['target']:,})",
-            progress["incubated_firms"]["actual"],
-            progress["incubated_firms"]["target"],
-            f"{progress['incubated_firms']['actual']:,}",
-        ),
-        progress_bar(
-            f"科技型中小企业 registered tech SMEs ({progress['tech_smes_registered']['target']:,})",
-            progress["tech_smes_registered"]["actual"],
-            progress["tech_smes_registered"]["target"],
-            f"{progress['tech_smes_registered']['actual']:,}",
-        ),
+            f"{label} ({progress[key]['target']:,})",
+            progress[key]["actual"],
+            progress[key]["target"],
+            f"{progress[key]['actual']:,}",
+        )
+        for key, label in counted
+    ]
+    bars.append(
         progress_bar(
             f"高新技术企业增长 high-tech growth {growth['year']} (≥ {growth['target']:.0%})",
             growth["growth"] or 0,
             growth["target"],
             "n/a" if growth["growth"] is None else f"{growth['growth']:.1%}",
-        ),
-    ]
+        )
+    )
     total = report["tiers_total"]
     sections = [
         f"<h1>吉林省科技企业梯度培育与孵化载体 — Jilin tiers and incubators</h1>"
