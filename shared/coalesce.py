@@ -94,29 +94,36 @@ class Writes:
     no unique key it could break); an insert raises `DuplicateKeyError` for itself alone.
     Concurrent writes are one unordered bulk write of at most `BULK_CHUNK` operations
     (shared/mongo.py). No upserts: FerretDB stops an update command at its first failed
-    statement and reports it at index 0, so the others' outcomes would be unknown."""
+    statement and reports it at index 0, so the others' outcomes would be unknown.
+
+    Returns True for an update known to have matched a document: a command reports only how
+    many matched, so that is known when every update in it did (the usual case)."""
 
     def __init__(self, collection: Collection):
         self.collection = collection
-        self.coalescer: Coalescer[Any, None] = Coalescer(self.run, BULK_CHUNK)
+        self.coalescer: Coalescer[Any, bool] = Coalescer(self.run, BULK_CHUNK)
 
-    def __call__(self, operation: Any) -> None:
-        self.coalescer(operation)
+    def __call__(self, operation: Any) -> bool:
+        return self.coalescer(operation)
 
-    def run(self, operations: list[Any]) -> list[Exception | None]:
-        outcomes: list[Exception | None] = [None] * len(operations)
+    def run(self, operations: list[Any]) -> list[Exception | bool]:
+        updates = [isinstance(operation, UpdateOne) for operation in operations]
         try:
-            self.collection.bulk_write(operations, ordered=False)
+            matched = self.collection.bulk_write(operations, ordered=False).matched_count
         except BulkWriteError as exc:
+            outcomes: list[Exception | bool] = [False] * len(operations)
             for error in exc.details.get("writeErrors", []):
                 kind = DuplicateKeyError if error["code"] == DUPLICATE_KEY else OperationFailure
                 outcomes[error["index"]] = kind(error["errmsg"], error["code"], error)
-        return outcomes
+            return outcomes
+        every_update_matched = matched == sum(updates)
+        return [every_update_matched and update for update in updates]
 
 
 class Versioned:
     """Documents that only a newer `version` replaces, written by group commit: an update
-    guarded by version, read back to see whether it held, or an insert for a new key."""
+    guarded by version (read back when its command cannot tell whether it held), or an insert
+    for a new key."""
 
     def __init__(self, collection: Collection):
         self.writes = Writes(collection)
@@ -128,7 +135,9 @@ class Versioned:
         in between, which the read-back or the insert's duplicate key tells."""
         version = fields["version"]
         for _ in range(2):
-            self.writes(UpdateOne({"_id": key, "version": {"$lte": version}}, {"$set": fields}))
+            update = UpdateOne({"_id": key, "version": {"$lte": version}}, {"$set": fields})
+            if self.writes(update):
+                return True  # the guard held: ours is stored
             stored = self.versions(key)
             if stored is not None:
                 return stored["version"] == version

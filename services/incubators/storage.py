@@ -5,6 +5,7 @@ counts that span everything are computed when asked for."""
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import suppress
@@ -24,7 +25,7 @@ NO_ID = {"_id": False}
 FINDING_FIELDS = {"_id": False, "announced": False}
 
 
-def tally(incubations: Iterator[Incubation]) -> dict[str, int]:
+def tally(incubations: Iterator[dict[str, Any]]) -> dict[str, int]:
     by_state = Counter(i["state"] for i in incubations)
     return {
         "current": by_state["open"],
@@ -38,6 +39,7 @@ class Incubators(Repository):
     def __init__(self, db: Any):
         super().__init__(db)
         self.locks = KeyedLocks()  # one writer per firm at a time
+        self.carrier_locks = KeyedLocks()
         # What every snapshot reads and writes, group-committed (shared/coalesce.py).
         self.firm_incubations = Lookups(self.db.firm_incubations, {"items": True})
         self.firm_writes = Versioned(self.db.firms)
@@ -46,6 +48,14 @@ class Incubators(Repository):
     def ensure_indexes(self) -> None:
         self.db.findings.create_index([("incubator_id", DESCENDING), ("at", DESCENDING)])
         self.backfill_progress_facts()
+        self.backfill_carrier_incubations()
+
+    def backfill_carrier_incubations(self) -> None:
+        """Once, for a database written before carriers kept the states of their incubations."""
+        if self.db.carrier_incubations.find_one({}, {"_id": True}) is not None:
+            return
+        for incubation in self.all_incubations():
+            self.note_in_carrier(incubation)
 
     def backfill_progress_facts(self) -> None:
         """Once, for a database written before the facts had their own small collection."""
@@ -103,16 +113,40 @@ class Incubators(Repository):
         self.db.firm_incubations.replace_one(
             {"_id": incubation["uscc"]}, {"items": items}, upsert=True
         )
+        self.note_in_carrier(incubation)
+
+    def note_in_carrier(self, incubation: Incubation) -> None:
+        """The carrier's own map of its incubations' states, so that a carrier's counts and
+        current incubatees never read every firm's document (a full scan on FerretDB, once per
+        carrier report). Written after the firm's document: a redelivered event rewrites both."""
+        item = {"uscc": incubation["uscc"], "state": incubation["state"]}
+        key = hashlib.blake2b(incubation["incubation_id"].encode(), digest_size=8).hexdigest()
+        with self.carrier_locks.hold(incubation["incubator_id"]):  # FerretDB: no isolation
+            self.db.carrier_incubations.update_one(
+                {"_id": incubation["incubator_id"]}, {"$set": {f"items.{key}": item}}, upsert=True
+            )
+
+    def carrier_items(self, incubator_id: str) -> list[dict[str, str]]:
+        """(uscc, state) of each of the carrier's incubations."""
+        record = self.db.carrier_incubations.find_one({"_id": incubator_id}, {"items": True})
+        return list((record or {}).get("items", {}).values())
 
     def all_incubations(self) -> Iterator[Incubation]:
         for record in self.db.firm_incubations.find({}, {"items": True}):
             yield from record["items"]
 
     def open_incubations(self, incubator_id: str | None = None) -> list[Incubation]:
+        """Open incubations: all of them, or one carrier's (read from its firms' documents)."""
+        if incubator_id is None:
+            return [i for i in self.all_incubations() if i["state"] == "open"]
+        items = self.carrier_items(incubator_id)
+        usccs = sorted({i["uscc"] for i in items if i["state"] == "open"})
+        firms = self.db.firm_incubations.find({"_id": {"$in": usccs}}, {"items": True})
         return [
             i
-            for i in self.all_incubations()
-            if i["state"] == "open" and (incubator_id is None or i["incubator_id"] == incubator_id)
+            for record in (firms if usccs else [])
+            for i in record["items"]
+            if i["state"] == "open" and i["incubator_id"] == incubator_id
         ]
 
     def incubates(self, incubator_id: str, uscc: str) -> bool:
@@ -123,11 +157,9 @@ class Incubators(Repository):
 
     def counts(self, incubator_id: str | None = None) -> dict[str, int]:
         """current (open), cumulative incubated, graduated and exited: for one carrier or all."""
-        return tally(
-            i
-            for i in self.all_incubations()
-            if incubator_id is None or i["incubator_id"] == incubator_id
-        )
+        if incubator_id is None:
+            return tally(self.all_incubations())
+        return tally(iter(self.carrier_items(incubator_id)))
 
     def counts_by_unit(self) -> dict[str, dict[str, int]]:
         units = {c["incubator_id"]: c.get("unit") for c in self.carriers().values()}

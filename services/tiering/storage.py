@@ -117,15 +117,22 @@ class Tiers(Repository):
         self.index([record])
         return True
 
-    def index(self, records: list[Record], held: dict[str, Any] | None = None) -> None:
+    def index(
+        self, records: list[Record], held: dict[str, Any] | None = None, verify: bool = False
+    ) -> None:
         """A small copy of (unit, tier) per firm, so counting never reads the big records;
         written only where it differs from the copy. Compared with the copy itself, not with
         the firm's previous record: a process that died, or a database that went away, between
         a firm's write and this one left the copy behind its record. `held` is the copies read
-        beforehand (`index_copies`), else each is read by _id; it is kept up to date."""
+        beforehand (`index_copies`), else each is read by _id; it is kept up to date. With
+        `verify`, a copy is written only for a record still stored at its version: a
+        re-evaluation must not set back the copy of a firm whose newer snapshot came meanwhile
+        (that snapshot's handler indexes it)."""
         if held is None:
             held = {r["uscc"]: self.index_copy(r["uscc"]) for r in records}
         moved = [r for r in records if copy_of(held.get(r["uscc"])) != (r["unit"], r["tier"])]
+        if verify and moved:
+            moved = self.still_stored(moved)
         bulk_write(
             self.tier_index,
             [
@@ -134,6 +141,12 @@ class Tiers(Repository):
             ],
         )
         held.update({r["uscc"]: {"unit": r["unit"], "tier": r["tier"]} for r in moved})
+
+    def still_stored(self, records: list[Record]) -> list[Record]:
+        """Those of `records` whose firm is stored at the same version."""
+        query = {"_id": {"$in": [r["uscc"] for r in records]}}
+        versions = {d["_id"]: d["version"] for d in self.firms.find(query, {"version": True})}
+        return [r for r in records if versions.get(r["uscc"]) == r["version"]]
 
     def index_copies(self) -> dict[str, Any]:
         """Every firm's (unit, tier) copy, read once, for a pass over the whole province."""
@@ -191,7 +204,7 @@ class Tiers(Repository):
                     UpdateOne({"_id": new["uscc"], "version": new["version"]}, {"$set": document})
                 )
         matched = bulk_write(self.firms, updates)
-        self.index([new for new, _ in pairs], held)
+        self.index([new for new, _ in pairs], held, verify=True)
         return matched
 
     def counts(self, unit: str | None) -> dict[str, int]:

@@ -1,5 +1,6 @@
-"""incubators' small progress-facts collection on the real database: kept beside every
-snapshot, and filled once from the snapshots of a database written before it existed."""
+"""incubators' small derived collections on the real database (progress facts, carriers'
+maps of incubation states): kept beside what they derive from, and filled once for a
+database written before they existed."""
 
 import pytest
 from pymongo import MongoClient
@@ -58,3 +59,36 @@ def test_a_redelivered_snapshot_mends_facts_a_crash_left_behind(servers, mongo_d
         )
         assert store.put_firm(newer)
         assert store.firm_facts() == (1, {2024: 1}, {2024: 1})
+
+
+def incubation(incubation_id, incubator_id, uscc, state, admitted_on="2024-03-01"):
+    return {
+        "incubation_id": incubation_id,
+        "incubator_id": incubator_id,
+        "uscc": uscc,
+        "state": state,
+        "admitted_on": admitted_on,
+    }
+
+
+def test_a_carriers_counts_and_incubatees_come_from_its_own_map(servers, mongo_database):
+    """A carrier's counts and current incubatees are read from its own map of incubation
+    states (not from every firm's document), kept as incubations change, and built once
+    for a database written before carriers had it."""
+    with MongoClient(servers.mongodb_uri, tz_aware=True) as client:
+        store = Incubators(client[mongo_database])
+        a, b, c = jilin_uscc(), jilin_uscc(), jilin_uscc()
+        store.put_incubation(incubation("i.1", "A", a, "open"))
+        store.put_incubation(incubation("i.2", "A", b, "open"))
+        store.put_incubation(incubation("i.3", "B", c, "open"))
+        store.put_incubation(incubation("i.2", "A", b, "graduated"))  # a later change
+
+        def seen():
+            return store.counts("A"), sorted(i["uscc"] for i in store.open_incubations("A"))
+
+        expected = ({"current": 1, "cumulative": 2, "graduated": 1, "exited": 0}, [a])
+        assert seen() == expected
+        assert store.counts("B")["current"] == 1 and store.counts()["cumulative"] == 3
+        store.db.carrier_incubations.drop()  # as written before carriers had their map
+        store.ensure_indexes()
+        assert seen() == expected

@@ -31,6 +31,16 @@ def snapshot(code, version=1, revenues=GROWING):
     return firm(founded="2012-01-01", reports=revenues) | {"uscc": code, "version": version}
 
 
+def lower_gazelle_bar(rulesets):
+    """jl-2025 version 2, with the gazelle's growth bar at 15%: GROWING firms become gazelles."""
+    text = (BUNDLED_RULESETS / "jl-2025.yaml").read_text(encoding="utf-8")
+    lower_bar = text.replace("\nversion: 1\n", "\nversion: 2\n").replace(
+        "op: ge, value: 0.20}", "op: ge, value: 0.15}"
+    )
+    rulesets.store(parse_ruleset(lower_bar))
+    rulesets.set_active(rulesets.get("jl-2025", fresh=True))
+
+
 def test_an_older_snapshot_never_replaces_a_newer_one(stores):
     tiers, rulesets = stores
     ruleset, code = rulesets.get("jl-2025"), jilin_uscc()
@@ -52,12 +62,7 @@ def test_re_evaluation_in_batches_moves_each_firm_once_and_announces_in_order(st
         classify.on_snapshot(tiers, rulesets, snapshot(code), "jl-2025", lambda change: None)
     assert tiers.counts(None) == {"none": 130}
 
-    text = (BUNDLED_RULESETS / "jl-2025.yaml").read_text(encoding="utf-8")
-    lower_bar = text.replace("\nversion: 1\n", "\nversion: 2\n").replace(
-        "op: ge, value: 0.20}", "op: ge, value: 0.15}"
-    )
-    rulesets.store(parse_ruleset(lower_bar))
-    rulesets.set_active(rulesets.get("jl-2025", fresh=True))
+    lower_gazelle_bar(rulesets)
     announced = []
     report = classify.reevaluate(tiers, rulesets, "jl-2025", announced.append, batch_size=40)
 
@@ -70,6 +75,24 @@ def test_re_evaluation_in_batches_moves_each_firm_once_and_announces_in_order(st
 
     again = classify.reevaluate(tiers, rulesets, "jl-2025", announced.append, batch_size=40)
     assert again == {"firms": 130, "changed": 0} and len(announced) == 130
+
+
+def test_a_re_evaluation_does_not_set_back_a_firm_with_a_newer_snapshot(stores):
+    """A snapshot stored between a re-evaluation's read of a firm and its write wins: neither
+    the firm's record nor its tier index copy goes back to the re-evaluated decision."""
+    tiers, rulesets = stores
+    code = jilin_uscc()
+    classify.on_snapshot(tiers, rulesets, snapshot(code, 1), "jl-2025", lambda change: None)
+    lower_gazelle_bar(rulesets)
+    read = next(tiers.batches(10))  # what the re-evaluation read
+    flat = revenue_series(2e7, 2e7, 2e7, 2e7)
+    classify.on_snapshot(tiers, rulesets, snapshot(code, 2, flat), "jl-2025", lambda change: None)
+    ruleset = rulesets.get("jl-2025")
+    pairs = [decide(previous, ruleset, previous["snapshot"], NOW)[0] for previous in read]
+    assert pairs[0]["tier"] == "gazelle"  # the re-evaluation's decision on the old snapshot
+    tiers.save_batch(list(zip(pairs, read, strict=True)), [], tiers.index_copies())
+    assert (tiers.get(code)["version"], tiers.get(code)["tier"]) == (2, "none")
+    assert tiers.counts(None) == {"none": 1}
 
 
 def test_a_tier_index_left_behind_by_a_crash_is_mended(stores):
