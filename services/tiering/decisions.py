@@ -25,7 +25,6 @@ def decide(
     """The firm's new tier record, and the tier change (also the event body) if it moved."""
     facts = facts_for(ruleset, snapshot)
     decision = evaluate(ruleset, snapshot, facts)
-    next_up = ruleset.next_above(decision.rank)
     old_tier = previous["tier"] if previous else NONE_TIER
     old_label = previous["tier_label"] if previous else NONE_LABEL
     seq = previous["seq"] if previous else 0
@@ -45,14 +44,38 @@ def decide(
         "evaluated_year": decision.evaluated_year,
         "since": now if moved or previous is None else previous["since"],
         "evaluated_at": now,
-        "checks": [c.to_json() for c in decision.checks],
-        "summary": decision.summary(next_up.code if next_up else None),
+        **explanation(ruleset, decision),
         "seq": seq,
         "announced_seq": previous.get("announced_seq", 0) if previous else 0,
         "watch": watch(ruleset, snapshot, decision.rank, facts),
     }
     change = tier_change(record, decision, old_tier, old_label, now) if moved else None
     return record, change
+
+
+def explanation(ruleset: RuleSet, decision: Decision) -> Record:
+    """The checks behind a decision and its summary, and the rule set version they are of."""
+    next_up = ruleset.next_above(decision.rank)
+    return {
+        "ruleset_version": ruleset.version,
+        "checks": [c.to_json() for c in decision.checks],
+        "summary": decision.summary(next_up.code if next_up else None),
+    }
+
+
+def explained(record: Record, ruleset: RuleSet) -> Record:
+    """The record, explained under `ruleset` (the one now active for the firm).
+
+    A re-evaluation rewrites only the firms whose decision moved; the others keep the
+    explanation of the version they were decided under, and are explained again here, from
+    their snapshot, as the new version decides them. A firm the re-evaluation has not reached
+    yet (the decision differs) keeps its own."""
+    if record["ruleset"] != ruleset.id or record.get("ruleset_version") == ruleset.version:
+        return record
+    decision = evaluate(ruleset, record["snapshot"])
+    if decision.tier != record["tier"]:
+        return record
+    return {**record, **explanation(ruleset, decision)}
 
 
 def tier_change(

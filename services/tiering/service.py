@@ -10,7 +10,8 @@ from nameko.rpc import rpc
 from werkzeug.wrappers import Response
 
 from services.tiering import classify
-from services.tiering.decisions import tier_view
+from services.tiering.classify import region_of
+from services.tiering.decisions import explained, tier_view
 from services.tiering.metrics import count_change, storage_gauges
 from services.tiering.rules.engine import NONE_TIER
 from services.tiering.rules.ruleset import parse_ruleset
@@ -64,7 +65,8 @@ class TieringService(OpsEndpoints):
         record = self.tiers.get(code)
         if record is None:
             raise Problem(404, "Not Found", f"no tier for {code}: no snapshot of it yet")
-        return json_response(tier_view(record, self.tiers.history_of(record)))
+        ruleset = self.rulesets.for_region(region_of(record["snapshot"]), self.default_ruleset)
+        return json_response(tier_view(explained(record, ruleset), self.tiers.history_of(record)))
 
     @http("GET", "/v1/tiers/summary", doc=Doc("firms per tier", Summary, query=SummaryQuery))
     def summary(self, request: Any) -> Response:

@@ -7,7 +7,6 @@ the two bulky parts no query looks into, the snapshot and the explanation (share
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Iterator
 from contextlib import suppress
@@ -26,31 +25,17 @@ from shared.mongo import Repository, RepositoryProvider, bulk_write, pack, unpac
 BUNDLED_RULESETS = Path(__file__).resolve().parent / "rulesets"
 ACTIVE_CACHE_SECONDS = 5.0
 EXPLANATION_FIELDS = ("checks", "summary")
-# What a re-evaluation may change: a record equal in all of these is not written again.
-DECISION_FIELDS = (
-    "tier",
-    "tier_label",
-    "rank",
-    "ruleset",
-    "evaluated_year",
-    "seq",
-    "watch",
-    "explanation_digest",
-)
+# What a re-evaluation may change: a record equal in all of these is not written again, and its
+# explanation is given under the new rule set version when it is read (decisions.explained).
+DECISION_FIELDS = ("tier", "tier_label", "rank", "ruleset", "evaluated_year", "seq", "watch")
 Record = dict[str, Any]
-
-
-def digest(text: str) -> str:
-    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 def to_document(record: Record) -> Record:
     """The stored form of a tier record (see the module docstring)."""
     document = {k: v for k, v in record.items() if k not in EXPLANATION_FIELDS}
     document["snapshot"] = pack(record["snapshot"])
-    explanation = pack({k: record[k] for k in EXPLANATION_FIELDS})
-    document["explanation"] = explanation
-    document["explanation_digest"] = digest(explanation)
+    document["explanation"] = pack({k: record[k] for k in EXPLANATION_FIELDS})
     return document
 
 

@@ -1,7 +1,7 @@
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from services.tiering.decisions import decide, tier_view
+from services.tiering.decisions import decide, explained, tier_view
 from services.tiering.rules.ruleset import parse_ruleset
 from tests.support.snapshots import firm, revenue_series
 
@@ -60,3 +60,21 @@ def test_the_view_has_exactly_the_contracts_fields():
             "at": NOW.isoformat(),
         }
     ]
+
+
+def with_gazelle_bar(bar: str) -> object:
+    """jl-2025 version 2 with the gazelle's growth bar (0.20 in version 1) at `bar`."""
+    text = Path("services/tiering/rulesets/jl-2025.yaml").read_text()
+    text = text.replace("\nversion: 1\n", "\nversion: 2\n")
+    return parse_ruleset(text.replace("op: ge, value: 0.20}", f"op: ge, value: {bar}}}"))
+
+
+def test_a_record_a_re_evaluation_left_alone_is_explained_under_the_new_version():
+    record, _ = decide(None, RULES, GAZELLE, NOW)
+    assert record["ruleset_version"] == 1 and explained(record, RULES) is record
+    lower = with_gazelle_bar("0.18")  # the same decision, other thresholds
+    view = explained(record, lower)
+    assert (view["tier"], view["ruleset_version"]) == ("gazelle", 2)
+    assert view["checks"] == decide(None, lower, GAZELLE, NOW)[0]["checks"] != record["checks"]
+    higher = with_gazelle_bar("0.30")  # moves the firm: not re-evaluated yet, keeps its own
+    assert explained(record, higher) is record
