@@ -28,6 +28,10 @@ Out = TypeVar("Out")
 DUPLICATE_KEY = 11000
 
 
+class Interrupted(RuntimeError):
+    """The command for this call did not finish: the worker running it was stopped."""
+
+
 class _Call(Generic[In]):
     __slots__ = ("done", "item", "outcome")
 
@@ -54,14 +58,19 @@ class Coalescer(Generic[In, Out]):
         with self.turn:
             while not call.done:  # ours may be behind a full batch of earlier calls
                 batch = [self.queue.popleft() for _ in range(min(self.limit, len(self.queue)))]
+                # What the batch gets if this worker is killed mid-command (a container
+                # stopping): an error to retry on, never a wait for an answer that cannot come.
+                stopped = Interrupted("the worker running this command was stopped")
+                outcomes: list[Any] = [stopped] * len(batch)
                 try:
                     outcomes = self.run([queued.item for queued in batch])
                     if len(outcomes) != len(batch):
                         raise RuntimeError(f"{len(outcomes)} results for {len(batch)} calls")
                 except Exception as exc:
                     outcomes = [exc] * len(batch)
-                for queued, outcome in zip(batch, outcomes, strict=True):
-                    queued.outcome, queued.done = outcome, True
+                finally:
+                    for queued, outcome in zip(batch, outcomes, strict=True):
+                        queued.outcome, queued.done = outcome, True
         if isinstance(call.outcome, Exception):
             raise call.outcome
         return call.outcome
