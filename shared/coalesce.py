@@ -143,16 +143,18 @@ class Versioned:
         it is. Callers hold the key's lock (shared/locks.py); another process may still write
         in between, which the read-back or the insert's duplicate key tells."""
         version = fields["version"]
-        for _ in range(2):
+        for _ in range(3):
             update = UpdateOne({"_id": key, "version": {"$lte": version}}, {"$set": fields})
             if self.writes(update):
                 return True  # the guard held: ours is stored
             stored = self.versions(key)
+            if stored is not None and stored["version"] >= version:
+                return stored["version"] == version  # ours (or the same version again), or newer
             if stored is not None:
-                return stored["version"] == version
+                continue  # an older version was stored after our update ran: update again
             try:
                 self.writes(InsertOne({"_id": key, **fields}))
                 return True
             except DuplicateKeyError:
-                continue  # inserted a moment ago by another process: the update decides
+                continue  # inserted a moment ago by another writer: the update decides
         return False
