@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from typing import Any
 
@@ -25,7 +25,7 @@ NO_ID = {"_id": False}
 FINDING_FIELDS = {"_id": False, "announced": False}
 
 
-def tally(incubations: Iterator[dict[str, Any]]) -> dict[str, int]:
+def tally(incubations: Iterable[dict[str, Any]]) -> dict[str, int]:
     by_state = Counter(i["state"] for i in incubations)
     return {
         "current": by_state["open"],
@@ -141,10 +141,12 @@ class Incubators(Repository):
             return [i for i in self.all_incubations() if i["state"] == "open"]
         items = self.carrier_items(incubator_id)
         usccs = sorted({i["uscc"] for i in items if i["state"] == "open"})
+        if not usccs:
+            return []
         firms = self.db.firm_incubations.find({"_id": {"$in": usccs}}, {"items": True})
         return [
             i
-            for record in (firms if usccs else [])
+            for record in firms
             for i in record["items"]
             if i["state"] == "open" and i["incubator_id"] == incubator_id
         ]
@@ -159,7 +161,7 @@ class Incubators(Repository):
         """current (open), cumulative incubated, graduated and exited: for one carrier or all."""
         if incubator_id is None:
             return tally(self.all_incubations())
-        return tally(iter(self.carrier_items(incubator_id)))
+        return tally(self.carrier_items(incubator_id))
 
     def counts_by_unit(self) -> dict[str, dict[str, int]]:
         units = {c["incubator_id"]: c.get("unit") for c in self.carriers().values()}
@@ -167,7 +169,7 @@ class Incubators(Repository):
         for incubation in self.all_incubations():
             unit = units.get(incubation["incubator_id"]) or "unknown"
             by_unit.setdefault(unit, []).append(incubation)
-        return {unit: tally(iter(items)) for unit, items in sorted(by_unit.items())}
+        return {unit: tally(items) for unit, items in sorted(by_unit.items())}
 
     def distinct_incubated_firms(self) -> int:
         return self.db.firm_incubations.count_documents({})
