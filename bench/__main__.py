@@ -13,14 +13,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import baseline, http_ingest, pipeline, reevaluation
+from bench import baseline, floor, http_ingest, pipeline, reevaluation
 from bench.harness import AMQP_URI, stage
 from bench.report import markdown, verdicts
 
 RESULTS = Path(__file__).resolve().parent / "results"
 GROWTH = (5_000, 10_000, 20_000, 40_000)
 PIPELINE_EVENTS = 20_000
-SCENARIOS = ("baseline", "pipeline", "reevaluation", "http_ingest")
+SCENARIOS = ("baseline", "floor", "pipeline", "reevaluation", "http_ingest")
 
 
 def main() -> int:
@@ -43,6 +43,10 @@ def main() -> int:
     if "baseline" in args.only:
         step("baseline: raw kombu")
         results["baseline"] = baseline.run(AMQP_URI, scaled(baseline.MESSAGES))
+    if "floor" in args.only:
+        step(f"floor: {scaled(PIPELINE_EVENTS):,} events through nameko, no storage")
+        with stage("floor", work) as current:
+            results["floor"] = floor.run(current, scaled(PIPELINE_EVENTS))
     if "pipeline" in args.only:
         results["growth"] = []
         for events in GROWTH:

@@ -48,6 +48,15 @@ def verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def cpu_row(scenario: str, result: dict[str, Any]) -> str:
+    cpu = result["cpu_ms_per_event"]
+    shares = ", ".join(f"{name} {ms}" for name, ms in cpu.items())
+    return (
+        f"| CPU per event in the {result['events']:,}-event {scenario}, ms | "
+        f"{shares}; total {round(sum(cpu.values()), 2)} | – | – |"
+    )
+
+
 def markdown(results: dict[str, Any]) -> str:
     lines = [
         f"Measured {results['started']} (scale {results['scale']}, commit "
@@ -63,6 +72,14 @@ def markdown(results: dict[str, Any]) -> str:
             f"| baseline: raw kombu, confirms, acks, prefetch 100 | {b['messages']:,} "
             f"messages in {b['seconds']} s | {b['messages_per_second']:,} | 1 |"
         )
+    if "floor" in results:
+        f = results["floor"]
+        x = ratio(results, f["events_per_second"]) if "baseline" in results else "–"
+        lines.append(
+            f"| floor: the pipeline's hops in nameko, no storage or rules | {f['events']:,} "
+            f"events in {f['seconds']} s | {f['events_per_second']:,} | {x} |"
+        )
+        lines.append(cpu_row("floor", f))
     for g in results.get("growth", []):
         x = ratio(results, g["events_per_second"]) if "baseline" in results else "–"
         lines.append(
@@ -70,12 +87,7 @@ def markdown(results: dict[str, Any]) -> str:
             f"{g['seconds']} s to every tier | {g['events_per_second']:,} | {x} |"
         )
     if "pipeline" in results and "cpu_ms_per_event" in results["pipeline"]:
-        cpu = results["pipeline"]["cpu_ms_per_event"]
-        shares = ", ".join(f"{name} {ms}" for name, ms in cpu.items())
-        lines.append(
-            f"| CPU per event in the {results['pipeline']['events']:,}-event pipeline, ms | "
-            f"{shares}; total {round(sum(cpu.values()), 2)} | – | – |"
-        )
+        lines.append(cpu_row("pipeline", results["pipeline"]))
     if "latency" in results:
         lat = results["latency"]
         lines.append(
