@@ -130,3 +130,15 @@ def accept(
         fresh.append(key)
     store.mark_accepted(fresh)
     return {"accepted": accepted, "duplicates": duplicates}
+
+
+def post(
+    store: Incubators, publisher: Publisher, incubator_id: str, request: Any
+) -> dict[str, list[str]]:
+    """The whole request, once the caller is known and within its rate: all of it is checked
+    before anything is published."""
+    documents = read_documents(request)
+    events = validate(documents)
+    repeats = already_accepted(store, events)
+    authorize(store, incubator_id, events, repeats)
+    return accept(store, publisher, documents, events, repeats)

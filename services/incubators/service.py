@@ -1,8 +1,9 @@
 """incubators service: entrypoints and dependencies only; rules in lifecycle.py, findings.py,
-progress.py; use cases in handling.py and api.py."""
+progress.py; use cases in handling.py, api.py (POST /v1/events) and views.py (reads)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from nameko.dependency_providers import Config
@@ -11,14 +12,14 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 from werkzeug.wrappers import Response
 
-from services.incubators import api, handling, schemas
+from services.incubators import api, handling, schemas, views
 from services.incubators.metrics import storage_gauges
 from services.incubators.storage import IncubatorStore
 from shared import clock
 from shared.envelope import CloudEvent
 from shared.events import subscribe
 from shared.gauges import StorageGauges
-from shared.http import Problem, http, json_response
+from shared.http import http, json_response
 from shared.ingress import ingress
 from shared.keys import ApiKeyStore, bearer_owner, key_id, presented_token
 from shared.openapi import Doc
@@ -76,8 +77,6 @@ class IncubatorsService(OpsEndpoints):
     @rpc
     def sweep(self, as_of: str | None = None) -> int:
         """Operators (and tests) run the overdue sweep as of a given day."""
-        from datetime import date
-
         found = handling.sweep(self.store, date.fromisoformat(as_of) if as_of else clock.today())
         self.announce(found)
         return len(found)
@@ -86,12 +85,7 @@ class IncubatorsService(OpsEndpoints):
     def post_events(self, request: Any) -> Response:
         incubator_id = bearer_owner(self.keys, request)
         admit(self.rate_limit, key_id(presented_token(request)))
-        documents = api.read_documents(request)
-        events = api.validate(documents)
-        repeats = api.already_accepted(self.store, events)
-        api.authorize(self.store, incubator_id, events, repeats)
-        result = api.accept(self.store, self.publisher, documents, events, repeats)
-        return json_response(result, 202)
+        return json_response(api.post(self.store, self.publisher, incubator_id, request), 202)
 
     @http(
         "GET",
@@ -99,17 +93,7 @@ class IncubatorsService(OpsEndpoints):
         doc=Doc("a carrier, its incubatees, counts and findings", schemas.IncubatorView),
     )
     def get_incubator(self, request: Any, incubator_id: str) -> Response:
-        carrier = self.store.carrier(incubator_id)
-        if carrier is None:
-            raise Problem(404, "Not Found", f"no incubator {incubator_id}")
-        return json_response(
-            {
-                "incubator": carrier,
-                "current_incubatees": self.store.open_incubations(incubator_id),
-                "counts": self.store.counts(incubator_id),
-                "findings": self.store.findings_of(incubator_id),
-            }
-        )
+        return json_response(views.incubator(self.store, incubator_id))
 
     @http(
         "GET",
@@ -121,5 +105,5 @@ class IncubatorsService(OpsEndpoints):
 
     @http("GET", "/v1/progress", doc=Doc("policy targets against actual", schemas.Progress))
     def get_progress(self, request: Any) -> Response:
-        report = handling.current_progress(self.store, self.config.get("PROGRESS_TARGETS", {}))
-        return json_response({**report, "by_unit": self.store.counts_by_unit()})
+        targets = self.config.get("PROGRESS_TARGETS", {})
+        return json_response(views.progress(self.store, targets))

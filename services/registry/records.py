@@ -135,3 +135,15 @@ def snapshot(document: dict[str, Any]) -> dict[str, Any]:
         "funding_rounds": funding,
         "conflicts": conflicts,
     }
+
+
+def filters(query: dict[str, Any]) -> dict[str, Any]:
+    """The stored-record filter for a validated `GET /v1/enterprises` query."""
+    found: dict[str, Any] = {}
+    if "unit" in query:
+        found["profile.unit"] = query["unit"]
+    if "industry" in query:
+        found["profile.industry"] = query["industry"]
+    if "registered" in query:
+        found["profile"] = {"$exists": query["registered"]}
+    return found

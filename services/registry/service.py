@@ -23,7 +23,7 @@ from shared.http import Problem, http, json_response, load_query, path_uscc
 from shared.ingress import ingress
 from shared.openapi import Doc
 from shared.ops import OpsEndpoints
-from shared.pagination import decode_cursor, encode_cursor
+from shared.pagination import after_cursor, keyset_page
 
 
 class RegistryService(OpsEndpoints):
@@ -76,19 +76,5 @@ class RegistryService(OpsEndpoints):
     )
     def list_enterprises(self, request: Any) -> Response:
         query = load_query(request, EnterpriseQuery())
-        filters: dict[str, Any] = {}
-        if "unit" in query:
-            filters["profile.unit"] = query["unit"]
-        if "industry" in query:
-            filters["profile.industry"] = query["industry"]
-        if "registered" in query:
-            filters["profile"] = {"$exists": query["registered"]}
-        after = decode_cursor(query["cursor"]) if "cursor" in query else None
-        page = self.enterprises.page(filters, after, query["limit"])
-        more = len(page) == query["limit"]
-        return json_response(
-            {
-                "items": [records.snapshot(record) for record in page],
-                "next_cursor": encode_cursor(page[-1]["uscc"]) if page and more else None,
-            }
-        )
+        page = self.enterprises.page(records.filters(query), after_cursor(query), query["limit"])
+        return json_response(keyset_page([records.snapshot(r) for r in page], query["limit"]))

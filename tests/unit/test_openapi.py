@@ -9,7 +9,7 @@ from services.tiering.service import TieringService
 from shared.http import Problem
 from shared.openapi import build_document, http_entrypoints
 from shared.ops import DocumentSchema
-from shared.pagination import decode_cursor
+from shared.pagination import after_cursor, decode_cursor, keyset_page
 
 SERVICES = [RegistryService, TieringService, IncubatorsService, NotificationsService]
 
@@ -57,3 +57,12 @@ def test_a_cursor_the_api_did_not_give_is_a_400(cursor):
     with pytest.raises(Problem) as caught:
         decode_cursor(cursor)
     assert caught.value.status == 400
+
+
+def test_a_full_page_continues_after_its_last_key_and_a_short_one_ends():
+    full = keyset_page([{"uscc": "A"}, {"uscc": "B"}], limit=2)
+    assert full["items"] == [{"uscc": "A"}, {"uscc": "B"}]
+    assert after_cursor({"cursor": full["next_cursor"]}) == "B"
+    assert keyset_page([{"uscc": "A"}], limit=2)["next_cursor"] is None
+    assert keyset_page([], limit=2) == {"items": [], "next_cursor": None}
+    assert after_cursor({}) is None

@@ -115,3 +115,12 @@ def test_funding_is_in_date_order():
     )
     assert [r["round_id"] for r in snap["funding_rounds"]] == ["A", "B"]
     assert snap["version"] == 3
+
+
+def test_list_filters_follow_the_query_fields_given():
+    assert records.filters({"limit": 50}) == {}
+    assert records.filters({"unit": "220100", "industry": "I65", "registered": False}) == {
+        "profile.unit": "220100",
+        "profile.industry": "I65",
+        "profile": {"$exists": False},
+    }
