@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
@@ -31,6 +31,13 @@ class CloudEvent:
 
     def with_data(self, data: dict[str, Any]) -> CloudEvent:
         return replace(self, data=data)
+
+    @property
+    def order_key(self) -> str:
+        """Sortable text, later event time (as an instant, whatever its offset) then event id
+        wins: which of two events about the same thing is the newer."""
+        moment = self.time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return f"{moment}|{self.id}"
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -18,6 +18,7 @@ PREFECTURES = {
 MEIHEKOU = "220581"
 ZONES = {"changbaishan": "长白山管委会", "changchun_new_area": "长春新区"}
 UNITS = {**PREFECTURES, MEIHEKOU: "梅河口市", **ZONES}
+WITH_PROVINCE = sorted([*UNITS, PROVINCE])  # every code a query or an inbox may name
 
 # County codes retired from GB/T 2260 that still appear in registrations.
 LEGACY_CODES = {"220381": "220184"}  # 公主岭, moved from 四平 to 长春

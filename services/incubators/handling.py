@@ -17,10 +17,6 @@ from shared.units import unit_for
 Found = list[dict[str, Any]]
 
 
-def order_key(event: CloudEvent) -> str:
-    return f"{event.time.isoformat()}|{event.id}"
-
-
 def keep(store: Incubators, *candidates: dict[str, Any] | None) -> Found:
     """Store the findings that apply; return the ones not announced yet."""
     return [new for found in candidates if found and (new := store.add_finding(found))]
@@ -33,7 +29,7 @@ def registered(store: Incubators, event: CloudEvent) -> Found:
         "recognised_on": data["recognised_on"].isoformat(),
         "unit": unit_for(data["region_code"], data.get("zone")),
     }
-    store.put_carrier(carrier, order_key(event))
+    store.put_carrier(carrier, event.order_key)
     return store.findings_waiting_for(carrier["incubator_id"], carrier["unit"])
 
 

@@ -1,8 +1,11 @@
 """The incubation life cycle: admitted, then graduated or exited. Plain functions, no I/O.
 
 A firm is incubated by one carrier at a time; data that cannot be true (a second open
-admission, an end without an admission, dates running backwards) is refused with the field
-and the reason. The same event applied twice returns the same record (delivery is at least once).
+admission, an end at a carrier while the firm is incubated elsewhere, dates running backwards)
+is refused with the field and the reason. An end for a firm with no open incubation at all may
+simply have overtaken its admission (both posted in one batch, handled by two replicas): it is
+retried, not refused. The same event applied twice returns the same record (delivery is at
+least once).
 """
 
 from __future__ import annotations
@@ -21,6 +24,11 @@ class Refused(Exception):
     def __init__(self, errors: dict[str, list[str]]):
         super().__init__("; ".join(f"{k}: {v[0]}" for k, v in errors.items()))
         self.errors = errors
+
+
+class AdmissionPending(Exception):
+    """An end for a firm with no open incubation: its admission may not have been applied yet,
+    so the event is retried like any transient failure (and parked if it never arrives)."""
 
 
 def event_key(event: CloudEvent) -> str:
@@ -87,8 +95,18 @@ def end(
         i for i in history if i["state"] == "open" and i["incubator_id"] == data["incubator_id"]
     ]
     if not current:
+        elsewhere = [i["incubator_id"] for i in history if i["state"] == "open"]
+        if not elsewhere:
+            raise AdmissionPending(
+                f"{data['uscc']} has no open admission at {data['incubator_id']} (yet)"
+            )
         raise Refused(
-            {"data.uscc": [f"{data['uscc']} has no open admission at {data['incubator_id']}"]}
+            {
+                "data.uscc": [
+                    f"{data['uscc']} has no open admission at {data['incubator_id']}; "
+                    f"it is incubated by {elsewhere[0]}"
+                ]
+            }
         )
     incubation = current[0]
     ended_on = data[date_field].isoformat()

@@ -8,10 +8,9 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from services.notifications.signing import SECRET_PREFIX
 from shared.fields import StrictSchema
-from shared.units import PROVINCE, UNITS
+from shared.units import WITH_PROVINCE
 
 KINDS = ("tier_changed", "finding", "digest")
-ALL_UNITS = sorted([*UNITS, PROVINCE])
 MAX_URL = 2000
 
 
@@ -20,7 +19,7 @@ class Strict(StrictSchema):
 
 
 class SubscriptionIn(Strict):
-    unit = fields.String(required=True, validate=validate.OneOf(ALL_UNITS))
+    unit = fields.String(required=True, validate=validate.OneOf(WITH_PROVINCE))
     channel = fields.String(required=True, validate=validate.OneOf(("webhook", "email")))
     url = fields.Url(
         schemes={"http", "https"}, require_tld=False, validate=validate.Length(max=MAX_URL)
@@ -72,7 +71,7 @@ class MarkRead(Strict):
 
 
 class SubscriptionQuery(Strict):
-    unit = fields.String(validate=validate.OneOf(ALL_UNITS))
+    unit = fields.String(validate=validate.OneOf(WITH_PROVINCE))
 
 
 class AlertPage(Schema):

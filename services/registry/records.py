@@ -7,7 +7,7 @@ whatever order events arrive in: `effective date | event time | event id`, compa
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from shared.envelope import CloudEvent
@@ -37,8 +37,7 @@ FUNDING_FIELDS = ("round_id", "date", "amount", "currency", "post_money_valuatio
 
 def order_key(event: CloudEvent, effective: date | None = None) -> str:
     """Sortable text: later effective date, then later event time, then event id, wins."""
-    moment = event.time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return f"{(effective or date.min).isoformat()}|{moment}|{event.id}"
+    return f"{(effective or date.min).isoformat()}|{event.order_key}"
 
 
 def iso(value: Any) -> Any:

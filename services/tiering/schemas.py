@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from shared.fields import StrictSchema
-from shared.units import UNITS
+from shared.units import WITH_PROVINCE
 
 
 class Query(StrictSchema):
@@ -13,11 +13,11 @@ class Query(StrictSchema):
 
 
 class SummaryQuery(Query):
-    unit = fields.String(validate=validate.OneOf(sorted(UNITS)))
+    unit = fields.String(validate=validate.OneOf(WITH_PROVINCE))
 
 
 class WatchlistQuery(Query):
-    unit = fields.String(validate=validate.OneOf(sorted(UNITS)))
+    unit = fields.String(validate=validate.OneOf(WITH_PROVINCE))
     cursor = fields.String(validate=validate.Length(1, 64))
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
 

@@ -79,7 +79,8 @@ class TieringService(OpsEndpoints):
     )
     def watchlist(self, request: Any) -> Response:
         query = load_query(request, schemas.WatchlistQuery())
-        items = self.tiers.watchlist(query.get("unit"), after_cursor(query), query["limit"])
+        unit = views.firms_of(query.get("unit"))
+        items = self.tiers.watchlist(unit, after_cursor(query), query["limit"])
         return json_response(keyset_page(items, query["limit"]))
 
     @rpc

@@ -10,6 +10,7 @@ from services.tiering.rules.engine import NONE_TIER
 from services.tiering.rules.ruleset import RuleSet
 from services.tiering.storage import RuleSets, Tiers
 from shared.http import Problem
+from shared.units import PROVINCE
 
 
 def tier(tiers: Tiers, rulesets: RuleSets, uscc: str, default_id: str) -> dict[str, Any]:
@@ -21,10 +22,15 @@ def tier(tiers: Tiers, rulesets: RuleSets, uscc: str, default_id: str) -> dict[s
     return tier_view(explained(record, ruleset), tiers.history_of(record))
 
 
+def firms_of(unit: str | None) -> str | None:
+    """The unit to select firms by: the province (or no unit) covers them all."""
+    return None if unit == PROVINCE else unit
+
+
 def summary(tiers: Tiers, ruleset: RuleSet, unit: str | None) -> dict[str, Any]:
     """Firms per tier, every tier of `ruleset` listed even when empty."""
     counts = dict.fromkeys([t.code for t in ruleset.tiers] + [NONE_TIER], 0)
-    counts.update(tiers.counts(unit))
+    counts.update(tiers.counts(firms_of(unit)))
     return {"unit": unit, "counts": counts, "total": sum(counts.values())}
 
 

@@ -11,7 +11,7 @@ import json
 from shared.config import load_service_config
 from shared.keys import ADMIN, ApiKeys
 from shared.mongo import DATABASE_KEY, connect
-from shared.units import UNITS
+from shared.units import WITH_PROVINCE
 
 SERVICES = ("incubators", "notifications")
 
@@ -36,7 +36,9 @@ def owner_and_service(args: argparse.Namespace) -> tuple[str | None, tuple[str, 
 def add_owner_options(parser: argparse.ArgumentParser, required: bool) -> None:
     owner = parser.add_mutually_exclusive_group(required=required)
     owner.add_argument("--incubator", help="an incubator id (for POST /v1/events)")
-    owner.add_argument("--unit", choices=sorted(UNITS), help="a unit (for its alert inbox)")
+    owner.add_argument(
+        "--unit", choices=WITH_PROVINCE, help="a unit or the province (for its alert inbox)"
+    )
     owner.add_argument("--admin", action="store_true", help="an administrator key")
 
 

@@ -39,6 +39,29 @@ log = logging.getLogger(__name__)
 
 REJECTION_HEADER = "x-rejection-reason"
 OTHER_TYPE = "other"  # metric label for types no handler declares: labels stay bounded
+MAX_REASON_BYTES = 16_384
+MAX_TEXT = 256
+MAX_MESSAGES = 5
+OMITTED = "_omitted"
+
+
+def rejection_reason(errors: dict[str, list[str]]) -> str:
+    """The field errors as JSON, small enough for a message header: AMQP sends headers in one
+    frame (128 KiB by default), and a header the broker refuses would leave the message
+    redelivered forever. Huge bodies can name huge unknown fields, so long names and messages
+    are cut, and errors beyond MAX_REASON_BYTES are counted instead of listed."""
+    reason = json.dumps(errors, ensure_ascii=False)
+    if len(reason.encode()) <= MAX_REASON_BYTES:
+        return reason
+    kept: dict[str, list[str]] = {}
+    for field, messages in errors.items():
+        shortened = [message[:MAX_TEXT] for message in messages[:MAX_MESSAGES]]
+        candidate = {**kept, field[:MAX_TEXT]: shortened}
+        if len(json.dumps(candidate, ensure_ascii=False).encode()) > MAX_REASON_BYTES:
+            break
+        kept = candidate
+    kept[OMITTED] = [f"{len(errors) - len(kept)} of {len(errors)} fields' errors left out"]
+    return json.dumps(kept, ensure_ascii=False)
 
 
 class EventRejected(Exception):
@@ -177,7 +200,7 @@ class IngressQueueConsumer(QueueConsumer):
         return key if key in self.handlers else OTHER_TYPE
 
     def reject(self, message: Message, errors: dict[str, list[str]], type_label: str) -> None:
-        reason = json.dumps(errors, ensure_ascii=False)
+        reason = rejection_reason(errors)
         log.warning("rejected %s message: %s", type_label, reason)
         headers = {REJECTION_HEADER: reason, "x-rejected-by": self.service}
         redelivery = self.redelivery

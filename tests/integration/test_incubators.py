@@ -173,6 +173,25 @@ def test_impossible_life_cycles_are_rejected_with_a_reason(service, publisher, q
     assert any("no open admission at JL-INC-0002" in r for r in reasons)
 
 
+def test_an_end_that_overtakes_its_admission_waits_for_it(service, publisher, queues):
+    """Two replicas may take an admission and its graduation from one batch at once: the end
+    is retried until the admission is stored, and parked (never lost) if it never comes."""
+    base, _ = service
+    overtaking, orphan = jilin_uscc(), jilin_uscc()
+    publisher.publish_events([graduate(A, orphan)])
+    parked = wait_for(lambda: queues.drain("incubators.ingress.dead"), what="the parked end")
+    assert "AdmissionPending" in parked[0].headers["x-last-error"]
+    assert json.loads(parked[0].body)["data"]["uscc"] == orphan
+
+    publisher.publish_events([graduate(A, overtaking), admit(A, overtaking)])
+    _, body = wait_for(
+        lambda: (r := incubatees(base, A)) and r[1]["counts"]["graduated"] == 1 and r,
+        what="the graduation applied after its admission",
+    )
+    assert body["counts"] == {"current": 0, "cumulative": 1, "graduated": 1, "exited": 0}
+    assert queues.drain(REJECTED_QUEUE) == []
+
+
 def test_findings_are_stored_and_announced(service, publisher, event_collector):
     base, config = service
     announced = event_collector("incubators", "incubator_finding")

@@ -149,6 +149,8 @@ def test_summary_and_watchlist(tiering):
     }
     other = requests.get(f"{base}/v1/tiers/summary", params={"unit": "220200"}, timeout=5).json()
     assert other["total"] == 0
+    province = requests.get(f"{base}/v1/tiers/summary", params={"unit": "220000"}, timeout=5)
+    assert province.json() == {**summary, "unit": "220000"}  # the province covers every unit
     bad = requests.get(f"{base}/v1/tiers/summary", params={"unit": "999999"}, timeout=5)
     assert bad.status_code == 400 and "unit" in bad.json()["errors"]
 
@@ -156,6 +158,8 @@ def test_summary_and_watchlist(tiering):
     assert [w["uscc"] for w in watched] == [codes[2]]
     assert watched[0]["watch"]["next_tier"] == "gazelle"
     assert watched[0]["watch"]["missing"][0]["actual"] == 0.18
+    province = requests.get(f"{base}/v1/watchlist", params={"unit": "220000"}, timeout=5).json()
+    assert province["items"] == watched
 
 
 STRICT = """

@@ -65,3 +65,14 @@ def test_arbitrary_json_is_accepted_or_rejected_with_field_errors(document):
         parse_envelope(json.loads(json.dumps(document)))
     except InvalidEvent as exc:
         assert exc.errors and all(isinstance(v, list) for v in exc.errors.values())
+
+
+def test_the_newer_event_is_the_later_instant_whatever_the_offsets_say():
+    def at(time, event_id="e"):
+        document = cloud_event("incubator.registered", {}, event_id=event_id)
+        return parse_envelope({**document, "time": time})
+
+    # 09:00 in Beijing is 01:00 UTC: earlier than 02:00 UTC, though its text sorts later
+    assert at("2025-03-01T09:00:00+08:00").order_key < at("2025-03-01T02:00:00Z").order_key
+    assert at("2025-03-01T02:00:00.5Z").order_key > at("2025-03-01T02:00:00Z").order_key
+    assert at("2025-03-01T02:00:00Z", "b").order_key > at("2025-03-01T02:00:00Z", "a").order_key

@@ -53,10 +53,21 @@ def test_graduation_closes_and_needs_an_open_admission_at_that_carrier():
         "2025-05-01",
         "high_tech",
     )
-    for history in ([], [admitted("B")], [done]):
-        with pytest.raises(lifecycle.Refused) as refused:
+    with pytest.raises(lifecycle.Refused) as refused:
+        lifecycle.graduate(
+            [admitted("B")], event("incubator.firm_graduated", graduation("A", CODE))
+        )
+    assert "no open admission at A; it is incubated by B" in refused.value.errors["data.uscc"][0]
+
+
+def test_an_end_with_no_open_incubation_waits_for_its_admission():
+    """Not refused: an admission posted in the same batch may still be on its way."""
+    done = lifecycle.graduate(
+        [admitted("A")], event("incubator.firm_graduated", graduation("A", CODE))
+    )
+    for history in ([], [done]):
+        with pytest.raises(lifecycle.AdmissionPending, match="no open admission at A"):
             lifecycle.graduate(history, event("incubator.firm_graduated", graduation("A", CODE)))
-        assert "no open admission at A" in refused.value.errors["data.uscc"][0]
 
 
 def test_dates_that_run_backwards_are_refused():

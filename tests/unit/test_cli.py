@@ -1,0 +1,15 @@
+import pytest
+
+from shared.cli import build_parser
+from shared.cli.keys import owner_and_service
+
+
+@pytest.mark.parametrize("unit", ["220100", "changbaishan", "220000"])
+def test_a_unit_key_can_be_issued_for_any_inbox_the_province_included(unit):
+    args = build_parser().parse_args(["keys", "issue", "--unit", unit])
+    assert owner_and_service(args) == (unit, ("notifications",))
+
+
+def test_a_unit_that_has_no_inbox_is_refused():
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["keys", "issue", "--unit", "999999"])
