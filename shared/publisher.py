@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from kombu import Connection, Exchange
+from kombu import Connection, Exchange, Producer
 from kombu.pools import ProducerPool
 from nameko.extensions import DependencyProvider
 
@@ -19,14 +19,32 @@ def confirming_connection(amqp_uri: str, ssl: dict[str, Any] | None = None) -> C
     return Connection(amqp_uri, ssl=ssl, transport_options={"confirm_publish": True})
 
 
+class Unroutable(Exception):
+    """The broker confirmed a message that no queue took (no binding matched its routing key):
+    it was dropped, so the publish failed."""
+
+
+class ReturnNoting(Producer):
+    """Notes what the broker returns as unroutable. The return arrives before the confirm, so
+    it is noted by the time `publish` comes back."""
+
+    def __init__(self, channel: Any, *args: Any, **kwargs: Any):
+        self.returned: list[str] = []
+        super().__init__(channel, *args, on_return=self.note_return, **kwargs)
+
+    def note_return(self, exc: Exception, exchange: str, routing_key: str, message: Any) -> None:
+        self.returned.append(f"{exc}: exchange {exchange!r}, routing key {routing_key!r}")
+
+
 class Publisher:
     """Publishes raw bodies with publisher confirms, from its own pool of producers (so
-    closing one publisher never closes another's)."""
+    closing one publisher never closes another's). Messages are mandatory: one that no queue
+    takes raises `Unroutable` instead of vanishing behind a positive confirm."""
 
     def __init__(self, amqp_uri: str, pool_size: int = 10, ssl: dict[str, Any] | None = None):
         self.connection = confirming_connection(amqp_uri, ssl)
         self._connections = self.connection.Pool(limit=pool_size)
-        self._producers = ProducerPool(self._connections, limit=pool_size)
+        self._producers = ProducerPool(self._connections, limit=pool_size, Producer=ReturnNoting)
 
     def publish(
         self,
@@ -39,6 +57,7 @@ class Publisher:
         if isinstance(body, str):  # kombu may hand a consumed body back decoded
             body = body.encode()
         with self._producers.acquire(block=True, timeout=30) as producer:
+            producer.returned.clear()
             producer.publish(
                 body,
                 exchange=exchange,
@@ -47,10 +66,13 @@ class Publisher:
                 content_encoding="binary",
                 headers=headers or {},
                 delivery_mode=2,
+                mandatory=True,
                 declare=[exchange] if isinstance(exchange, Exchange) else [],
                 retry=True,
                 retry_policy=RETRY_POLICY,
             )
+            if producer.returned:
+                raise Unroutable(producer.returned[0])
 
     def publish_events(self, events: Iterable[dict[str, Any] | bytes]) -> int:
         """Publish CloudEvents (dicts, or raw bodies routed by `type`) to `tracker.ingress`."""

@@ -30,7 +30,10 @@ def registered(store: Incubators, event: CloudEvent) -> Found:
         "unit": unit_for(data["region_code"], data.get("zone")),
     }
     store.put_carrier(carrier, event.order_key)
-    return store.findings_waiting_for(carrier["incubator_id"], carrier["unit"])
+    waiting = store.findings_waiting_for(carrier["incubator_id"], carrier["unit"])
+    newest = store.carrier(carrier["incubator_id"])  # an older registration may arrive late
+    reports = store.carrier_reports(carrier["incubator_id"])
+    return waiting + shortfalls(store, newest, reports) if newest else waiting
 
 
 def change_incubation(store: Incubators, event: CloudEvent, step: Any) -> Incubation:
@@ -87,13 +90,19 @@ def enterprise_updated(store: Incubators, snapshot: dict[str, Any]) -> Found:
 
 
 def carrier_report(store: Incubators, event: CloudEvent) -> Found:
+    """Checked at once if the carrier is known, else when its registration arrives."""
     report = dict(event.data)
     store.put_carrier_report(report)
     carrier = store.carrier(report["incubator_id"])
-    if carrier is None:
-        return []
-    counts = store.counts(report["incubator_id"])
-    return keep(store, *policy.national_shortfalls(carrier, report, counts))
+    return shortfalls(store, carrier, [report]) if carrier else []
+
+
+def shortfalls(store: Incubators, carrier: dict[str, Any], reports: list[dict[str, Any]]) -> Found:
+    """A carrier's reports against the national thresholds its grade must meet."""
+    counts = store.counts(carrier["incubator_id"])
+    return keep(
+        store, *(f for r in reports for f in policy.national_shortfalls(carrier, r, counts))
+    )
 
 
 def sweep(store: Incubators, today: date) -> Found:

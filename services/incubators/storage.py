@@ -97,6 +97,9 @@ class Incubators(Repository):
         key = f"{report['incubator_id']}:{report['year']}"
         self.db.carrier_reports.replace_one({"_id": key}, report, upsert=True)
 
+    def carrier_reports(self, incubator_id: str) -> list[dict[str, Any]]:
+        return list(self.db.carrier_reports.find({"incubator_id": incubator_id}, {"_id": False}))
+
     # incubations ----------------------------------------------------------------------------
     def incubations_of(self, uscc: str) -> list[Incubation]:
         record = self.firm_incubations(uscc)

@@ -10,7 +10,7 @@ from kombu import Connection, Queue
 
 from shared.config import from_env
 from shared.ingress.topology import IngressTopology
-from shared.publisher import Publisher
+from shared.publisher import Publisher, Unroutable
 from shared.retries import ERROR_HEADER, RETRY_COUNT_HEADER
 
 DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
@@ -43,8 +43,13 @@ def run_publish(args: argparse.Namespace) -> int:
         for name in args.files:
             handle = sys.stdin if name == "-" else open(name, encoding="utf-8")  # noqa: SIM115
             with handle:
-                lines = [line for line in handle if line.strip()]
-                sent += publisher.publish_events(json.loads(line) for line in lines)
+                for line in (line for line in handle if line.strip()):
+                    sent += publisher.publish_events([json.loads(line)])
+    except Unroutable as exc:
+        print(
+            f"not published, no queue takes it ({exc}); {sent} published before it", file=sys.stderr
+        )
+        return 1
     finally:
         publisher.close()
     print(f"published {sent} events to tracker.ingress (confirmed by the broker)")

@@ -232,6 +232,31 @@ def test_findings_are_stored_and_announced(service, publisher, event_collector):
     assert {f["unit"] for f in sent} == {"220100", "220200"}
 
 
+def test_a_report_that_came_before_its_carrier_is_checked_when_the_carrier_registers(
+    service, publisher
+):
+    base, config = service
+    late = "JL-INC-0009"
+    publisher.publish_events([cloud_event("incubator.annual_report", carrier_report(late))])
+    with MongoClient(config["MONGODB_URI"]) as client:
+        reports = client[config["MONGODB_DATABASE"]]["carrier_reports"]
+        wait_for(lambda: reports.count_documents({"incubator_id": late}), what="the report")
+    assert not requests.get(f"{base}/v1/incubators/{late}", timeout=5).ok
+    publisher.publish_events(
+        [cloud_event("incubator.registered", incubator(late, grade="national"))]
+    )
+    body = wait_for(
+        lambda: (
+            (r := requests.get(f"{base}/v1/incubators/{late}", timeout=5)).ok
+            and r.json()["findings"]
+            and r.json()
+        ),
+        what="the report checked once its carrier is known",
+    )
+    assert {f["kind"] for f in body["findings"]} == {"national_threshold"}
+    assert {f["unit"] for f in body["findings"]} == {"220100"}
+
+
 def test_of_concurrent_snapshots_of_a_firm_the_newest_is_kept(servers, mongo_database):
     from eventlet.greenpool import GreenPool
 
