@@ -9,6 +9,7 @@ from prometheus_client import REGISTRY
 
 from services.registry.service import RegistryService
 from shared.ingress.topology import REJECTED_QUEUE
+from shared.uscc import install_overrides
 from tests.support.events import (
     annual_report,
     cloud_event,
@@ -261,3 +262,29 @@ def test_listing_with_filters_and_cursor_pagination(registry, publisher, base_ur
     bad = listing(limit=0, colour="red")
     assert bad.status_code == 400 and {"limit", "colour"} <= set(bad.json()["errors"])
     assert listing(cursor="%%%").status_code == 400
+
+
+def test_a_real_code_that_fails_the_check_is_registered_once_an_administrator_approved_it(
+    container_factory, service_config, publisher, base_url, queues
+):
+    failing = "912201010000000011"  # its check character should be 0
+    approval = {
+        "uscc": failing,
+        "reason": "issued before the check was enforced (SAMR record 2019-123)",
+        "approved_by": "Wang Li",
+        "approved_on": "2026-11-29",
+    }
+    config = {
+        **service_config,
+        "SERVICE_CONTAINER_CLS": "shared.container.TrackerContainer",  # as config.yaml says
+        "USCC_OVERRIDES": [approval],
+    }
+    container = container_factory(RegistryService, config)
+    container.start()
+    try:
+        publisher.publish_events([cloud_event("enterprise.registered", registration(failing))])
+        wait_for(lambda: fetch(base_url, failing).status_code == 200, what="the approved code")
+        assert queues.drain(REJECTED_QUEUE) == []
+    finally:
+        container.stop()
+        install_overrides({})  # the approvals are per process: leave none to later tests

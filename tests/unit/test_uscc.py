@@ -52,3 +52,52 @@ def test_any_single_substitution_is_caught(prefix, position, replacement):
     if changed != code:
         with pytest.raises(uscc.InvalidUscc):
             uscc.validate(changed)
+
+
+FAILING = "912201010000000011"  # well formed; its check character should be 0
+APPROVAL = {
+    "uscc": FAILING,
+    "reason": "issued before the check was enforced (SAMR record 2019-123)",
+    "approved_by": "Wang Li, provincial S&T department",
+    "approved_on": "2026-11-29",
+}
+
+
+@pytest.fixture
+def approvals():
+    yield uscc.install_overrides
+    uscc.install_overrides({})
+
+
+def test_a_code_failing_the_check_is_accepted_only_once_approved(approvals, caplog):
+    with pytest.raises(uscc.InvalidUscc, match="check character"):
+        uscc.validate(FAILING)
+    approvals(uscc.parse_overrides([APPROVAL]))
+    with caplog.at_level("INFO", logger="shared.uscc"):
+        assert uscc.validate(f" {FAILING[:6]}-{FAILING[6:]} ") == FAILING
+    assert "approved by Wang Li, provincial S&T department on 2026-11-29" in caplog.text
+    with pytest.raises(uscc.InvalidUscc, match="must be 18 characters"):
+        uscc.validate(FAILING[:17])  # only the check can be overridden
+
+
+def test_approvals_are_read_from_yaml_text():
+    text = "\n".join(
+        f"- {k}: '{v}'" if k == "uscc" else f"  {k}: '{v}'" for k, v in APPROVAL.items()
+    )
+    assert uscc.parse_overrides(text)[FAILING].approved_by == APPROVAL["approved_by"]
+    assert uscc.parse_overrides("[]") == uscc.parse_overrides(None) == {}
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ({**APPROVAL, "reason": " "}, r"USCC_OVERRIDES\[0\]: reason missing"),
+        ({**APPROVAL, "approved_on": "yesterday"}, r"\[0\]\.approved_on: not a YYYY-MM-DD date"),
+        ({**APPROVAL, "uscc": "912201010000000010"}, r"\[0\]\.uscc: .* passes the check"),
+        ({**APPROVAL, "uscc": "91220101000000001I"}, r"\[0\]\.uscc: characters not allowed"),
+        ("912201010000000011", r"USCC_OVERRIDES\[0\]: must be a mapping"),
+    ],
+)
+def test_an_unusable_approval_is_refused_naming_the_entry_and_field(entry, problem):
+    with pytest.raises(uscc.InvalidOverrides, match=problem):
+        uscc.parse_overrides([entry])
