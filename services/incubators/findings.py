@@ -43,17 +43,20 @@ def late_admission(incubation: Incubation, founded_on: str) -> Finding | None:
 
 
 def overdue(incubation: Incubation, today: date) -> Finding | None:
-    """An open incubation beyond its limit (48 months, 60 on the long tracks)."""
-    months = incubation["limit_months"]
+    """An incubation beyond its limit (48 months, 60 on the long tracks): an open one as of
+    today, an ended one as of its end (the hourly sweep may never have seen it open, e.g. when
+    a carrier posts its history late)."""
+    months, ended_on = incubation["limit_months"], incubation.get("ended_on")
     due = add_months(date.fromisoformat(incubation["admitted_on"]), months)
-    if incubation["state"] != "open" or today <= due:
+    if (date.fromisoformat(ended_on) if ended_on else today) <= due:
         return None
+    admitted_on = incubation["admitted_on"]
+    span = f"from {admitted_on} to {ended_on}" if ended_on else f"since {admitted_on}"
     return finding(
         f"overdue:{incubation['incubation_id']}",
         "incubation_overdue",
         incubation,
-        f"incubated since {incubation['admitted_on']}: beyond {months} months "
-        f"(due {due.isoformat()})",
+        f"incubated {span}: beyond {months} months (due {due.isoformat()})",
     )
 
 

@@ -10,6 +10,7 @@ from services.incubators import findings as policy
 from services.incubators import lifecycle, progress
 from services.incubators.lifecycle import Incubation
 from services.incubators.storage import Incubators
+from shared import clock
 from shared.envelope import CloudEvent
 from shared.ingress import EventRejected
 from shared.units import unit_for
@@ -54,13 +55,14 @@ def admitted(store: Incubators, event: CloudEvent) -> Found:
 def graduated(store: Incubators, event: CloudEvent) -> Found:
     with store.locks.hold(event.data["uscc"]):
         incubation = change_incubation(store, event, lifecycle.graduate)
-    return check_against_registry(store, incubation, store.firm(incubation["uscc"]))
+    found = check_against_registry(store, incubation, store.firm(incubation["uscc"]))
+    return found + keep(store, policy.overdue(incubation, clock.today()))
 
 
 def exited(store: Incubators, event: CloudEvent) -> Found:
     with store.locks.hold(event.data["uscc"]):
-        change_incubation(store, event, lifecycle.exit_)
-    return []
+        incubation = change_incubation(store, event, lifecycle.exit_)
+    return keep(store, policy.overdue(incubation, clock.today()))
 
 
 def check_against_registry(

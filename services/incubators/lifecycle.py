@@ -65,8 +65,12 @@ def admit(history: list[Incubation], event: CloudEvent) -> Incubation:
                 ]
             }
         )
+    incubation_id = f"{data['incubator_id']}:{data['uscc']}:{admitted_on}"
+    taken = sum(1 for i in history if i["incubation_id"].startswith(incubation_id))
+    if taken:  # readmitted on the day its last incubation here ended: keep both apart
+        incubation_id = f"{incubation_id}:{taken + 1}"
     return {
-        "incubation_id": f"{data['incubator_id']}:{data['uscc']}:{admitted_on}",
+        "incubation_id": incubation_id,
         "incubator_id": data["incubator_id"],
         "uscc": data["uscc"],
         "admitted_on": admitted_on,

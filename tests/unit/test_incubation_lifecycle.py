@@ -106,3 +106,13 @@ def test_dates_that_run_backwards_are_refused():
 )
 def test_month_arithmetic(start, months, end):
     assert add_months(start, months) == end
+
+
+def test_a_readmission_on_the_day_the_last_incubation_ended_is_a_record_of_its_own():
+    first = admitted("A")
+    exit_data = {"incubator_id": "A", "uscc": CODE, "exited_on": first["admitted_on"]}
+    ended = lifecycle.exit_([first], event("incubator.firm_exited", exit_data | {"reason": "x"}))
+    again = event("incubator.firm_admitted", admission("A", CODE), event_id="adm-2")
+    second = lifecycle.admit([ended], again)
+    assert second["incubation_id"] == f"{first['incubation_id']}:2"
+    assert lifecycle.admit([ended, second], again) == second  # the same event again

@@ -34,8 +34,16 @@ def test_incubation_limits(today, limit, overdue):
     assert (findings.overdue(incubation, today) is not None) == overdue
 
 
-def test_an_ended_incubation_is_never_overdue():
-    assert findings.overdue(INCUBATION | {"state": "graduated"}, date(2030, 1, 1)) is None
+@pytest.mark.parametrize(("ended_on", "overdue"), [("2026-01-10", False), ("2026-01-11", True)])
+def test_an_ended_incubation_is_judged_as_of_its_end(ended_on, overdue):
+    """Posted late, it was never open for the sweep to see; today does not count."""
+    ended = INCUBATION | {"state": "graduated", "ended_on": ended_on}
+    found = findings.overdue(ended, date(2030, 1, 1))
+    assert (found is not None) == overdue
+    if found:
+        assert found["detail"] == (
+            "incubated from 2022-01-10 to 2026-01-11: beyond 48 months (due 2026-01-10)"
+        )
 
 
 GRADUATED = INCUBATION | {"state": "graduated", "ended_on": "2024-06-30"}
