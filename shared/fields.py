@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -10,6 +11,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from shared import clock, units, uscc
 
 MAX_TEXT = 500
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_COUNT = 2**53 - 1  # the largest integer every JSON reader keeps exactly; fits MongoDB's int64
 
 
@@ -52,7 +54,16 @@ class Text(fields.String):
         return text
 
 
-class PastDate(fields.Date):
+class IsoDate(fields.Date):
+    """A date written YYYY-MM-DD, as CONTRACT.md says (Python alone would also read 20150101)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> date:
+        if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
+            raise ValidationError("must be a date written YYYY-MM-DD")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class PastDate(IsoDate):
     """An ISO date that is not after today."""
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> date:
@@ -71,9 +82,18 @@ class StrictBoolean(fields.Boolean):
         return value
 
 
+class Number(fields.Float):
+    """A JSON number only: not "100" or true, which marshmallow would turn into 100.0 and 1.0."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValidationError("must be a JSON number")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 def money(**kwargs: Any) -> fields.Float:
     """A non-negative amount (yuan unless a currency field says otherwise)."""
-    return fields.Float(validate=validate.Range(min=0), allow_nan=False, **kwargs)
+    return Number(validate=validate.Range(min=0), allow_nan=False, **kwargs)
 
 
 def count(**kwargs: Any) -> fields.Integer:

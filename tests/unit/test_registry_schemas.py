@@ -142,3 +142,30 @@ def test_a_status_change_needs_a_change():
 )
 def test_status_change_rejections(changes, field):
     assert field in rejection(StatusChanged, status_change(CODE, **changes))
+
+
+@pytest.mark.parametrize(
+    ("schema", "data", "field", "problem"),
+    [
+        (
+            EnterpriseRegistered,
+            registration(founded_on="20150101"),
+            "data.founded_on",
+            "YYYY-MM-DD",
+        ),
+        (EnterpriseRegistered, registration(founded_on=20150101), "data.founded_on", "YYYY-MM-DD"),
+        (AnnualReport, annual_report(CODE, 2023, revenue="100"), "data.revenue", "a JSON number"),
+        (
+            AnnualReport,
+            annual_report(CODE, 2023, rd_expense=True),
+            "data.rd_expense",
+            "a JSON number",
+        ),
+    ],
+)
+def test_dates_and_money_are_taken_only_as_the_contract_writes_them(schema, data, field, problem):
+    assert problem in rejection(schema, data)[field][0]
+
+
+def test_whole_numbers_are_money_too():
+    assert load(AnnualReport, annual_report(CODE, 2023, revenue=100))["revenue"] == 100.0
