@@ -48,6 +48,11 @@ def verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def throughput_row(results: dict[str, Any], scenario: str, measured: str, rate: float) -> str:
+    x = ratio(results, rate) if "baseline" in results else "–"
+    return f"| {scenario} | {measured} | {rate:,} | {x} |"
+
+
 def cpu_row(scenario: str, result: dict[str, Any]) -> str:
     cpu = result["cpu_ms_per_event"]
     shares = ", ".join(f"{name} {ms}" for name, ms in cpu.items())
@@ -74,17 +79,23 @@ def markdown(results: dict[str, Any]) -> str:
         )
     if "floor" in results:
         f = results["floor"]
-        x = ratio(results, f["events_per_second"]) if "baseline" in results else "–"
         lines.append(
-            f"| floor: the pipeline's hops in nameko, no storage or rules | {f['events']:,} "
-            f"events in {f['seconds']} s | {f['events_per_second']:,} | {x} |"
+            throughput_row(
+                results,
+                "floor: the pipeline's hops in nameko, no storage or rules",
+                f"{f['events']:,} events in {f['seconds']} s",
+                f["events_per_second"],
+            )
         )
         lines.append(cpu_row("floor", f))
     for g in results.get("growth", []):
-        x = ratio(results, g["events_per_second"]) if "baseline" in results else "–"
         lines.append(
-            f"| pipeline: {g['events']:,} annual reports, {g['firms']:,} firms | "
-            f"{g['seconds']} s to every tier | {g['events_per_second']:,} | {x} |"
+            throughput_row(
+                results,
+                f"pipeline: {g['events']:,} annual reports, {g['firms']:,} firms",
+                f"{g['seconds']} s to every tier",
+                g["events_per_second"],
+            )
         )
     if "pipeline" in results and "cpu_ms_per_event" in results["pipeline"]:
         lines.append(cpu_row("pipeline", results["pipeline"]))
@@ -104,11 +115,13 @@ def markdown(results: dict[str, Any]) -> str:
         )
     if "http_ingest" in results:
         h = results["http_ingest"]
-        x = ratio(results, h["accepted_per_second"]) if "baseline" in results else "–"
         lines.append(
-            f"| HTTP ingest: batches of {h['batch']} to POST /v1/events | "
-            f"{h['events']:,} events in {h['seconds']} s | {h['accepted_per_second']:,}"
-            f" | {x} |"
+            throughput_row(
+                results,
+                f"HTTP ingest: batches of {h['batch']} to POST /v1/events",
+                f"{h['events']:,} events in {h['seconds']} s",
+                h["accepted_per_second"],
+            )
         )
     if "peak_rss_mb" in results:
         peaks = ", ".join(f"{s} {mb} MB" for s, mb in results["peak_rss_mb"].items())
