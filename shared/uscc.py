@@ -52,7 +52,10 @@ _approved: dict[str, Override] = {}
 def parse_overrides(setting: Any) -> dict[str, Override]:
     """A list of {uscc, reason, approved_by, approved_on} (or its YAML text), every field
     given; each code well-formed but failing the check, since a valid code needs none."""
-    entries = yaml.safe_load(setting) if isinstance(setting, str) else setting
+    try:
+        entries = yaml.safe_load(setting) if isinstance(setting, str) else setting
+    except yaml.YAMLError as exc:
+        raise InvalidOverrides(f"USCC_OVERRIDES: not YAML ({exc})") from None
     if not entries:
         return {}
     if not isinstance(entries, list):
@@ -65,13 +68,11 @@ def parse_overrides(setting: Any) -> dict[str, Override]:
         missing = [f for f in OVERRIDE_FIELDS if not str(entry.get(f) or "").strip()]
         if missing:
             raise InvalidOverrides(f"{where}: {', '.join(missing)} missing")
-        code = normalise(str(entry["uscc"]))
         try:
-            validate(code)
+            code = well_formed(str(entry["uscc"]))
         except InvalidUscc as exc:
-            if not str(exc).startswith("check character"):
-                raise InvalidOverrides(f"{where}.uscc: {exc}") from None
-        else:
+            raise InvalidOverrides(f"{where}.uscc: {exc}") from None
+        if code[17] == check_character(code[:17]):
             raise InvalidOverrides(f"{where}.uscc: {code} passes the check; remove the override")
         try:
             approved_on = date.fromisoformat(str(entry["approved_on"])).isoformat()
@@ -93,14 +94,20 @@ def check_character(first17: str) -> str:
     return ALPHABET[(31 - total % 31) % 31]
 
 
-def validate(raw: str) -> str:
-    """Return the normalised code, or raise InvalidUscc naming the problem."""
+def well_formed(raw: str) -> str:
+    """The normalised code if its length and characters are a USCC's (the check aside)."""
     code = normalise(raw)
     if len(code) != LENGTH:
         raise InvalidUscc(f"must be {LENGTH} characters, got {len(code)}")
     bad = sorted({ch for ch in code if ch not in _VALUES})
     if bad:
         raise InvalidUscc(f"characters not allowed in a USCC: {''.join(bad)}")
+    return code
+
+
+def validate(raw: str) -> str:
+    """Return the normalised code, or raise InvalidUscc naming the problem."""
+    code = well_formed(raw)
     expected = check_character(code[:17])
     if code[17] != expected:
         override = _approved.get(code)

@@ -29,7 +29,7 @@ from nameko.messaging import QueueConsumer
 
 from shared.envelope import CloudEvent, InvalidEvent, load_data, parse_envelope, parse_json
 from shared.ingress.ledger import Claim, ProcessedEvents
-from shared.ingress.topology import REJECTED_QUEUE, IngressTopology
+from shared.ingress.topology import REJECTED_QUEUE, UNROUTED_QUEUE, IngressTopology
 from shared.metrics import count_event
 from shared.mongo import MongoConnection
 from shared.publisher import Publisher
@@ -125,17 +125,22 @@ class IngressQueueConsumer(QueueConsumer):
         topology.declare(channel)
         consumer = consumer_cls(queues=[topology.work_queue()], on_message=self.on_raw_message)
         consumer.qos(prefetch_count=self.prefetch_count)
+        unrouted = consumer_cls(queues=[UNROUTED_QUEUE], on_message=self.on_unrouted_message)
+        unrouted.qos(prefetch_count=self.prefetch_count)
         self._consumers = {provider: consumer for provider in self._providers}
-        return [consumer]
+        self._unrouted_consumer = unrouted
+        return [consumer, unrouted]
 
     def _cancel_consumers_if_requested(self) -> None:
-        """The providers share one consumer: cancel it once, when the first one leaves."""
+        """The providers share one consumer (and the unrouted queue's): cancel them once, when
+        the first provider leaves."""
         pending, self._pending_remove_providers = self._pending_remove_providers, {}
         cancelled: list[Any] = []
         for provider, removed in pending.items():
             consumer = self._consumers.pop(provider, None)
             if consumer is not None and consumer not in cancelled:
                 consumer.cancel()
+                self._unrouted_consumer.cancel()
                 cancelled.append(consumer)
             removed.send()
 
@@ -143,6 +148,17 @@ class IngressQueueConsumer(QueueConsumer):
         self.container.spawn_managed_thread(
             partial(self.process, message), identifier=f"{self.service}.ingress"
         )
+
+    def on_unrouted_message(self, message: Message) -> None:
+        self.container.spawn_managed_thread(
+            partial(self.reject_unrouted, message), identifier=f"{self.service}.unrouted"
+        )
+
+    def reject_unrouted(self, message: Message) -> None:
+        """A message whose routing key no service's family matched (see topology.py)."""
+        key = message.delivery_info.get("routing_key", "")
+        reason = f"no service takes routing key {key!r}; it must be the event's type"
+        self.reject(message, {"type": [reason]}, OTHER_TYPE)
 
     def process(self, message: Message) -> None:
         try:

@@ -288,3 +288,16 @@ def test_a_real_code_that_fails_the_check_is_registered_once_an_administrator_ap
     finally:
         container.stop()
         install_overrides({})  # the approvals are per process: leave none to later tests
+
+
+def test_a_routing_key_of_no_known_family_is_rejected_with_a_reason(registry, publisher, queues):
+    """RabbitMQ would drop it (no binding matches); the routing exchange's alternate exchange
+    catches it and a service rejects it, so nothing published to tracker.ingress vanishes."""
+    body = json.dumps(cloud_event("enterprise.registered", registration(jilin_uscc()))).encode()
+    publisher.publish(body, "enterprse.registered", "tracker.ingress", "application/json")
+    rejected = wait_for(lambda: queues.drain(REJECTED_QUEUE), what="the misrouted message")
+    assert rejected[0].body == body
+    reason = json.loads(rejected[0].headers["x-rejection-reason"])
+    assert reason == {
+        "type": ["no service takes routing key 'enterprse.registered'; it must be the event's type"]
+    }

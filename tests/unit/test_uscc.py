@@ -78,6 +78,7 @@ def test_a_code_failing_the_check_is_accepted_only_once_approved(approvals, capl
     assert "approved by Wang Li, provincial S&T department on 2026-11-29" in caplog.text
     with pytest.raises(uscc.InvalidUscc, match="must be 18 characters"):
         uscc.validate(FAILING[:17])  # only the check can be overridden
+    assert uscc.parse_overrides([APPROVAL])  # an installed approval is still one to read
 
 
 def test_approvals_are_read_from_yaml_text():
@@ -86,6 +87,8 @@ def test_approvals_are_read_from_yaml_text():
     )
     assert uscc.parse_overrides(text)[FAILING].approved_by == APPROVAL["approved_by"]
     assert uscc.parse_overrides("[]") == uscc.parse_overrides(None) == {}
+    with pytest.raises(uscc.InvalidOverrides, match="USCC_OVERRIDES: not YAML"):
+        uscc.parse_overrides("- uscc: [unclosed")
 
 
 @pytest.mark.parametrize(
