@@ -1,7 +1,8 @@
 """Internal nameko events between services, handled reliably.
 
 - Every subscription is listed in SUBSCRIPTIONS and every service declares all of their queues
-  at start-up, so an event dispatched before its consumer first ran is queued, not dropped.
+  at start-up, so an event dispatched before its consumer first ran is queued, not dropped
+  (and the ingress queues of every service, shared/ingress/topology.py INGRESS_FAMILIES).
 - `@subscribe(source, event_type)` is nameko's event handler whose failures go to delay queues
   and then `<queue>.dead` (shared/retries.py), instead of being acked and lost.
 """
@@ -16,6 +17,7 @@ from nameko.events import EventHandler
 from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
 
+from shared.ingress.topology import declare_ingress
 from shared.metrics import count_event
 from shared.publisher import Publisher
 from shared.retries import (
@@ -64,6 +66,7 @@ def retry_plan(queue_name: str, config: dict[str, Any]) -> RetryPlan:
 def declare_subscriptions(amqp_uri: str, config: dict[str, Any]) -> None:
     with Connection(amqp_uri, ssl=config.get("AMQP_SSL")) as connection:
         channel = connection.default_channel
+        declare_ingress(channel)
         for subscription in SUBSCRIPTIONS:
             subscription.queue(config)(channel).declare()
             for queue in retry_plan(subscription.queue_name, config).queues():

@@ -30,6 +30,28 @@ ROUTING_EXCHANGE = Exchange(
     arguments={"alternate-exchange": UNROUTED},
 )
 UNROUTED_QUEUE = Queue(UNROUTED, exchange=UNROUTED_EXCHANGE, durable=True)
+# Which service takes which event families: every service declares all these queues when it
+# starts, so an event published before its own service first ran is queued, not rejected.
+INGRESS_FAMILIES = {"registry": ("enterprise",), "incubators": ("incubator",)}
+
+
+def work_queue(service: str, families: list[str] | tuple[str, ...]) -> Queue:
+    bindings = [binding(ROUTING_EXCHANGE, routing_key=f"{f}.#") for f in families]
+    return Queue(f"{service}.ingress", bindings=bindings, durable=True)
+
+
+def declare_ingress(channel: object) -> None:
+    """The exchanges, the routing binding, every service's work queue and the shared queues
+    (idempotent)."""
+    INGRESS_EXCHANGE(channel).declare()
+    UNROUTED_EXCHANGE(channel).declare()
+    routing = ROUTING_EXCHANGE(channel)
+    routing.declare()
+    routing.bind_to(INGRESS_EXCHANGE, routing_key="#")
+    for service, families in INGRESS_FAMILIES.items():
+        work_queue(service, families)(channel).declare()
+    Queue(REJECTED_QUEUE, durable=True)(channel).declare()
+    UNROUTED_QUEUE(channel).declare()
 
 
 @dataclass(frozen=True)
@@ -53,19 +75,10 @@ class IngressTopology:
         return sorted({event_type.split(".", 1)[0] for event_type in self.event_types})
 
     def work_queue(self) -> Queue:
-        bindings = [binding(ROUTING_EXCHANGE, routing_key=f"{f}.#") for f in self.families]
-        return Queue(self.queue_name, bindings=bindings, durable=True)
-
-    def all_queues(self) -> list[Queue]:
-        rejected = Queue(REJECTED_QUEUE, durable=True)
-        return [self.work_queue(), *self.retry.queues(), rejected, UNROUTED_QUEUE]
+        return work_queue(self.service, self.families)
 
     def declare(self, channel: object) -> None:
-        """Declare the exchanges, every queue and every binding (idempotent)."""
-        INGRESS_EXCHANGE(channel).declare()
-        UNROUTED_EXCHANGE(channel).declare()
-        routing = ROUTING_EXCHANGE(channel)
-        routing.declare()
-        routing.bind_to(INGRESS_EXCHANGE, routing_key="#")
-        for queue in self.all_queues():
+        """Everything `declare_ingress` does, then this service's queues (idempotent)."""
+        declare_ingress(channel)
+        for queue in [self.work_queue(), *self.retry.queues()]:
             queue(channel).declare()

@@ -301,3 +301,16 @@ def test_a_routing_key_of_no_known_family_is_rejected_with_a_reason(registry, pu
     assert reason == {
         "type": ["no service takes routing key 'enterprse.registered'; it must be the event's type"]
     }
+
+
+def test_an_event_for_a_service_that_never_ran_waits_in_its_queue(registry, publisher, queues):
+    """Every service declares every ingress queue, so incubators' events published while
+    only the registry has ever run are kept for it, not rejected as unrouted."""
+    admitted = cloud_event(
+        "incubator.firm_admitted",
+        {"incubator_id": "JL-INC-0001", "uscc": jilin_uscc(), "admitted_on": "2024-03-01"},
+    )
+    publisher.publish_events([admitted])
+    waiting = wait_for(lambda: queues.drain("incubators.ingress"), what="the queued event")
+    assert json.loads(waiting[0].body)["id"] == admitted["id"]
+    assert queues.drain(REJECTED_QUEUE) == []

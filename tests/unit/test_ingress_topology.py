@@ -1,6 +1,7 @@
 import pytest
 
-from shared.ingress.topology import IngressTopology
+from shared.ingress.entrypoint import IngressEntrypoint
+from shared.ingress.topology import INGRESS_FAMILIES, IngressTopology
 from shared.retries import DEFAULT_RETRY_DELAYS_MS, parse_delays
 
 
@@ -32,3 +33,22 @@ def test_delays_from_config(raw, delays):
 def test_bad_delays_are_refused(raw):
     with pytest.raises(ValueError):
         parse_delays(raw)
+
+
+def test_the_families_every_service_declares_are_those_its_handlers_take():
+    from services.incubators.service import IncubatorsService
+    from services.registry.service import RegistryService
+    from services.tiering.service import TieringService
+
+    def families(service_cls):
+        types = [
+            entrypoint.event_type
+            for method in vars(service_cls).values()
+            for entrypoint in getattr(method, "nameko_entrypoints", ())
+            if isinstance(entrypoint, IngressEntrypoint)
+        ]
+        return tuple(IngressTopology(service_cls.name, tuple(types)).families)
+
+    services = (RegistryService, IncubatorsService, TieringService)
+    declared = {s.name: families(s) for s in services if families(s)}
+    assert declared == INGRESS_FAMILIES
