@@ -20,6 +20,7 @@ from bench.floor.services import INGRESS_QUEUE, RECEIVERS
 from bench.harness import Stage, process_cpu_seconds, server_pids
 from bench.pipeline import publish
 from bench.workload import Workload
+from shared.events import Subscription
 from tests.support.waiting import wait_for
 
 SERVICES = (*RECEIVERS, "registry")  # receivers first: their queues exist before anything flows
@@ -27,7 +28,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def queue_names() -> list[str]:
-    handlers = [f"evt-registry-enterprise_updated--{s}.on_enterprise_updated" for s in RECEIVERS]
+    handlers = [
+        Subscription("registry", "enterprise_updated", s, "on_enterprise_updated").queue_name
+        for s in RECEIVERS
+    ]
     return [INGRESS_QUEUE.name, *handlers]
 
 

@@ -35,9 +35,13 @@ UNROUTED_QUEUE = Queue(UNROUTED, exchange=UNROUTED_EXCHANGE, durable=True)
 INGRESS_FAMILIES = {"registry": ("enterprise",), "incubators": ("incubator",)}
 
 
+def queue_name(service: str) -> str:
+    return f"{service}.ingress"
+
+
 def work_queue(service: str, families: list[str] | tuple[str, ...]) -> Queue:
     bindings = [binding(ROUTING_EXCHANGE, routing_key=f"{f}.#") for f in families]
-    return Queue(f"{service}.ingress", bindings=bindings, durable=True)
+    return Queue(queue_name(service), bindings=bindings, durable=True)
 
 
 def declare_ingress(channel: object) -> None:
@@ -62,7 +66,7 @@ class IngressTopology:
 
     @property
     def queue_name(self) -> str:
-        return f"{self.service}.ingress"
+        return queue_name(self.service)
 
     @property
     def retry(self) -> RetryPlan:
