@@ -227,8 +227,6 @@ main() {
       ;;
     down) stop_ferretdb; stop_rabbitmq ;;
     status) status_line rabbitmq "$AMQP_PORT"; status_line ferretdb "$FERRETDB_PORT" ;;
-    ferretdb-stop) stop_ferretdb ;;
-    ferretdb-start) start_ferretdb ;;
     install)
       install_rabbitmq
       build_ferretdb

@@ -1,20 +1,25 @@
 """A database outage in the middle of a stream: nothing lost, nothing applied twice."""
 
-import time
-
 import pytest
 import requests
+from pymongo import MongoClient
 
 from services.registry.service import RegistryService
 from shared.cli.ingress import replay_parked
 from tests.support.events import annual_report, cloud_event, jilin_uscc, registration
+from tests.support.metrics import sample
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
 
-def start_registry(container_factory, service_config, delays):
-    config = {**service_config, "INGRESS_RETRY_DELAYS_MS": delays, "MONGODB_TIMEOUT_MS": 1000}
+def start_registry(container_factory, service_config, database_server, delays):
+    config = {
+        **service_config,
+        "MONGODB_URI": database_server.uri,
+        "INGRESS_RETRY_DELAYS_MS": delays,
+        "MONGODB_TIMEOUT_MS": 1000,
+    }
     container = container_factory(RegistryService, config)
     container.start()
     return container
@@ -24,6 +29,15 @@ def stream(firms):
     registrations = [cloud_event("enterprise.registered", registration(c)) for c in firms]
     reports = [cloud_event("enterprise.annual_report", annual_report(c, 2024)) for c in firms]
     return registrations, reports
+
+
+def retried(base_url):
+    """Registry's count of ingress events sent to a delay queue (the process's own registry)."""
+    text = requests.get(f"{base_url}/metrics", timeout=5).text
+    return sum(
+        sample(text, "tracker_events_consumed_total", service="registry", type=t, outcome="retried")
+        for t in ("enterprise.registered", "enterprise.annual_report")
+    )
 
 
 def state_of(base_url, firms):
@@ -37,10 +51,8 @@ def state_of(base_url, firms):
     return out
 
 
-def ledger_counts(servers, database):
-    from pymongo import MongoClient
-
-    with MongoClient(servers.mongodb_uri) as client:
+def ledger_counts(uri, database):
+    with MongoClient(uri) as client:
         entries = list(client[database]["processed_events"].find({}, {"state": 1}))
     return len(entries), {e["state"] for e in entries}
 
@@ -52,31 +64,35 @@ def test_events_published_during_an_outage_are_retried_and_applied_once(
     base_url,
     database_server,
     queues,
-    servers,
     mongo_database,
 ):
-    start_registry(container_factory, service_config, "500,1000,2000,4000,8000")
+    start_registry(container_factory, service_config, database_server, "500,1000,2000,4000,8000")
     firms = [jilin_uscc() for _ in range(6)]
     registrations, reports = stream(firms)
     publisher.publish_events(registrations[:3])
     wait_for(lambda: state_of(base_url, firms[:3]), what="the first registrations")
 
+    retried_before = retried(base_url)
     database_server.stop()
     assert requests.get(f"{base_url}/health/ready", timeout=15).status_code == 503
     publisher.publish_events(registrations[3:] + reports)
-    time.sleep(3)  # the events fail and wait in the delay queues
+    wait_for(
+        lambda: retried(base_url) >= retried_before + len(firms[3:]) + len(reports),
+        timeout=20,
+        what="every event published during the outage to fail and wait for its retry",
+    )
     database_server.start()
 
     expected = {code: (True, [2024]) for code in firms}
     wait_for(lambda: state_of(base_url, firms) == expected, timeout=40, what="every event applied")
     assert queues.depth("registry.ingress.dead") == 0
-    assert ledger_counts(servers, mongo_database) == (12, {"done"})
+    assert ledger_counts(database_server.uri, mongo_database) == (12, {"done"})
 
 
 def test_parked_events_are_replayed_by_one_command(
     container_factory, service_config, publisher, base_url, database_server, queues, rabbit_config
 ):
-    start_registry(container_factory, service_config, "200,400")
+    start_registry(container_factory, service_config, database_server, "200,400")
     firms = [jilin_uscc() for _ in range(3)]
     registrations, _ = stream(firms)
 

@@ -1,44 +1,25 @@
-"""Stopping and starting the real database server, for outage tests.
+"""A database server of the test's own, to stop and start in outage tests.
 
-Only a server that `scripts/stack.sh` started (its PID recorded in .stack/) can be stopped:
-the test says so plainly instead of pretending when the server belongs to someone else.
+The shared servers (scripts/stack.sh) belong to everyone running tests, possibly from other
+checkouts, so a test that stops its database gets a private FerretDB (the same patched build,
+a free port, a temporary folder) and never touches theirs.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-STACK = ROOT / "scripts" / "stack.sh"
-
-
-def stack_dir() -> Path:
-    return Path(os.environ.get("TRACKER_STACK_DIR", ROOT / ".stack"))
-
-
-class DatabaseServer:
-    def __init__(self) -> None:
-        pid_file = stack_dir() / "ferretdb.pid"
-        if not pid_file.exists():
-            pytest.fail(
-                "the outage test stops the database server, so it needs the one that "
-                "`make stack-up` (scripts/stack.sh) started; none is recorded in "
-                f"{pid_file}"
-            )
-
-    def stop(self) -> None:
-        subprocess.run([str(STACK), "ferretdb-stop"], check=True, capture_output=True)
-
-    def start(self) -> None:
-        subprocess.run([str(STACK), "ferretdb-start"], check=True, capture_output=True)
+from tests.support.private_stack import PrivateFerretDB, installed
 
 
 @pytest.fixture
-def database_server():
-    server = DatabaseServer()
-    yield server
-    server.start()  # whatever happened, leave the server running for the next test
+def database_server(tmp_path: Path) -> Iterator[PrivateFerretDB]:
+    """A running private FerretDB; `.stop()` and `.start()` it, `.uri` to connect."""
+    server = PrivateFerretDB(installed()["FERRETDB_BIN"], tmp_path / "ferretdb").start()
+    try:
+        yield server
+    finally:
+        server.stop()
