@@ -53,8 +53,9 @@ def snapshots_handled(stage: Stage) -> int:
             sample.value
             for family in text_string_to_metric_families(text)
             for sample in family.samples
-            if sample.name == "tracker_entrypoint_duration_seconds_count"
-            and sample.labels.get("entrypoint") == "on_enterprise_updated"
+            if sample.name == "tracker_events_consumed_total"
+            and sample.labels.get("type") == "enterprise_updated"
+            and sample.labels.get("outcome") == "processed"
         )
     )
 

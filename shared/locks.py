@@ -9,8 +9,8 @@ correct; on MongoDB, where single-document updates are atomic, it only removes c
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 
 
 class KeyedLocks:
@@ -33,3 +33,11 @@ class KeyedLocks:
                     del self._locks[key]
                 else:
                     self._locks[key] = (lock, users - 1)
+
+    @contextmanager
+    def hold_all(self, keys: Iterable[str]) -> Iterator[None]:
+        """Every key's lock, taken in sorted order (so two holders never wait on each other)."""
+        with ExitStack() as held:
+            for key in sorted(set(keys)):
+                held.enter_context(self.hold(key))
+            yield

@@ -10,14 +10,14 @@ from nameko.extensions import DependencyProvider
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.wrappers import Response
 
-from shared.events import ReliableEventHandler, SubscriptionQueues, retry_plan
+from shared.events import EventBatchHandler, SubscriptionQueues
 from shared.gauges import GaugeSource, gauge
 from shared.http import Problem, http, json_response
 from shared.ingress.entrypoint import IngressEntrypoint
 from shared.metrics import EntrypointMetrics, package_version
 from shared.mongo import MongoConnection
 from shared.openapi import TEXT, Doc, build_document
-from shared.retries import RetryPlan, parse_delays
+from shared.retries import RetryPlan
 
 CHECK_TIMEOUT_SECONDS = 3
 
@@ -55,15 +55,13 @@ class RetryQueueGauges(GaugeSource):
     suffix = "queues"
 
     def plans(self) -> list[RetryPlan]:
-        config, plans = self.container.config, {}
+        plans = []
         for entrypoint in self.container.entrypoints:
             if isinstance(entrypoint, IngressEntrypoint):
-                name = f"{self.container.service_name}.ingress"
-                delays = parse_delays(config.get("INGRESS_RETRY_DELAYS_MS"))
-                plans[name] = RetryPlan(name, delays)
-            elif isinstance(entrypoint, ReliableEventHandler):
-                plans[entrypoint.queue.name] = retry_plan(entrypoint.queue.name, config)
-        return list(plans.values())
+                plans.append(entrypoint.topology.retry)
+            elif isinstance(entrypoint, EventBatchHandler):
+                plans.append(entrypoint.plan)
+        return plans
 
     def compute(self) -> list[Any]:
         pending, parked, config = [], [], self.container.config

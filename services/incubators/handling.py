@@ -3,14 +3,17 @@ Each returns the findings that are new, for the service to announce."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from services.incubators import findings as policy
 from services.incubators import lifecycle, progress
+from services.incubators.firms import facts_of
 from services.incubators.lifecycle import Incubation
-from services.incubators.storage import Incubators
+from services.incubators.storage import Incubators, firm_document, stored_facts
 from shared import clock
+from shared.batches import Batch
 from shared.envelope import CloudEvent
 from shared.ingress import EventRejected
 from shared.units import unit_for
@@ -80,14 +83,46 @@ def check_against_registry(
     return keep(store, late, unsupported)
 
 
-def enterprise_updated(store: Incubators, snapshot: dict[str, Any]) -> Found:
-    with store.locks.hold(snapshot["uscc"]):
-        if not store.put_firm(snapshot):
-            return []
-        incubations = store.incubations_of(snapshot["uscc"])
+def enterprise_updated(store: Incubators, batch: Batch[dict[str, Any]]) -> Found:
+    """Keep each firm's newest registry facts, then check its incubations against them (an
+    older snapshot changes nothing; the one stored, redelivered, checks again, so findings a
+    crash left unannounced are announced)."""
+    newest: dict[str, dict[str, Any]] = {}
+    for snapshot in batch:
+        held = newest.get(snapshot["uscc"])
+        if held is None or snapshot["version"] > held["version"]:
+            newest[snapshot["uscc"]] = snapshot
+    current: dict[str, dict[str, Any]] = {}  # the facts stored after this batch, to check
+
+    def keep_newest(uscc: str, stored: dict[str, Any] | None) -> dict[str, Any] | None:
+        snapshot = newest[uscc]
+        if stored is not None and stored["version"] >= snapshot["version"]:
+            if stored["version"] == snapshot["version"]:
+                current[uscc] = stored_facts(stored)
+            return None
+        current[uscc] = facts_of(snapshot)
+        return firm_document(snapshot)
+
+    with store.locks.hold_all(newest):  # an admission checks against what is stored here
+        for uscc in store.firms.update(newest, keep_newest):
+            current.pop(uscc, None)
+            for snapshot in batch:
+                if snapshot["uscc"] == uscc:
+                    batch.fail(snapshot, RuntimeError(f"{uscc}'s facts kept changing"))
+        incubations = store.incubations_of_firms(list(current))
     found: Found = []
-    for incubation in incubations:
-        found += check_against_registry(store, incubation, snapshot)
+    for uscc, items in incubations.items():
+        for incubation in items:
+            found += check_against_registry(store, incubation, current[uscc])
+    return found
+
+
+def on_events(store: Incubators, batch: Batch[CloudEvent]) -> Found:
+    """Each event of the batch on its own (an event that fails fails alone)."""
+    found: Found = []
+    for event in batch:
+        with batch.each(event):
+            found += HANDLERS[event.type](store, event)
     return found
 
 
@@ -110,6 +145,15 @@ def shortfalls(store: Incubators, carrier: dict[str, Any], reports: list[dict[st
 def sweep(store: Incubators, today: date) -> Found:
     """The periodic check for incubations beyond their limit."""
     return keep(store, *(policy.overdue(i, today) for i in store.open_incubations()))
+
+
+HANDLERS: dict[str, Callable[[Incubators, CloudEvent], Found]] = {
+    "incubator.registered": registered,
+    "incubator.firm_admitted": admitted,
+    "incubator.firm_graduated": graduated,
+    "incubator.firm_exited": exited,
+    "incubator.annual_report": carrier_report,
+}
 
 
 def current_progress(store: Incubators, configured: dict[str, Any]) -> dict[str, Any]:

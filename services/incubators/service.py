@@ -7,7 +7,6 @@ from datetime import date
 from typing import Any
 
 from nameko.dependency_providers import Config
-from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 from nameko.timer import timer
 from werkzeug.wrappers import Response
@@ -16,8 +15,9 @@ from services.incubators import api, handling, schemas, views
 from services.incubators.metrics import storage_gauges
 from services.incubators.storage import IncubatorStore
 from shared import clock
+from shared.batches import Batch
 from shared.envelope import CloudEvent
-from shared.events import subscribe
+from shared.events import EventDispatcher, subscribe
 from shared.gauges import StorageGauges
 from shared.http import http, json_response
 from shared.ingress import ingress
@@ -42,33 +42,17 @@ class IncubatorsService(OpsEndpoints):
     gauges = StorageGauges(storage_gauges)
 
     def announce(self, found: list[dict[str, Any]]) -> None:
-        for finding in found:
-            self.dispatch("incubator_finding", finding)
-            self.store.mark_announced(finding["finding_id"])
+        if found:
+            self.dispatch.many(("incubator_finding", finding) for finding in found)
+            self.store.mark_announced([finding["finding_id"] for finding in found])
 
-    @ingress("incubator.registered", schemas.IncubatorRegistered)
-    def on_registered(self, event: CloudEvent) -> None:
-        self.announce(handling.registered(self.store, event))
-
-    @ingress("incubator.firm_admitted", schemas.FirmAdmitted)
-    def on_admitted(self, event: CloudEvent) -> None:
-        self.announce(handling.admitted(self.store, event))
-
-    @ingress("incubator.firm_graduated", schemas.FirmGraduated)
-    def on_graduated(self, event: CloudEvent) -> None:
-        self.announce(handling.graduated(self.store, event))
-
-    @ingress("incubator.firm_exited", schemas.FirmExited)
-    def on_exited(self, event: CloudEvent) -> None:
-        self.announce(handling.exited(self.store, event))
-
-    @ingress("incubator.annual_report", schemas.IncubatorAnnualReport)
-    def on_annual_report(self, event: CloudEvent) -> None:
-        self.announce(handling.carrier_report(self.store, event))
+    @ingress(schemas.EVENT_SCHEMAS)
+    def on_events(self, batch: Batch[CloudEvent]) -> None:
+        self.announce(handling.on_events(self.store, batch))
 
     @subscribe("registry", "enterprise_updated")
-    def on_enterprise_updated(self, snapshot: dict[str, Any]) -> None:
-        self.announce(handling.enterprise_updated(self.store, snapshot))
+    def on_enterprise_updated(self, batch: Batch[dict[str, Any]]) -> None:
+        self.announce(handling.enterprise_updated(self.store, batch))
 
     @timer(interval=SWEEP_SECONDS)
     def sweep_overdue(self) -> None:

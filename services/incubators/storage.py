@@ -11,15 +11,16 @@ from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from typing import Any
 
-from pymongo import DESCENDING, ReplaceOne
+from pymongo import DESCENDING
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from services.incubators.firms import facts_of
 from services.incubators.lifecycle import Incubation
 from services.incubators.progress import progress_facts
 from shared import clock
-from shared.coalesce import Lookups, Versioned
 from shared.locks import KeyedLocks
-from shared.mongo import Repository, RepositoryProvider, bulk_write, pack, unpack
+from shared.mongo import Repository, RepositoryProvider, pack, unpack
+from shared.versioned import Versioned
 
 NO_ID = {"_id": False}
 FINDING_FIELDS = {"_id": False, "announced": False}
@@ -38,16 +39,14 @@ def tally(incubations: Iterable[dict[str, Any]]) -> dict[str, int]:
 class Incubators(Repository):
     def __init__(self, db: Any):
         super().__init__(db)
-        self.locks = KeyedLocks()  # one writer per firm at a time
+        # One writer per firm at a time in this process: life-cycle events and registry
+        # snapshots meet on a firm (an admission and the founding date it is checked against).
+        self.locks = KeyedLocks()
         self.carrier_locks = KeyedLocks()
-        # What every snapshot reads and writes, group-committed (shared/coalesce.py).
-        self.firm_incubations = Lookups(self.db.firm_incubations, {"items": True})
-        self.firm_writes = Versioned(self.db.firms)
-        self.facts_writes = Versioned(self.db.progress_facts)
+        self.firms = Versioned(self.db.firms)  # registry facts, a batch at a time
 
     def ensure_indexes(self) -> None:
         self.db.findings.create_index([("incubator_id", DESCENDING), ("at", DESCENDING)])
-        self.backfill_progress_facts()
         self.backfill_carrier_incubations()
 
     def backfill_carrier_incubations(self) -> None:
@@ -56,24 +55,6 @@ class Incubators(Repository):
             return
         for incubation in self.all_incubations():
             self.note_in_carrier(incubation)
-
-    def backfill_progress_facts(self) -> None:
-        """Once, for a database written before the facts had their own small collection."""
-        if self.db.progress_facts.find_one({}, {"_id": True}) is not None:
-            return
-        fields = {
-            "version": True,
-            "latest_year": True,
-            "tech_sme_registered": True,
-            "high_tech_years": True,
-        }
-        bulk_write(
-            self.db.progress_facts,
-            [
-                ReplaceOne({"_id": row.pop("_id")}, row, upsert=True)
-                for row in self.db.firms.find({}, fields)
-            ],
-        )
 
     # carriers -------------------------------------------------------------------------------
     def put_carrier(self, carrier: dict[str, Any], key: str) -> None:
@@ -102,8 +83,13 @@ class Incubators(Repository):
 
     # incubations ----------------------------------------------------------------------------
     def incubations_of(self, uscc: str) -> list[Incubation]:
-        record = self.firm_incubations(uscc)
+        record = self.db.firm_incubations.find_one({"_id": uscc}, {"items": True})
         return record["items"] if record else []
+
+    def incubations_of_firms(self, usccs: list[str]) -> dict[str, list[Incubation]]:
+        """The incubations of each of these firms that has any, one query."""
+        found = self.db.firm_incubations.find({"_id": {"$in": sorted(set(usccs))}}, {"items": True})
+        return {record["_id"]: record["items"] for record in found}
 
     def put_incubation(self, incubation: Incubation) -> None:
         """Add or replace one incubation in its firm's document (callers hold the firm lock)."""
@@ -178,34 +164,17 @@ class Incubators(Repository):
         return self.db.firm_incubations.count_documents({})
 
     # firms (registry snapshots) -------------------------------------------------------------
-    def put_firm(self, snapshot: dict[str, Any]) -> bool:
-        """Keep the newest snapshot; False when this one is stale. The same version again (a
-        redelivery) is written again, so it finishes what a process killed between the two
-        writes left undone. Callers hold the firm's lock: FerretDB does not isolate
-        conditional updates (shared/locks.py)."""
-        facts = progress_facts(snapshot)
-        record = {
-            "uscc": snapshot["uscc"],
-            "version": snapshot["version"],
-            "snapshot": pack(snapshot),
-            **facts,
-        }
-        if not self.firm_writes.put(snapshot["uscc"], record):
-            return False
-        # A small copy of the facts, so counting progress never reads the big snapshots; guarded
-        # by version like the record, so a slower, older snapshot cannot overwrite a newer one.
-        self.facts_writes.put(snapshot["uscc"], {**facts, "version": snapshot["version"]})
-        return True
-
     def firm(self, uscc: str) -> dict[str, Any] | None:
-        record = self.db.firms.find_one({"_id": uscc}, {"snapshot": True})
-        return unpack(record["snapshot"]) if record else None
+        """The firm's registry facts (firms.py), or None before its first snapshot."""
+        document = self.db.firms.find_one({"_id": uscc})
+        return None if document is None else stored_facts(document)
 
     def firm_facts(self) -> tuple[int, Counter, Counter]:
         """Registered technology SMEs, high-tech certified firms per year and firms per latest
         reported year, in one pass over the small facts collection."""
         tech_smes, by_year, latest = 0, Counter(), Counter()
-        for row in self.db.progress_facts.find({}, {"_id": False}):
+        fields = {"_id": False, **dict.fromkeys(PROGRESS_FIELDS, True)}
+        for row in self.db.firms.find({}, fields):
             tech_smes += bool(row.get("tech_sme_registered"))
             by_year.update(row.get("high_tech_years", []))
             if row.get("latest_year") is not None:
@@ -250,8 +219,8 @@ class Incubators(Repository):
             record["unit"] = unit
         return waiting
 
-    def mark_announced(self, finding_id: str) -> None:
-        self.db.findings.update_one({"_id": finding_id}, {"$set": {"announced": True}})
+    def mark_announced(self, finding_ids: list[str]) -> None:
+        self.db.findings.update_many({"_id": {"$in": finding_ids}}, {"$set": {"announced": True}})
 
     def findings_of(self, incubator_id: str, limit: int = 100) -> list[dict[str, Any]]:
         return list(
@@ -293,6 +262,29 @@ class Incubators(Repository):
             self.db.accepted_events.insert_many(
                 [{"_id": f"{s}\n{i}", "at": now} for s, i in keys], ordered=False
             )
+
+
+PROGRESS_FIELDS = ("latest_year", "tech_sme_registered", "high_tech_years")
+
+
+def firm_document(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """A firm's stored facts: packed, beside the few fields progress counts (so counting reads
+    no more than those)."""
+    facts = facts_of(snapshot)
+    return {
+        "_id": snapshot["uscc"],
+        "uscc": snapshot["uscc"],
+        "version": snapshot["version"],
+        "facts": pack(facts),
+        **progress_facts(facts),
+    }
+
+
+def stored_facts(document: dict[str, Any]) -> dict[str, Any]:
+    """The facts of a stored firm (one stored before facts were cut down kept the snapshot)."""
+    if "facts" in document:
+        return unpack(document["facts"])
+    return facts_of(unpack(document["snapshot"]))
 
 
 class IncubatorStore(RepositoryProvider):

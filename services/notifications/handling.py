@@ -3,6 +3,7 @@ bounded retries, and compile the province's daily digest."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 
@@ -11,6 +12,8 @@ from services.notifications.alerts import alert
 from services.notifications.channels import DeliveryFailed
 from services.notifications.delivery import RetryPolicy
 from services.notifications.storage import Notifications
+from shared import clock
+from shared.batches import Batch
 from shared.units import PROVINCE
 
 
@@ -31,6 +34,16 @@ def route(
                 store.add_delivery(record, subscription, now)
         created.append(record)
     return created
+
+
+def each(batch: Batch[dict[str, Any]], handle: Callable[..., list[dict]]) -> list[dict]:
+    """`handle(event, now)` for each event of the batch on its own (a failure fails it alone);
+    the alerts made."""
+    made: list[dict] = []
+    for event in batch:
+        with batch.each(event):
+            made += handle(event, clock.now())
+    return made
 
 
 def tier_changed(store: Notifications, event: dict[str, Any], now: datetime) -> list[dict]:

@@ -4,6 +4,7 @@ in routing.py, alerts.py, delivery.py; use cases in handling.py and inbox.py."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
 from nameko.rpc import rpc
@@ -15,6 +16,7 @@ from services.notifications.metrics import ALERTS, DELIVERIES, storage_gauges
 from services.notifications.senders import Senders
 from services.notifications.storage import NotificationStore
 from shared import clock
+from shared.batches import Batch
 from shared.events import subscribe
 from shared.gauges import StorageGauges
 from shared.http import http, json_response
@@ -32,13 +34,15 @@ class NotificationsService(OpsEndpoints):
     gauges = StorageGauges(storage_gauges)
 
     @subscribe("tiering", "tier_changed")
-    def on_tier_changed(self, event: dict[str, Any]) -> None:
-        for record in handling.tier_changed(self.store, event, clock.now()):
-            ALERTS.labels(record["kind"]).inc()
+    def on_tier_changed(self, batch: Batch[dict[str, Any]]) -> None:
+        self.count(handling.each(batch, partial(handling.tier_changed, self.store)))
 
     @subscribe("incubators", "incubator_finding")
-    def on_finding(self, found: dict[str, Any]) -> None:
-        for record in handling.finding(self.store, found, clock.now()):
+    def on_finding(self, batch: Batch[dict[str, Any]]) -> None:
+        self.count(handling.each(batch, partial(handling.finding, self.store)))
+
+    def count(self, alerts: list[dict[str, Any]]) -> None:
+        for record in alerts:
             ALERTS.labels(record["kind"]).inc()
 
     @timer(interval=1)

@@ -1,7 +1,10 @@
-"""The enterprise record: how events become stored parts, and how parts become the views.
+"""The enterprise record: how events become its parts, and how parts become the views.
 
-Pure functions, no I/O. Every stored part carries an `order_key` so that the newest fact wins
+Pure functions, no I/O. A record holds the profile, the report of each year, each funding round
+by id and each status change; every part carries an `order_key` so that the newest fact wins
 whatever order events arrive in: `effective date | event time | event id`, compared as text.
+Applying events is commutative and idempotent, so any shuffled or repeated stream ends in the
+same record.
 """
 
 from __future__ import annotations
@@ -12,6 +15,10 @@ from typing import Any
 
 from shared.envelope import CloudEvent
 from shared.units import unit_for
+
+Record = dict[str, Any]
+PARTS = ("profile", "reports", "funding", "status_changes")
+APPLIED, STALE, AGAIN = "applied", "stale", "again"  # what an event did to its part
 
 STATUS_DEFAULTS = {
     "listing": "unlisted",
@@ -71,6 +78,40 @@ def status_change_part(event: CloudEvent) -> dict[str, Any]:
     return {
         "changes": {field: event.data[field] for field in STATUS_DEFAULTS if field in event.data}
     }
+
+
+def empty(uscc: str) -> Record:
+    """The record of a firm no event has touched yet (version 0: never stored)."""
+    return {"uscc": uscc, "version": 0, "reports": {}, "funding": {}, "status_changes": {}}
+
+
+def part_of(event: CloudEvent) -> tuple[str, str | None, dict[str, Any], str]:
+    """Where the event's part goes in the record (a part, and the key within it for parts
+    kept by year, round or event), the part, and its order key."""
+    data = event.data
+    if event.type == "enterprise.registered":
+        return "profile", None, registration_part(event), order_key(event)
+    if event.type == "enterprise.annual_report":
+        return "reports", str(data["year"]), report_part(event), order_key(event)
+    if event.type == "enterprise.funding_round":
+        return "funding", data["round_id"], funding_part(event), order_key(event)
+    key = order_key(event, data["effective_on"])
+    return "status_changes", event_digest(event), status_change_part(event), key
+
+
+def apply(record: Record, event: CloudEvent) -> str:
+    """Set the event's part unless a newer one is held: APPLIED, STALE (a newer part is held)
+    or AGAIN (this very event was applied before)."""
+    name, key, part, new_key = part_of(event)
+    holder = record if key is None else record.setdefault(name, {})
+    slot = name if key is None else key
+    held = (holder.get(slot) or {}).get("order_key")
+    if held is not None and held > new_key:
+        return STALE
+    if held == new_key:
+        return AGAIN
+    holder[slot] = {**part, "order_key": new_key}
+    return APPLIED
 
 
 def strip(part: dict[str, Any]) -> dict[str, Any]:
@@ -137,12 +178,6 @@ def snapshot(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def filters(query: dict[str, Any]) -> dict[str, Any]:
-    """The stored-record filter for a validated `GET /v1/enterprises` query."""
-    found: dict[str, Any] = {}
-    if "unit" in query:
-        found["profile.unit"] = query["unit"]
-    if "industry" in query:
-        found["profile.industry"] = query["industry"]
-    if "registered" in query:
-        found["profile"] = {"$exists": query["registered"]}
-    return found
+    """The stored-record filter for a validated `GET /v1/enterprises` query (the fields the
+    storage keeps beside the packed parts: see storage.py)."""
+    return {field: query[field] for field in ("unit", "industry", "registered") if field in query}

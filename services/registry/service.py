@@ -1,24 +1,18 @@
-"""registry service: entrypoints and dependencies only; the rules live in changes.py/records.py."""
+"""registry service: entrypoints and dependencies only; the use case is in handlers.py, the
+record's rules in records.py."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from nameko.events import EventDispatcher
 from werkzeug.wrappers import Response
 
-from services.registry import changes, records
-from services.registry.schemas import (
-    AnnualReport,
-    EnterprisePage,
-    EnterpriseQuery,
-    EnterpriseRegistered,
-    EnterpriseView,
-    FundingRound,
-    StatusChanged,
-)
+from services.registry import handlers, records
+from services.registry.schemas import EVENT_SCHEMAS, EnterprisePage, EnterpriseQuery, EnterpriseView
 from services.registry.storage import EnterpriseStore
+from shared.batches import Batch
 from shared.envelope import CloudEvent
+from shared.events import EventDispatcher
 from shared.http import Problem, http, json_response, load_query, path_uscc
 from shared.ingress import ingress
 from shared.openapi import Doc
@@ -32,30 +26,12 @@ class RegistryService(OpsEndpoints):
     enterprises = EnterpriseStore()
     dispatch = EventDispatcher()
 
-    @ingress("enterprise.registered", EnterpriseRegistered)
-    def on_registered(self, event: CloudEvent) -> None:
-        record = self.apply(event)
-        if record is not None:
-            self.dispatch("enterprise_registered", records.snapshot(record))
+    @ingress(EVENT_SCHEMAS)
+    def on_events(self, batch: Batch[CloudEvent]) -> None:
+        handlers.on_events(self.enterprises, batch, self.announce)
 
-    @ingress("enterprise.annual_report", AnnualReport)
-    def on_annual_report(self, event: CloudEvent) -> None:
-        self.apply(event)
-
-    @ingress("enterprise.funding_round", FundingRound)
-    def on_funding_round(self, event: CloudEvent) -> None:
-        self.apply(event)
-
-    @ingress("enterprise.status_changed", StatusChanged)
-    def on_status_changed(self, event: CloudEvent) -> None:
-        self.apply(event)
-
-    def apply(self, event: CloudEvent) -> dict[str, Any] | None:
-        """Store the event's change; announce the new snapshot when something changed."""
-        record = changes.apply(self.enterprises, event)
-        if record is not None:
-            self.dispatch("enterprise_updated", records.snapshot(record))
-        return record
+    def announce(self, snapshots: list[dict[str, Any]]) -> None:
+        self.dispatch.many(("enterprise_updated", snapshot) for snapshot in snapshots)
 
     @http(
         "GET",

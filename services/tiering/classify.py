@@ -11,57 +11,92 @@ from typing import Any
 from services.tiering.decisions import decide
 from services.tiering.rules.engine import evaluate
 from services.tiering.rules.ruleset import RuleSet
-from services.tiering.storage import RuleSets, Tiers
+from services.tiering.storage import RuleSets, Tiers, to_document
 from shared import clock
+from shared.batches import Batch
 
 BATCH_SIZE = 500  # firms read per round trip; writes go in commands of shared.mongo.BULK_CHUNK
 MOVERS_SHOWN = 200
 WRITERS = 3  # batches written at once: 2 writers already double FerretDB's update rate here
-Announce = Callable[[dict[str, Any]], None]
+Announce = Callable[[list[dict[str, Any]]], None]
+Record = dict[str, Any]
+
+
+class ChangedMeanwhile(RuntimeError):
+    """Another writer kept changing the firm's decision while this batch classified it."""
 
 
 def region_of(snapshot: dict[str, Any]) -> str | None:
     return (snapshot.get("profile") or {}).get("region_code")
 
 
-def on_snapshot(
-    tiers: Tiers, rulesets: RuleSets, snapshot: dict[str, Any], default_id: str, announce: Announce
+def on_snapshots(
+    tiers: Tiers,
+    rulesets: RuleSets,
+    batch: Batch[dict[str, Any]],
+    default_id: str,
+    announce: Announce,
 ) -> None:
-    """Classify the firm unless a newer snapshot was seen; announce any unannounced change.
+    """Classify each firm on its newest snapshot in the batch, unless a newer one was seen;
+    store the decisions (their tier changes first), mend the tier index, and announce every
+    change not announced yet, in order.
 
-    A redelivered snapshot (same version) finishes what a crash after storing it left undone:
-    it re-announces a change whose announcement did not complete and mends the tier index."""
-    uscc, made = snapshot["uscc"], {}
-    with tiers.locks.hold(uscc):
-        record = tiers.decision(uscc)
-        if record is None or record["version"] < snapshot["version"]:
-            ruleset = rulesets.for_region(region_of(snapshot), default_id)
-            candidate, change = decide(record, ruleset, snapshot, clock.now())
-            if tiers.save(candidate, change):
-                record = candidate
-                made = {change["seq"]: change} if change else {}
+    A redelivered snapshot (the version stored) finishes what a crash after storing it left
+    undone: it mends the firm's index copy and announces a change whose announcement did not
+    complete. An older one changes nothing."""
+    newest: dict[str, dict[str, Any]] = {}
+    for snapshot in batch:
+        held = newest.get(snapshot["uscc"])
+        if held is None or snapshot["version"] > held["version"]:
+            newest[snapshot["uscc"]] = snapshot
+    now = clock.now()
+    current: dict[str, Record] = {}  # each firm's decision now stored, when this batch's own
+    made: dict[str, Record] = {}  # the change each new decision makes
+
+    def classify(uscc: str, stored: Record | None) -> Record | None:
+        snapshot = newest[uscc]
+        made.pop(uscc, None)  # decided again from what is stored now, after a lost write
+        if stored is not None and stored["version"] >= snapshot["version"]:
+            if stored["version"] == snapshot["version"]:
+                current[uscc] = stored
             else:
-                record = tiers.decision(uscc)
-        elif record["version"] == snapshot["version"]:
-            tiers.index([record])
-        announce_pending(tiers, record, announce, made)
+                current.pop(uscc, None)
+            return None
+        ruleset = rulesets.for_region(region_of(snapshot), default_id)
+        record, change = decide(stored, ruleset, snapshot, now)
+        current[uscc] = record
+        if change is not None:
+            made[uscc] = change
+        return to_document(record)
+
+    def changes_first(documents: list[Record]) -> None:
+        tiers.add_changes([made[d["_id"]] for d in documents if d["_id"] in made])
+
+    for uscc in tiers.decisions.update(newest, classify, changes_first):
+        current.pop(uscc, None)
+        for snapshot in batch:
+            if snapshot["uscc"] == uscc:
+                batch.fail(snapshot, ChangedMeanwhile(f"{uscc} kept changing"))
+    tiers.index(list(current.values()))
+    announce_pending(tiers, list(current.values()), announce, made)
 
 
 def announce_pending(
-    tiers: Tiers,
-    record: dict[str, Any] | None,
-    announce: Announce,
-    made: dict[int, dict[str, Any]],
+    tiers: Tiers, records: list[Record], announce: Announce, made: dict[str, Record]
 ) -> None:
-    """Every change of the firm not yet announced, in order: the one just `made` as it is,
-    older ones (whose announcement a crash interrupted) from the history."""
-    if record is None:
-        return
-    for seq in range(record.get("announced_seq", 0) + 1, record["seq"] + 1):
-        change = made.get(seq) or tiers.change(record["uscc"], seq)
-        if change is not None:
-            announce(change)
-            tiers.mark_announced([(record["uscc"], seq)])
+    """Every change of these firms not yet announced, in order: the ones just `made` as they
+    are, older ones (whose announcement a crash interrupted) from the history."""
+    pending = []
+    for record in records:
+        for seq in range(record.get("announced_seq", 0) + 1, record["seq"] + 1):
+            change = made.get(record["uscc"])
+            if change is None or change["seq"] != seq:
+                change = tiers.change(record["uscc"], seq)
+            if change is not None:
+                pending.append(change)
+    if pending:
+        announce(pending)
+        tiers.mark_announced([(c["uscc"], c["seq"]) for c in pending])
 
 
 def reevaluate(
@@ -101,9 +136,9 @@ def announce_stored(
     tiers: Tiers, stored: Future[int], changes: list[dict[str, Any]], announce: Announce
 ) -> None:
     stored.result()
-    for change in changes:
-        announce(change)
-    tiers.mark_announced([(c["uscc"], c["seq"]) for c in changes])
+    if changes:
+        announce(changes)
+        tiers.mark_announced([(c["uscc"], c["seq"]) for c in changes])
 
 
 def simulate(

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from nameko.dependency_providers import Config
-from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 from werkzeug.wrappers import Response
 
@@ -14,7 +13,8 @@ from services.tiering import classify, schemas, views
 from services.tiering.metrics import count_change, storage_gauges
 from services.tiering.rules.ruleset import parse_ruleset
 from services.tiering.storage import RuleSetStore, TierStore
-from shared.events import subscribe
+from shared.batches import Batch
+from shared.events import EventDispatcher, subscribe
 from shared.gauges import StorageGauges
 from shared.http import http, json_response, load_query, path_uscc
 from shared.openapi import Doc
@@ -35,15 +35,14 @@ class TieringService(OpsEndpoints):
     def default_ruleset(self) -> str:
         return str(self.config.get("TIERING_DEFAULT_RULESET", "jl-2025"))
 
-    def announce(self, change: dict[str, Any]) -> None:
-        self.dispatch("tier_changed", change)
-        count_change(change)
+    def announce(self, changes: list[dict[str, Any]]) -> None:
+        self.dispatch.many(("tier_changed", change) for change in changes)
+        for change in changes:
+            count_change(change)
 
     @subscribe("registry", "enterprise_updated")
-    def on_enterprise_updated(self, snapshot: dict[str, Any]) -> None:
-        classify.on_snapshot(
-            self.tiers, self.rulesets, snapshot, self.default_ruleset, self.announce
-        )
+    def on_enterprise_updated(self, batch: Batch[dict[str, Any]]) -> None:
+        classify.on_snapshots(self.tiers, self.rulesets, batch, self.default_ruleset, self.announce)
 
     @http(
         "GET",

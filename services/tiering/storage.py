@@ -18,9 +18,8 @@ from pymongo.errors import DuplicateKeyError
 
 from services.tiering.rules.ruleset import RuleSet, parse_ruleset
 from shared import clock
-from shared.coalesce import Lookups, Versioned
-from shared.locks import KeyedLocks
 from shared.mongo import Repository, RepositoryProvider, bulk_write, pack, unpack
+from shared.versioned import Versioned, fields, stamped
 
 BUNDLED_RULESETS = Path(__file__).resolve().parent / "rulesets"
 ACTIVE_CACHE_SECONDS = 5.0
@@ -34,6 +33,7 @@ Record = dict[str, Any]
 def to_document(record: Record) -> Record:
     """The stored form of a tier record (see the module docstring)."""
     document = {k: v for k, v in record.items() if k not in EXPLANATION_FIELDS}
+    document["_id"] = record["uscc"]
     document["snapshot"] = pack(record["snapshot"])
     document["explanation"] = pack({k: record[k] for k in EXPLANATION_FIELDS})
     return document
@@ -50,12 +50,9 @@ def from_document(document: Record) -> Record:
 class Tiers(Repository):
     def __init__(self, db: Any):
         super().__init__(db)
-        self.locks = KeyedLocks()  # one writer per firm at a time: see shared/locks.py
-        # What classifying a snapshot reads, group-committed across concurrent handlers
-        # (shared/coalesce.py): a firm's decision without its bulky parts, its index copy.
-        self.decisions = Lookups(self.firms, {"snapshot": False, "explanation": False})
-        self.index_copy = Lookups(self.tier_index)
-        self.firm_writes = Versioned(self.firms)
+        # Firms' decisions, read and written a batch at a time (shared/versioned.py); what
+        # classifying a snapshot needs leaves out the bulky snapshot and explanation.
+        self.decisions = Versioned(self.firms, {"snapshot": False, "explanation": False})
 
     @property
     def firms(self):  # type: ignore[no-untyped-def]
@@ -77,12 +74,6 @@ class Tiers(Repository):
         document = self.firms.find_one({"_id": uscc})
         return None if document is None else from_document(document)
 
-    def decision(self, uscc: str) -> Record | None:
-        """The firm's stored decision without snapshot and explanation: what classifying its
-        next snapshot needs."""
-        document = self.decisions(uscc)
-        return None if document is None else {k: v for k, v in document.items() if k != "_id"}
-
     def history_of(self, record: Record) -> list[Record]:
         """The firm's tier changes, 1 to its current `seq`, each looked up by `_id` (FerretDB
         would read the whole history for a query on `uscc`)."""
@@ -92,15 +83,6 @@ class Tiers(Repository):
     def change(self, uscc: str, seq: int) -> Record | None:
         stored = self.history.find_one({"_id": f"{uscc}:{seq}"}, {"_id": False})
         return None if stored is None else {**stored, "checks": unpack(stored["checks"])}
-
-    def save(self, record: Record, change: Record | None) -> bool:
-        """Store the change (once) and then the record, unless a newer snapshot is stored."""
-        if change is not None:
-            self.add_changes([change])
-        if not self.firm_writes.put(record["uscc"], to_document(record)):
-            return False  # the firm is stored with a newer snapshot
-        self.index([record])
-        return True
 
     def index(
         self, records: list[Record], held: dict[str, Any] | None = None, verify: bool = False
@@ -114,7 +96,7 @@ class Tiers(Repository):
         re-evaluation must not set back the copy of a firm whose newer snapshot came meanwhile
         (that snapshot's handler indexes it)."""
         if held is None:
-            held = {r["uscc"]: self.index_copy(r["uscc"]) for r in records}
+            held = self.index_copies_of([r["uscc"] for r in records])
         moved = [r for r in records if copy_of(held.get(r["uscc"])) != (r["unit"], r["tier"])]
         if verify and moved:
             moved = self.still_stored(moved)
@@ -132,6 +114,11 @@ class Tiers(Repository):
         query = {"_id": {"$in": [r["uscc"] for r in records]}}
         versions = {d["_id"]: d["version"] for d in self.firms.find(query, {"version": True})}
         return [r for r in records if versions.get(r["uscc"]) == r["version"]]
+
+    def index_copies_of(self, usccs: list[str]) -> dict[str, Any]:
+        """These firms' (unit, tier) copies, one query."""
+        found = self.tier_index.find({"_id": {"$in": sorted(set(usccs))}})
+        return {copy.pop("_id"): copy for copy in found}
 
     def index_copies(self) -> dict[str, Any]:
         """Every firm's (unit, tier) copy, read once, for a pass over the whole province."""
@@ -157,7 +144,9 @@ class Tiers(Repository):
         bulk_write(
             self.firms,
             [
-                UpdateOne({"_id": u, "announced_seq": {"$lt": s}}, {"$set": {"announced_seq": s}})
+                UpdateOne(
+                    {"_id": u, "announced_seq": {"$lt": s}}, {"$set": stamped({"announced_seq": s})}
+                )
                 for u, s in announced
             ],
         )
@@ -186,7 +175,10 @@ class Tiers(Repository):
             if any(document[k] != old.get(k) for k in DECISION_FIELDS):
                 del document["snapshot"]
                 updates.append(
-                    UpdateOne({"_id": new["uscc"], "version": new["version"]}, {"$set": document})
+                    UpdateOne(
+                        {"_id": new["uscc"], "version": new["version"]},
+                        {"$set": stamped(fields(document))},
+                    )
                 )
         matched = bulk_write(self.firms, updates)
         self.index([new for new, _ in pairs], held, verify=True)

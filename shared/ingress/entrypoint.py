@@ -1,11 +1,13 @@
-"""The `@ingress(type, schema)` entrypoint.
+"""The `@ingress({type: schema, ...})` entrypoint: a service's batch handler of its ingress.
 
-All ingress entrypoints of a service share one durable queue (`<service>.ingress`). Messages are
+A service takes its event types from one durable queue (`<service>.ingress`). Messages are
 taken raw (kombu never decodes them, so no body can crash the consumer), parsed and validated
-here, then handed to the handler of their type as a `CloudEvent` with validated `data`:
+here, then handed to the service method in batches (shared/batches.py) as `CloudEvent`s with
+validated `data`:
 
-- invalid input, or a handler raising `EventRejected` -> `tracker.ingress.rejected`, with the
-  original body and an `x-rejection-reason` header (JSON field errors);
+- invalid input, or an event the handler fails with `EventRejected` ->
+  `tracker.ingress.rejected`, with the original body and an `x-rejection-reason` header (JSON
+  field errors);
 - a (source, id) already processed -> acked and counted as a duplicate;
 - any other failure -> republished to a delay queue, at most `len(INGRESS_RETRY_DELAYS_MS)`
   times, then parked in `<service>.ingress.dead` with the error. Never a hot requeue loop.
@@ -17,23 +19,20 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import timedelta
 from functools import partial
 from typing import Any
 
 from kombu.message import Message
 from marshmallow import Schema
-from nameko.exceptions import ContainerBeingKilled
-from nameko.extensions import Entrypoint
-from nameko.messaging import QueueConsumer
 
+from shared.batches import Batch, BatchEntrypoint
 from shared.envelope import CloudEvent, InvalidEvent, load_data, parse_envelope, parse_json
-from shared.ingress.ledger import Claim, ProcessedEvents
+from shared.ingress.ledger import ProcessedEvents, entry_id
 from shared.ingress.topology import REJECTED_QUEUE, UNROUTED_QUEUE, IngressTopology
 from shared.metrics import count_event
 from shared.mongo import MongoConnection
 from shared.publisher import Publisher
-from shared.retries import Redelivery, forward_then_ack, parse_delays, settle_unless_gone
+from shared.retries import Redelivery, forward_then_ack, parse_delays
 
 log = logging.getLogger(__name__)
 
@@ -65,155 +64,121 @@ def rejection_reason(errors: dict[str, list[str]]) -> str:
 
 
 class EventRejected(Exception):
-    """Raised by a handler for an event that can never be applied (e.g. graduation before
-    admission): the event goes to `tracker.ingress.rejected` with these field errors."""
+    """An event that can never be applied (e.g. graduation before admission): a handler fails
+    it with this, and it goes to `tracker.ingress.rejected` with these field errors."""
 
     def __init__(self, errors: dict[str, list[str]]):
         super().__init__(json.dumps(errors, ensure_ascii=False))
         self.errors = errors
 
 
-class IngressQueueConsumer(QueueConsumer):
-    """One kombu consumer on the service's ingress queue, dispatching by event type."""
+class IngressEntrypoint(BatchEntrypoint):
+    """`@ingress({"enterprise.registered": EnterpriseRegistered, ...})` on the one service method
+    that takes a `Batch` of validated CloudEvents (see shared/batches.py): the service's ingress
+    queue, validated, de-duplicated, and each message settled on its own."""
 
     mongo = MongoConnection()
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.known_types: set[str] = set()  # kept after providers leave, to tell "stopping"
+    def __init__(self, schemas: dict[str, type[Schema]], **kwargs: Any):
+        self.schemas = {event_type: schema() for event_type, schema in schemas.items()}
+        super().__init__(**kwargs)
 
     def setup(self) -> None:
         config = self.container.config
         self.service = self.container.service_name
+        delays = parse_delays(config.get("INGRESS_RETRY_DELAYS_MS"))
+        self.topology = IngressTopology(self.service, tuple(sorted(self.schemas)), delays)
+        self.queue = self.topology.work_queue()
         self.publisher = Publisher(self.amqp_uri, ssl=config.get("AMQP_SSL"))
-        lease = timedelta(seconds=float(config.get("INGRESS_CLAIM_LEASE_SECONDS") or 60))
-        self.ledger = ProcessedEvents(self.mongo.db, lease)
-        self.retry_delays = parse_delays(config.get("INGRESS_RETRY_DELAYS_MS"))
-        self.redelivery = Redelivery(
-            self.publisher, IngressTopology(self.service, (), self.retry_delays).retry
-        )
+        self.ledger = ProcessedEvents(self.mongo.db)
+        self.redelivery = Redelivery(self.publisher, self.topology.retry)
+        self.unrouted = UnroutedQueue(self)
+        super().setup()
+        self.consumer.register_provider(self.unrouted)
 
-    def register_provider(self, provider: Any) -> None:
-        self.known_types.add(provider.event_type)
-        super().register_provider(provider)
+    @property
+    def amqp_uri(self) -> str:
+        return str(self.container.config["AMQP_URI"])
 
-    def start(self) -> None:
-        self.ledger.ensure_indexes()
-        super().start()
+    def declare(self, channel: Any) -> None:
+        self.topology.declare(channel)
 
     def stop(self) -> None:
         super().stop()
+        self.consumer.unregister_provider(self.unrouted)
         self.publisher.close()
 
-    def ack_message(self, message: Message) -> None:
-        settle_unless_gone(super().ack_message, message)
+    def process(self, messages: list[Message]) -> None:
+        events = []
+        for message in messages:
+            try:
+                events.append((message, self.validate(message)))
+            except InvalidEvent as exc:
+                self.reject(message, exc.errors, self.type_label(message))
+        try:
+            done = self.ledger.done(event for _, event in events)
+        except Exception as exc:  # database unavailable: retry later like any failure
+            for message, event in events:
+                self.retry_or_park(message, event.type, exc)
+            return
+        fresh = []
+        for message, event in events:
+            if entry_id(event) in done:  # processed before, or a second copy in this batch
+                self.settle_duplicate(message, event)
+            else:
+                done.add(entry_id(event))
+                fresh.append((message, event))
+        if fresh:
+            self.handle([event for _, event in fresh], fresh)
 
-    def requeue_message(self, message: Message) -> None:
-        settle_unless_gone(super().requeue_message, message)
+    def handle(self, events: list[CloudEvent], fresh: list[tuple[Message, CloudEvent]]) -> None:
+        batch = Batch(events)
+        if not self.run_worker(batch):  # the container is being killed
+            for message, _ in fresh:
+                self.consumer.requeue_message(message)
+            return
+        handled = batch.handled()
+        try:
+            recorded_elsewhere = self.ledger.record(handled)
+        except Exception as exc:  # not recorded: retried, and handlers are idempotent
+            for event in handled:
+                batch.fail(event, exc)
+            recorded_elsewhere = set()
+        for message, event in fresh:
+            exc = batch.failure(event)
+            if exc is None and entry_id(event) in recorded_elsewhere:
+                self.settle_duplicate(message, event)  # another replica took the same copy
+            elif exc is None:
+                count_event(self.service, event.type, "processed")
+                self.consumer.ack_message(message)
+            elif isinstance(exc, EventRejected):
+                self.reject(message, exc.errors, event.type)
+            else:
+                self.retry_or_park(message, event.type, exc)
 
-    @property
-    def handlers(self) -> dict[str, IngressEntrypoint]:
-        return {provider.event_type: provider for provider in self._providers}
-
-    @property
-    def topology(self) -> IngressTopology:
-        return IngressTopology(self.service, tuple(sorted(self.handlers)), self.retry_delays)
-
-    def get_consumers(self, consumer_cls: Any, channel: Any) -> list[Any]:
-        """kombu callback after every (re)connection: declare everything, then consume."""
-        topology = self.topology
-        topology.declare(channel)
-        consumer = consumer_cls(queues=[topology.work_queue()], on_message=self.on_raw_message)
-        consumer.qos(prefetch_count=self.prefetch_count)
-        unrouted = consumer_cls(queues=[UNROUTED_QUEUE], on_message=self.on_unrouted_message)
-        unrouted.qos(prefetch_count=self.prefetch_count)
-        self._consumers = {provider: consumer for provider in self._providers}
-        self._unrouted_consumer = unrouted
-        return [consumer, unrouted]
-
-    def _cancel_consumers_if_requested(self) -> None:
-        """The providers share one consumer (and the unrouted queue's): cancel them once, when
-        the first provider leaves."""
-        pending, self._pending_remove_providers = self._pending_remove_providers, {}
-        cancelled: list[Any] = []
-        for provider, removed in pending.items():
-            consumer = self._consumers.pop(provider, None)
-            if consumer is not None and consumer not in cancelled:
-                consumer.cancel()
-                self._unrouted_consumer.cancel()
-                cancelled.append(consumer)
-            removed.send()
-
-    def on_raw_message(self, message: Message) -> None:
-        self.container.spawn_managed_thread(
-            partial(self.process, message), identifier=f"{self.service}.ingress"
-        )
-
-    def on_unrouted_message(self, message: Message) -> None:
-        self.container.spawn_managed_thread(
-            partial(self.reject_unrouted, message), identifier=f"{self.service}.unrouted"
-        )
-
-    def reject_unrouted(self, message: Message) -> None:
-        """A message whose routing key no service's family matched (see topology.py)."""
-        key = message.delivery_info.get("routing_key", "")
-        reason = f"no service takes routing key {key!r}; it must be the event's type"
-        self.reject(message, {"type": [reason]}, OTHER_TYPE)
-
-    def process(self, message: Message) -> None:
+    def validate(self, message: Message) -> CloudEvent:
+        """The message as a CloudEvent with validated `data`, or InvalidEvent with the fields."""
         try:
             event = parse_envelope(parse_json(message.body))
-            handler = self.handlers.get(event.type)
-            if handler is None and event.type in self.known_types:
-                self.requeue_message(message)  # stopping: its handler has left already
-                return
-            if handler is None:
+            schema = self.schemas.get(event.type)
+            if schema is None:
                 raise InvalidEvent(
                     {"type": [f"unknown event type {event.type!r} for {self.service}"]}
                 )
-            event = load_data(event, handler.schema)
-        except InvalidEvent as exc:
-            self.reject(message, exc.errors, self.type_label(message))
-            return
+            return load_data(event, schema)
+        except InvalidEvent:
+            raise
         except Exception as exc:  # a validation bug must not leave the message unacked
             log.exception("could not validate a %s message", self.type_label(message))
-            errors = {"body": [f"could not be validated: {type(exc).__name__}"]}
-            self.reject(message, errors, self.type_label(message))
-            return
-        try:
-            claim = self.ledger.claim(event)
-        except Exception as exc:  # database unavailable: retry later like any failure
-            self.retry_or_park(message, event.type, exc)
-            return
-        if claim is Claim.DONE:
-            count_event(self.service, event.type, "duplicate")
-            self.ack_message(message)
-        elif claim is Claim.BUSY:
-            self.retry_or_park(message, event.type, RuntimeError("another worker is processing it"))
-        else:
-            handler.handle(event, message)
+            raise InvalidEvent({"body": [f"could not be validated: {type(exc).__name__}"]}) from exc
 
-    def settle(self, message: Message, event: CloudEvent, exc: BaseException | None) -> None:
-        """Called when the handler's worker is done: ack, reject, or schedule a retry."""
-        try:
-            if exc is None:
-                self.ledger.complete(event)
-            else:
-                self.ledger.release(event)
-        except Exception as ledger_exc:
-            # Not recorded: the event is retried, and handlers are idempotent.
-            exc = exc or ledger_exc
-        if exc is None:
-            count_event(self.service, event.type, "processed")
-            self.ack_message(message)
-        elif isinstance(exc, EventRejected):
-            self.reject(message, exc.errors, event.type)
-        else:
-            self.retry_or_park(message, event.type, exc)
+    def settle_duplicate(self, message: Message, event: CloudEvent) -> None:
+        count_event(self.service, event.type, "duplicate")
+        self.consumer.ack_message(message)
 
     def type_label(self, message: Message) -> str:
         key = message.delivery_info.get("routing_key", "")
-        return key if key in self.handlers else OTHER_TYPE
+        return key if key in self.schemas else OTHER_TYPE
 
     def reject(self, message: Message, errors: dict[str, list[str]], type_label: str) -> None:
         reason = rejection_reason(errors)
@@ -236,44 +201,33 @@ class IngressQueueConsumer(QueueConsumer):
 
     def forward_then_ack(self, message: Message, forward: Any) -> bool:
         return forward_then_ack(
-            forward, lambda: self.ack_message(message), lambda: self.requeue_message(message)
+            forward,
+            lambda: self.consumer.ack_message(message),
+            lambda: self.consumer.requeue_message(message),
         )
 
 
-class IngressEntrypoint(Entrypoint):
-    """`@ingress("enterprise.registered", EnterpriseRegisteredSchema)` on a service method."""
+class UnroutedQueue:
+    """The second queue an ingress entrypoint consumes: messages whose routing key no
+    service's family matched (see topology.py), each rejected with the reason."""
 
-    consumer = IngressQueueConsumer()
+    queue = UNROUTED_QUEUE
 
-    def __init__(self, event_type: str, schema: type[Schema], **kwargs: Any):
-        self.event_type = event_type
-        self.schema = schema()
-        super().__init__(**kwargs)
+    def __init__(self, entrypoint: IngressEntrypoint):
+        self.entrypoint = entrypoint
 
-    def setup(self) -> None:
-        self.consumer.register_provider(self)
+    def declare(self, channel: Any) -> None:
+        """Declared with the rest of the ingress topology."""
 
-    def stop(self) -> None:
-        self.consumer.unregister_provider(self)
+    def take(self, message: Message) -> None:
+        self.entrypoint.container.spawn_managed_thread(
+            partial(self.reject, message), identifier="ingress.unrouted"
+        )
 
-    def handle(self, event: CloudEvent, message: Message) -> None:
-        try:
-            self.container.spawn_worker(
-                self, (event,), {}, handle_result=partial(self.handle_result, message, event)
-            )
-        except ContainerBeingKilled:
-            self.consumer.requeue_message(message)
-
-    def handle_result(
-        self,
-        message: Message,
-        event: CloudEvent,
-        worker_ctx: Any,
-        result: Any = None,
-        exc_info: Any = None,
-    ) -> tuple[Any, Any]:
-        self.consumer.settle(message, event, exc_info[1] if exc_info else None)
-        return result, exc_info
+    def reject(self, message: Message) -> None:
+        key = message.delivery_info.get("routing_key", "")
+        reason = f"no service takes routing key {key!r}; it must be the event's type"
+        self.entrypoint.reject(message, {"type": [reason]}, OTHER_TYPE)
 
 
 ingress = IngressEntrypoint.decorator

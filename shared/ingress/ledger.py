@@ -1,25 +1,26 @@
 """The ledger of (source, id) pairs that makes redelivered events harmless.
 
-An event is *claimed* before its handler runs and *completed* after, with one atomic insert
-guarding the claim, so two copies delivered at once are never both applied. A claim left by a
-process that died mid-event expires after `lease`, so the redelivered copy can take over.
+An event is recorded once its handler has applied it, before its message is acked: a copy
+that finds its pair recorded is a duplicate. Handlers are idempotent (order keys, versions),
+so an event applied but not yet recorded when its process died is simply applied again when
+the broker delivers it again, and two copies handled at once by two replicas end in the same
+state; the second to record it is counted as the duplicate. A batch costs one lookup and one
+insert command, whatever its size.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-from enum import Enum
+from collections.abc import Iterable
 from typing import Any
 
-from pymongo import InsertOne, UpdateOne
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
 from shared import clock
-from shared.coalesce import Writes
 from shared.envelope import CloudEvent
 from shared.mongo import Repository
 
-DEFAULT_LEASE = timedelta(seconds=60)
+DUPLICATE_KEY = 11000
+LEGACY_CLAIM = "claimed"  # left by versions that claimed before handling: not done
 
 
 def entry_id(event: CloudEvent) -> str:
@@ -27,61 +28,51 @@ def entry_id(event: CloudEvent) -> str:
     return f"{event.source}\n{event.id}"
 
 
-class Claim(Enum):
-    NEW = "new"  # this worker owns the event now
-    DONE = "done"  # processed before: a duplicate
-    BUSY = "busy"  # another worker holds a live claim: try again later
-
-
 class ProcessedEvents(Repository):
-    def __init__(self, db: Any, lease: timedelta = DEFAULT_LEASE):
-        super().__init__(db)
-        self.lease = lease
-        self.writes = Writes(self.collection)  # claims and completions of concurrent workers
-
     @property
     def collection(self):  # type: ignore[no-untyped-def]
         return self.db["processed_events"]
 
-    def claim(self, event: CloudEvent) -> Claim:
-        key = {"_id": entry_id(event)}
+    def done(self, events: Iterable[CloudEvent]) -> set[str]:
+        """The keys (`entry_id`) of those events recorded as processed."""
+        keys = list({entry_id(event) for event in events})
+        if not keys:
+            return set()
+        found = self.collection.find({"_id": {"$in": keys}}, {"state": True})
+        return {entry["_id"] for entry in found if entry.get("state") != LEGACY_CLAIM}
+
+    def record(self, events: Iterable[CloudEvent]) -> set[str]:
+        """Record events as processed; the keys that another process recorded first."""
         now = clock.now()
+        entries = {
+            entry_id(event): {
+                "_id": entry_id(event),
+                "source": event.source,
+                "id": event.id,
+                "type": event.type,
+                "state": "done",
+                "processed_at": now,
+            }
+            for event in events
+        }
+        if not entries:
+            return set()
         try:
-            self.writes(
-                InsertOne(
-                    {
-                        **key,
-                        "source": event.source,
-                        "id": event.id,
-                        "type": event.type,
-                        "state": "claimed",
-                        "claimed_at": now,
-                    }
-                )
+            self.collection.insert_many(list(entries.values()), ordered=False)
+            return set()
+        except BulkWriteError as exc:
+            errors: list[dict[str, Any]] = exc.details.get("writeErrors", [])
+            if any(error["code"] != DUPLICATE_KEY for error in errors):
+                raise
+        keys = list(entries)
+        taken = {keys[error["index"]] for error in errors}
+        legacy = [
+            entry["_id"]
+            for entry in self.collection.find({"_id": {"$in": sorted(taken)}}, {"state": True})
+            if entry.get("state") == LEGACY_CLAIM
+        ]
+        if legacy:
+            self.collection.update_many(
+                {"_id": {"$in": legacy}, "state": LEGACY_CLAIM}, {"$set": {"state": "done"}}
             )
-            return Claim.NEW
-        except DuplicateKeyError:
-            pass
-        entry = self.collection.find_one(key) or {}
-        if entry.get("state") == "done":
-            return Claim.DONE
-        claimed_at = entry.get("claimed_at")
-        if claimed_at is not None and now - claimed_at > self.lease:
-            taken = self.collection.update_one(
-                {**key, "state": "claimed", "claimed_at": claimed_at}, {"$set": {"claimed_at": now}}
-            )
-            if taken.modified_count == 1:
-                return Claim.NEW
-        return Claim.BUSY
-
-    def complete(self, event: CloudEvent) -> None:
-        self.writes(
-            UpdateOne(
-                {"_id": entry_id(event)},
-                {"$set": {"state": "done", "processed_at": clock.now()}},
-            )
-        )
-
-    def release(self, event: CloudEvent) -> None:
-        """Drop the claim of an event that failed, so its retry can claim it again."""
-        self.collection.delete_one({"_id": entry_id(event), "state": "claimed"})
+        return taken - set(legacy)

@@ -18,15 +18,17 @@ from shared.report import collect
 from shared.units import PROVINCE, UNITS
 from tests.chaos.pipeline import Pipeline
 
-# Clock readings, and the version counter (it counts writes, so a redelivered event bumps it).
+# Clock readings, the version counter (it counts stored changes, so how events were batched
+# and redelivered moves it) and the token each write leaves (shared/versioned.py).
 VOLATILE = frozenset(("version", "since", "at", "evaluated_at", "created_at", "processed_at",
                       "claimed_at", "sent_at", "next_attempt_at", "loaded_at", "read_at",
-                      "generated_at"))  # fmt: skip
+                      "generated_at", "write_id"))  # fmt: skip
 # Parts stored as JSON text (shared.mongo.pack), compared as what they hold.
 PACKED = {
+    "registry.enterprises": ("parts",),
     "tiering.firms": ("snapshot", "explanation"),
     "tiering.tier_history": ("checks",),
-    "incubators.firms": ("snapshot",),
+    "incubators.firms": ("facts",),
 }
 # Compared by what they mean rather than as documents: per-run secrets and ids, the ledgers.
 SPECIAL = {"api_keys", "subscriptions", "deliveries", "processed_events", "accepted_events"}

@@ -262,6 +262,7 @@ def test_of_concurrent_snapshots_of_a_firm_the_newest_is_kept(servers, mongo_dat
 
     from services.incubators import handling
     from services.incubators.storage import Incubators
+    from shared.batches import Batch
 
     codes = [jilin_uscc() for _ in range(5)]
     snapshots = [
@@ -272,7 +273,9 @@ def test_of_concurrent_snapshots_of_a_firm_the_newest_is_kept(servers, mongo_dat
     random.Random(7).shuffle(snapshots)
     with MongoClient(servers.mongodb_uri, tz_aware=True) as client:
         store = Incubators(client[mongo_database])
-        list(GreenPool(20).imap(lambda s: handling.enterprise_updated(store, s), snapshots))
+        batches = [Batch(snapshots[n : n + 3]) for n in range(0, len(snapshots), 3)]
+        list(GreenPool(20).imap(lambda b: handling.enterprise_updated(store, b), batches))
+        assert all(batch.failures == {} for batch in batches)
         stored = [store.firm(code) for code in codes]
     assert [(s["version"], s["annual_reports"][-1]["year"]) for s in stored] == [(20, 2024)] * 5
 
@@ -289,7 +292,7 @@ def test_a_finding_is_offered_again_until_it_is_announced(servers, mongo_databas
         store = Incubators(client[mongo_database])
         store.put_carrier(incubator(A) | {"unit": "220100"}, "k")
         first, redelivered = keep(store, found), keep(store, found)
-        store.mark_announced("late_admission:x")
+        store.mark_announced(["late_admission:x"])
         after_announcement = keep(store, found)
     assert [f["finding_id"] for f in first + redelivered] == ["late_admission:x"] * 2
     assert first[0]["detail"] == redelivered[0]["detail"] and "announced" not in redelivered[0]

@@ -1,11 +1,15 @@
-"""incubators' small derived collections on the real database (progress facts, carriers'
-maps of incubation states): kept beside what they derive from, and filled once for a
-database written before they existed."""
+"""incubators' storage on the real database: the registry facts it keeps of each firm, and
+the carriers' maps of incubation states, kept beside what they derive from and filled once for
+a database written before they existed."""
 
 import pytest
 from pymongo import MongoClient
 
+from services.incubators import handling
+from services.incubators.progress import progress_facts
 from services.incubators.storage import Incubators
+from shared.batches import Batch
+from shared.mongo import pack
 from tests.support.events import jilin_uscc
 
 pytestmark = pytest.mark.integration
@@ -15,49 +19,64 @@ def snapshot(code, version, *reports):
     return {
         "uscc": code,
         "version": version,
+        "profile": {"founded_on": "2020-01-01", "name": "x"},
         "annual_reports": [
-            {"year": year, "tech_sme_registered": sme, "high_tech_certified": high_tech}
+            {
+                "year": year,
+                "tech_sme_registered": sme,
+                "high_tech_certified": high_tech,
+                "revenue": 1e6,
+                "employees": 9,
+            }
             for year, sme, high_tech in reports
         ],
     }
 
 
-def test_facts_follow_the_newest_snapshot_and_an_old_database_is_backfilled(
-    servers, mongo_database
-):
+def keep(store, *snapshots):
+    batch = Batch(snapshots)
+    handling.enterprise_updated(store, batch)
+    assert batch.failures == {}
+
+
+def test_facts_follow_the_newest_snapshot_whatever_the_batches(servers, mongo_database):
     with MongoClient(servers.mongodb_uri, tz_aware=True) as client:
         store = Incubators(client[mongo_database])
         a, b, c = jilin_uscc(), jilin_uscc(), jilin_uscc()
-        assert store.put_firm(snapshot(a, 1, (2023, False, True)))
-        assert store.put_firm(snapshot(a, 2, (2023, False, True), (2024, True, True)))
-        assert not store.put_firm(snapshot(a, 1, (2023, False, True)))  # stale: ignored
-        assert store.put_firm(snapshot(b, 1, (2024, True, False)))
-        assert store.put_firm(snapshot(c, 1))
-        expected = (2, {2023: 1, 2024: 1}, {2024: 2})
-        assert store.firm_facts() == expected
-
-        store.db.progress_facts.drop()  # as written before the facts had their collection
-        assert store.firm_facts() == (0, {}, {})
-        store.ensure_indexes()
-        assert store.firm_facts() == expected
-        store.db.firms.delete_many({})
-        store.ensure_indexes()  # facts exist: no second backfill
-        assert store.firm_facts() == expected
+        keep(store, snapshot(a, 1, (2023, False, True)))
+        keep(store, snapshot(a, 2, (2023, False, True), (2024, True, True)), snapshot(c, 1))
+        keep(store, snapshot(a, 1, (2023, False, True)), snapshot(b, 1, (2024, True, False)))
+        assert store.firm_facts() == (2, {2023: 1, 2024: 1}, {2024: 2})
+        kept = store.firm(a)
+        assert kept["version"] == 2 and [r["year"] for r in kept["annual_reports"]] == [2023, 2024]
+        assert "employees" not in kept["annual_reports"][0]  # only what incubators reads
 
 
-def test_a_redelivered_snapshot_mends_facts_a_crash_left_behind(servers, mongo_database):
-    """A process killed (or a database gone) between the firm's write and its facts' leaves
-    the facts one snapshot behind; the redelivered snapshot brings them up to date."""
+def test_a_firm_stored_before_facts_were_cut_down_is_read_and_replaced(servers, mongo_database):
+    """A database written by the version that kept the whole snapshot packed."""
     with MongoClient(servers.mongodb_uri, tz_aware=True) as client:
         store = Incubators(client[mongo_database])
         code = jilin_uscc()
-        store.put_firm(snapshot(code, 1, (2023, True, False)))
-        newer = snapshot(code, 2, (2023, True, False), (2024, True, True))
-        store.put_firm(newer)
-        store.db.progress_facts.update_one(  # as the crash left them: version 1's
-            {"_id": code}, {"$set": {"version": 1, "latest_year": 2023, "high_tech_years": []}}
+        old = snapshot(code, 1, (2023, True, False))
+        store.db.firms.insert_one(
+            {
+                "_id": code,
+                "uscc": code,
+                "version": 1,
+                "snapshot": pack(old),
+                **progress_facts(old),
+            }
         )
-        assert store.put_firm(newer)
+        assert store.firm(code)["annual_reports"] == [
+            {
+                "year": 2023,
+                "revenue": 1e6,
+                "high_tech_certified": False,
+                "tech_sme_registered": True,
+            }
+        ]
+        assert store.firm_facts() == (1, {}, {2023: 1})
+        keep(store, snapshot(code, 2, (2023, True, False), (2024, True, True)))
         assert store.firm_facts() == (1, {2024: 1}, {2024: 1})
 
 

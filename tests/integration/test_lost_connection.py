@@ -6,7 +6,7 @@ import socket
 import pytest
 from kombu import Connection, Queue
 
-from shared.ingress.entrypoint import IngressQueueConsumer
+from shared.batches import BatchQueueConsumer
 from shared.publisher import Publisher
 from tests.support.waiting import wait_for
 
@@ -29,7 +29,7 @@ def test_settling_a_message_whose_connection_died_leaves_it_to_the_broker(
     message = Queue(QUEUE, no_declare=True)(consumer.default_channel).get(no_ack=False)
     consumer.connection.transport.sock.shutdown(socket.SHUT_RDWR)  # the broker is gone
 
-    getattr(IngressQueueConsumer(), settle)(message)  # would raise BrokenPipeError
+    getattr(BatchQueueConsumer(), settle)(message)  # would raise BrokenPipeError
 
     wait_for(lambda: queues.depth(QUEUE) == 1, what="the broker to take the message back")
     consumer.release()

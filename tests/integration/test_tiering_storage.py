@@ -9,6 +9,7 @@ from services.tiering import classify
 from services.tiering.decisions import decide
 from services.tiering.rules.ruleset import parse_ruleset
 from services.tiering.storage import BUNDLED_RULESETS, RuleSets, Tiers
+from shared.batches import Batch
 from tests.support.events import jilin_uscc
 from tests.support.snapshots import firm, revenue_series
 
@@ -31,6 +32,13 @@ def snapshot(code, version=1, revenues=GROWING):
     return firm(founded="2012-01-01", reports=revenues) | {"uscc": code, "version": version}
 
 
+def on_snapshots(tiers, rulesets, snapshots, announce=lambda changes: None):
+    """One batch through tiering's use case; every snapshot must be handled."""
+    batch = Batch(snapshots)
+    classify.on_snapshots(tiers, rulesets, batch, "jl-2025", announce)
+    assert batch.failures == {}
+
+
 def lower_gazelle_bar(rulesets):
     """jl-2025 version 2, with the gazelle's growth bar at 15%: GROWING firms become gazelles."""
     text = (BUNDLED_RULESETS / "jl-2025.yaml").read_text(encoding="utf-8")
@@ -45,12 +53,27 @@ def test_an_older_snapshot_never_replaces_a_newer_one(stores):
     tiers, rulesets = stores
     ruleset, code = rulesets.get("jl-2025"), jilin_uscc()
     newer, _ = decide(None, ruleset, snapshot(code, version=3), NOW)
-    older, _ = decide(None, ruleset, snapshot(code, version=2), NOW)
-    assert tiers.save(newer, None)
-    assert not tiers.save(older, None)
+    on_snapshots(tiers, rulesets, [snapshot(code, version=3)])
+    on_snapshots(tiers, rulesets, [snapshot(code, version=2)])
+    on_snapshots(tiers, rulesets, [snapshot(code, version=1), snapshot(code, version=2)])
     stored = tiers.get(code)
     assert stored["version"] == 3 and stored["snapshot"]["version"] == 3
     assert stored["checks"] == newer["checks"]  # the explanation comes back as it was stored
+
+
+def test_in_one_batch_the_newest_snapshot_of_a_firm_decides(stores):
+    tiers, rulesets = stores
+    code = jilin_uscc()
+    gazelle = revenue_series(2e7, 2.4e7, 2.88e7, 3.456e7)
+    announced = []
+    on_snapshots(
+        tiers,
+        rulesets,
+        [snapshot(code, 2, gazelle), snapshot(code, 1), snapshot(code, 3, gazelle)],
+        announced.extend,
+    )
+    assert tiers.get(code)["version"] == 3
+    assert [(c["seq"], c["to"]) for c in announced] == [(1, "gazelle")]
 
 
 def test_re_evaluation_in_batches_moves_each_firm_once_and_announces_in_order(stores):
@@ -58,13 +81,12 @@ def test_re_evaluation_in_batches_moves_each_firm_once_and_announces_in_order(st
     batches smaller than the province so that writing overlaps evaluating."""
     tiers, rulesets = stores
     codes = sorted(jilin_uscc() for _ in range(130))
-    for code in codes:
-        classify.on_snapshot(tiers, rulesets, snapshot(code), "jl-2025", lambda change: None)
+    on_snapshots(tiers, rulesets, [snapshot(code) for code in codes])
     assert tiers.counts(None) == {"none": 130}
 
     lower_gazelle_bar(rulesets)
     announced = []
-    report = classify.reevaluate(tiers, rulesets, "jl-2025", announced.append, batch_size=40)
+    report = classify.reevaluate(tiers, rulesets, "jl-2025", announced.extend, batch_size=40)
 
     assert report == {"firms": 130, "changed": 130}
     assert sorted(c["uscc"] for c in announced) == codes
@@ -73,7 +95,7 @@ def test_re_evaluation_in_batches_moves_each_firm_once_and_announces_in_order(st
     assert tiers.transitions() == {"none→gazelle": 130}
     assert all(tiers.get(code)["announced_seq"] == 1 for code in codes)
 
-    again = classify.reevaluate(tiers, rulesets, "jl-2025", announced.append, batch_size=40)
+    again = classify.reevaluate(tiers, rulesets, "jl-2025", announced.extend, batch_size=40)
     assert again == {"firms": 130, "changed": 0} and len(announced) == 130
 
 
@@ -82,11 +104,11 @@ def test_a_re_evaluation_does_not_set_back_a_firm_with_a_newer_snapshot(stores):
     the firm's record nor its tier index copy goes back to the re-evaluated decision."""
     tiers, rulesets = stores
     code = jilin_uscc()
-    classify.on_snapshot(tiers, rulesets, snapshot(code, 1), "jl-2025", lambda change: None)
+    on_snapshots(tiers, rulesets, [snapshot(code, 1)])
     lower_gazelle_bar(rulesets)
     read = next(tiers.batches(10))  # what the re-evaluation read
     flat = revenue_series(2e7, 2e7, 2e7, 2e7)
-    classify.on_snapshot(tiers, rulesets, snapshot(code, 2, flat), "jl-2025", lambda change: None)
+    on_snapshots(tiers, rulesets, [snapshot(code, 2, flat)])
     ruleset = rulesets.get("jl-2025")
     pairs = [decide(previous, ruleset, previous["snapshot"], NOW)[0] for previous in read]
     assert pairs[0]["tier"] == "gazelle"  # the re-evaluation's decision on the old snapshot
@@ -104,9 +126,7 @@ def test_a_tier_index_left_behind_by_a_crash_is_mended(stores):
     gazelle = revenue_series(2e7, 2.4e7, 2.88e7, 3.456e7)
 
     def classify_as_sent(version):
-        classify.on_snapshot(
-            tiers, rulesets, snapshot(code, version, gazelle), "jl-2025", lambda change: None
-        )
+        on_snapshots(tiers, rulesets, [snapshot(code, version, gazelle)])
         return tiers.counts(None)
 
     def left_behind():
@@ -118,7 +138,7 @@ def test_a_tier_index_left_behind_by_a_crash_is_mended(stores):
     left_behind()
     newer = classify_as_sent(2)
     left_behind()
-    classify.reevaluate(tiers, rulesets, "jl-2025", lambda change: None)
+    classify.reevaluate(tiers, rulesets, "jl-2025", lambda changes: None)
     assert [first, redelivered, newer, tiers.counts(None)] == [{"gazelle": 1}] * 4
 
 
@@ -132,7 +152,7 @@ def test_a_change_left_by_a_dead_attempt_is_replaced_by_the_one_announced(stores
     _, change = decide(None, ruleset, snapshot(code, 1, gazelle), NOW)
     tiers.add_changes([change | {"to": "eaglet", "to_label": "雏鹰", "checks": []}])  # died
     announced = []
-    classify.on_snapshot(tiers, rulesets, snapshot(code, 2, gazelle), "jl-2025", announced.append)
+    on_snapshots(tiers, rulesets, [snapshot(code, 2, gazelle)], announced.extend)
     stored = tiers.change(code, 1)
     assert [(c["to"], c["checks"]) for c in announced] == [("gazelle", stored["checks"])]
     assert stored["to"] == "gazelle"

@@ -42,10 +42,11 @@ def test_the_families_every_service_declares_are_those_its_handlers_take():
 
     def families(service_cls):
         types = [
-            entrypoint.event_type
+            event_type
             for method in vars(service_cls).values()
             for entrypoint in getattr(method, "nameko_entrypoints", ())
             if isinstance(entrypoint, IngressEntrypoint)
+            for event_type in entrypoint.schemas
         ]
         return tuple(IngressTopology(service_cls.name, tuple(types)).families)
 

@@ -120,7 +120,7 @@ def test_funding_is_in_date_order():
 def test_list_filters_follow_the_query_fields_given():
     assert records.filters({"limit": 50}) == {}
     assert records.filters({"unit": "220100", "industry": "I65", "registered": False}) == {
-        "profile.unit": "220100",
-        "profile.industry": "I65",
-        "profile": {"$exists": False},
+        "unit": "220100",
+        "industry": "I65",
+        "registered": False,
     }

@@ -1,0 +1,48 @@
+"""registry's use case: apply a batch of enterprise events to the firms' records, store each
+changed record once, and announce its new snapshot once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from services.registry import records
+from services.registry.records import AGAIN, APPLIED, Record
+from services.registry.storage import Enterprises, from_document, to_document
+from shared.batches import Batch
+from shared.envelope import CloudEvent
+
+Announce = Callable[[list[dict[str, Any]]], None]
+
+
+class ChangedMeanwhile(RuntimeError):
+    """Another process kept writing the firm's record while this batch applied its events."""
+
+
+def on_events(store: Enterprises, batch: Batch[CloudEvent], announce: Announce) -> None:
+    """Apply every event to its firm's record (one read and one write per firm for the whole
+    batch), then announce the snapshots of the records that changed.
+
+    An event that re-applies a part already stored with its own key was applied before by an
+    attempt that died before recording it: its firm's current snapshot is announced again
+    (consumers take the same version twice harmlessly), so nothing it should have caused is
+    lost. Events older than the part stored change nothing."""
+    by_firm: dict[str, list[CloudEvent]] = {}
+    for event in batch:
+        by_firm.setdefault(event.data["uscc"], []).append(event)
+    to_announce: dict[str, Record] = {}
+
+    def apply(uscc: str, stored: dict[str, Any] | None) -> dict[str, Any] | None:
+        record = from_document(stored) if stored else records.empty(uscc)
+        outcomes = {records.apply(record, event) for event in by_firm[uscc]}
+        if APPLIED in outcomes:
+            record["version"] += 1
+        if outcomes & {APPLIED, AGAIN}:
+            to_announce[uscc] = record
+        return to_document(record) if APPLIED in outcomes else None
+
+    for uscc in store.versioned.update(by_firm, apply):
+        to_announce.pop(uscc, None)
+        for event in by_firm[uscc]:
+            batch.fail(event, ChangedMeanwhile(f"{uscc} kept changing"))
+    announce([records.snapshot(record) for record in to_announce.values()])
