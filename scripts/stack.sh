@@ -17,6 +17,17 @@ FERRETDB_VERSION="v1.24.2"
 FERRETDB_PATCH_LEVEL=3  # bump when the patches below change, to rebuild
 FERRETDB_BIN="$CACHE/ferretdb-$FERRETDB_VERSION-p$FERRETDB_PATCH_LEVEL"
 FERRETDB_PORT="${TRACKER_FERRETDB_PORT:-27017}"
+# SQLite settings of the local FerretDB (both measured here):
+# - synchronous(normal): in WAL mode SQLite syncs the log at checkpoints, not at every commit.
+#   Committed writes survive a crash of FerretDB or of a client; an OS crash may lose the last
+#   moments, as with MongoDB's default journal commit interval (100 ms). It halves the cost of a
+#   write (bulk update 0.52 -> 0.26 ms).
+# - wal_autocheckpoint(20000): the log is copied into the database every 20,000 pages (80 MB)
+#   instead of every 1,000. Every update commits on its own inside FerretDB, and a profile of the
+#   pipeline showed 30 % of the server's time in checkpoints that copy the same hot pages again
+#   and again; bulk updates of 1 KB documents cost 0.84 -> 0.41-0.55 ms. The log is cut back to
+#   64 MB after a checkpoint (journal_size_limit).
+FERRETDB_PRAGMAS="_pragma=synchronous(normal)&_pragma=wal_autocheckpoint(20000)&_pragma=journal_size_limit(67108864)"
 AMQP_PORT=5672
 MGMT_PORT=15672
 READY_TIMEOUT="${TRACKER_STACK_TIMEOUT:-120}"
@@ -183,11 +194,7 @@ start_ferretdb() {
     build_ferretdb
     mkdir -p "$STATE/ferretdb/data"
     log "starting FerretDB (SQLite backend) on 127.0.0.1:$FERRETDB_PORT"
-    # synchronous(normal): in WAL mode SQLite then syncs the log at checkpoints, not at every
-    # commit. Committed writes survive a crash of FerretDB or of a client; an OS crash may lose
-    # the last moments, as with MongoDB's default journal commit interval (100 ms). It halves
-    # the cost of a write here (bulk update 0.52 -> 0.26 ms, measured).
-    nohup "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$STATE/ferretdb/data/?_pragma=synchronous(normal)" \
+    nohup "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$STATE/ferretdb/data/?$FERRETDB_PRAGMAS" \
       --state-dir="$STATE/ferretdb" --listen-addr="127.0.0.1:$FERRETDB_PORT" \
       --telemetry=disable --log-level=warn </dev/null >"$STATE/ferretdb.log" 2>&1 &
     echo $! >"$STATE/ferretdb.pid"
@@ -232,6 +239,7 @@ main() {
       build_ferretdb
       echo "RABBITMQ_SERVER=$(command -v rabbitmq-server)"
       echo "FERRETDB_BIN=$FERRETDB_BIN"
+      echo "FERRETDB_PRAGMAS=$FERRETDB_PRAGMAS"
       ;;
     *) echo "usage: $0 up|down|status|install" >&2; exit 2 ;;
   esac

@@ -3,7 +3,6 @@ bounded retries, and compile the province's daily digest."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 
@@ -12,7 +11,6 @@ from services.notifications.alerts import alert
 from services.notifications.channels import DeliveryFailed
 from services.notifications.delivery import RetryPolicy
 from services.notifications.storage import Notifications
-from shared import clock
 from shared.batches import Batch
 from shared.units import PROVINCE
 
@@ -22,52 +20,49 @@ class Sender(Protocol):
 
 
 def route(
-    store: Notifications, kind: str, key: str, data: dict[str, Any], units: list[str], now: datetime
+    store: Notifications, made: list[tuple[str, str, dict[str, Any], list[str]]], now: datetime
 ) -> list[dict[str, Any]]:
-    """Store an alert per unit (the inbox) and a pending delivery per interested subscription."""
-    created = []
-    for unit in units:
-        record = alert(kind, unit, key, data, now)
-        store.add_alert(record)
-        for subscription in store.subscriptions(unit):
-            if routing.wants(subscription, record):
-                store.add_delivery(record, subscription, now)
-        created.append(record)
+    """Store an alert per unit (the inboxes) and a pending delivery per interested subscription,
+    for each (kind, key, data, units) made: one write per kind of document for them all."""
+    by_unit = store.subscriptions_by_unit()
+    alerts = [
+        alert(kind, unit, key, data, now) for kind, key, data, units in made for unit in units
+    ]
+    deliveries = [
+        (record, subscription)
+        for record in alerts
+        for subscription in by_unit.get(record["unit"], [])
+        if routing.wants(subscription, record)
+    ]
+    store.add_alerts(alerts)
+    store.add_deliveries(deliveries, now)
+    return alerts
+
+
+def tier_changes(store: Notifications, batch: Batch[dict[str, Any]], now: datetime) -> list[dict]:
+    """Alerts for the batch's tier changes, each firm's in seq order, except those whose seq is
+    not beyond the last one seen (a repeat, or a change overtaken by a later one): never a
+    second or a stale alert. The seqs advance only once the alerts are stored, so a crash in
+    between makes them again (alert ids are derived from what they report: stored once)."""
+    changes = sorted(batch, key=lambda change: (change["uscc"], change["seq"]))
+    last = store.last_seqs([change["uscc"] for change in changes])
+    made = []
+    for change in changes:
+        if change["seq"] > last.get(change["uscc"], 0):
+            last[change["uscc"]] = change["seq"]
+            units = routing.recipients("tier_changed", change)
+            made.append(("tier_changed", change["id"], change, units))
+    created = route(store, made, now)
+    store.advance_seqs({data["uscc"]: data["seq"] for _, _, data, _ in made})
     return created
 
 
-def each(batch: Batch[dict[str, Any]], handle: Callable[..., list[dict]]) -> list[dict]:
-    """`handle(event, now)` for each event of the batch on its own (a failure fails it alone);
-    the alerts made."""
-    made: list[dict] = []
-    for event in batch:
-        with batch.each(event):
-            made += handle(event, clock.now())
-    return made
-
-
-def tier_changed(store: Notifications, event: dict[str, Any], now: datetime) -> list[dict]:
-    """Alerts for a tier change, unless its sequence number is not beyond the last seen one
-    (a repeat, or a change overtaken by a later one): never a second or stale alert."""
-    with store.locks.hold(event["uscc"]):
-        if event["seq"] <= store.last_seq(event["uscc"]):
-            return []
-        created = route(
-            store,
-            "tier_changed",
-            event["id"],
-            event,
-            routing.recipients("tier_changed", event),
-            now,
-        )
-        store.advance_seq(event["uscc"], event["seq"])  # after storing: a crash redoes both
-    return created
-
-
-def finding(store: Notifications, found: dict[str, Any], now: datetime) -> list[dict]:
-    return route(
-        store, "finding", found["finding_id"], found, routing.recipients("finding", found), now
-    )
+def findings(store: Notifications, batch: Batch[dict[str, Any]], now: datetime) -> list[dict]:
+    made = [
+        ("finding", found["finding_id"], found, routing.recipients("finding", found))
+        for found in batch
+    ]
+    return route(store, made, now)
 
 
 def digest(store: Notifications, day: date, now: datetime) -> list[dict]:
@@ -77,7 +72,7 @@ def digest(store: Notifications, day: date, now: datetime) -> list[dict]:
     for record in store.alerts_between(start, start + timedelta(days=1)):
         by_unit[record["unit"]] = by_unit.get(record["unit"], 0) + 1
     data = {"day": day.isoformat(), "total": sum(by_unit.values()), "by_unit": by_unit}
-    return route(store, "digest", day.isoformat(), data, [PROVINCE], now)
+    return route(store, [("digest", day.isoformat(), data, [PROVINCE])], now)
 
 
 def deliver_due(

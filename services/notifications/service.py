@@ -4,7 +4,6 @@ in routing.py, alerts.py, delivery.py; use cases in handling.py and inbox.py."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from functools import partial
 from typing import Any
 
 from nameko.rpc import rpc
@@ -35,11 +34,11 @@ class NotificationsService(OpsEndpoints):
 
     @subscribe("tiering", "tier_changed")
     def on_tier_changed(self, batch: Batch[dict[str, Any]]) -> None:
-        self.count(handling.each(batch, partial(handling.tier_changed, self.store)))
+        self.count(handling.tier_changes(self.store, batch, clock.now()))
 
     @subscribe("incubators", "incubator_finding")
     def on_finding(self, batch: Batch[dict[str, Any]]) -> None:
-        self.count(handling.each(batch, partial(handling.finding, self.store)))
+        self.count(handling.findings(self.store, batch, clock.now()))
 
     def count(self, alerts: list[dict[str, Any]]) -> None:
         for record in alerts:

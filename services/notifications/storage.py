@@ -3,25 +3,21 @@
 
 from __future__ import annotations
 
-from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING
-from pymongo.errors import DuplicateKeyError
+from pymongo import ASCENDING, DESCENDING, UpdateOne
+from pymongo.errors import BulkWriteError
 
 from shared import clock
-from shared.locks import KeyedLocks
-from shared.mongo import Repository, RepositoryProvider
+from shared.mongo import Repository, RepositoryProvider, bulk_write
+
+DUPLICATE_KEY = 11000
 
 PUBLIC_SUBSCRIPTION = {"_id": False, "secret": False}
 
 
 class Notifications(Repository):
-    def __init__(self, db: Any):
-        super().__init__(db)
-        self.locks = KeyedLocks()
-
     def ensure_indexes(self) -> None:
         self.db.alerts.create_index(
             [("unit", ASCENDING), ("created_at", DESCENDING), ("alert_id", DESCENDING)]
@@ -30,22 +26,32 @@ class Notifications(Repository):
         self.db.deliveries.create_index([("state", ASCENDING), ("next_attempt_at", ASCENDING)])
 
     # ordering of tier changes ---------------------------------------------------------------
-    def last_seq(self, uscc: str) -> int:
-        record = self.db.firm_sequences.find_one({"_id": uscc})
-        return int(record["seq"]) if record else 0
+    def last_seqs(self, usccs: list[str]) -> dict[str, int]:
+        """The last tier-change seq seen of each of these firms (absent: none yet)."""
+        found = self.db.firm_sequences.find({"_id": {"$in": sorted(set(usccs))}})
+        return {record["_id"]: int(record["seq"]) for record in found}
 
-    def advance_seq(self, uscc: str, seq: int) -> None:
-        updated = self.db.firm_sequences.update_one(
-            {"_id": uscc, "seq": {"$lt": seq}}, {"$set": {"seq": seq}}
+    def advance_seqs(self, seqs: dict[str, int]) -> None:
+        """Each firm's last seen seq, raised to the one given (never lowered)."""
+        if not seqs:
+            return
+        known = self.last_seqs(list(seqs))
+        bulk_write(
+            self.db.firm_sequences,
+            [
+                UpdateOne({"_id": uscc, "seq": {"$lt": seq}}, {"$set": {"seq": seq}})
+                for uscc, seq in seqs.items()
+                if uscc in known
+            ],
         )
-        if updated.matched_count == 0:
-            with suppress(DuplicateKeyError):
-                self.db.firm_sequences.insert_one({"_id": uscc, "seq": seq})
+        new = [{"_id": uscc, "seq": seq} for uscc, seq in seqs.items() if uscc not in known]
+        if new and not insert_new(self.db.firm_sequences, new):
+            self.advance_seqs({d["_id"]: d["seq"] for d in new})  # some stored meanwhile
 
     # alerts ---------------------------------------------------------------------------------
-    def add_alert(self, alert: dict[str, Any]) -> None:
-        with suppress(DuplicateKeyError):
-            self.db.alerts.insert_one({"_id": alert["alert_id"], **alert})
+    def add_alerts(self, alerts: list[dict[str, Any]]) -> None:
+        """Store alerts; one stored before (a redelivered event) is left as it is."""
+        insert_new(self.db.alerts, [{"_id": a["alert_id"], **a} for a in alerts])
 
     def alert(self, alert_id: str) -> dict[str, Any] | None:
         return self.db.alerts.find_one({"_id": alert_id}, {"_id": False})
@@ -94,6 +100,13 @@ class Notifications(Repository):
         projection = {"_id": False} if with_secrets else PUBLIC_SUBSCRIPTION
         return list(self.db.subscriptions.find(query, projection).sort("sub_id", ASCENDING))
 
+    def subscriptions_by_unit(self) -> dict[str, list[dict[str, Any]]]:
+        """Every subscription, by unit (one read for a whole batch of alerts)."""
+        by_unit: dict[str, list[dict[str, Any]]] = {}
+        for subscription in self.subscriptions():
+            by_unit.setdefault(subscription["unit"], []).append(subscription)
+        return by_unit
+
     def subscription(self, sub_id: str) -> dict[str, Any] | None:
         return self.db.subscriptions.find_one({"_id": sub_id}, {"_id": False})
 
@@ -101,11 +114,13 @@ class Notifications(Repository):
         return self.db.subscriptions.delete_one({"_id": sub_id}).deleted_count == 1
 
     # deliveries -----------------------------------------------------------------------------
-    def add_delivery(
-        self, alert: dict[str, Any], subscription: dict[str, Any], now: datetime
+    def add_deliveries(
+        self, deliveries: list[tuple[dict[str, Any], dict[str, Any]]], now: datetime
     ) -> None:
-        with suppress(DuplicateKeyError):
-            self.db.deliveries.insert_one(
+        """A pending delivery of each (alert, subscription), unless stored before."""
+        insert_new(
+            self.db.deliveries,
+            [
                 {
                     "_id": f"{alert['alert_id']}|{subscription['sub_id']}",
                     "delivery_id": f"{alert['alert_id']}|{subscription['sub_id']}",
@@ -117,7 +132,9 @@ class Notifications(Repository):
                     "next_attempt_at": now,
                     "last_error": None,
                 }
-            )
+                for alert, subscription in deliveries
+            ],
+        )
 
     def due(self, now: datetime, limit: int) -> list[dict[str, Any]]:
         return list(
@@ -137,6 +154,20 @@ class Notifications(Repository):
 
     def pending_count(self) -> int:
         return self.db.deliveries.count_documents({"state": "pending"})
+
+
+def insert_new(collection: Any, documents: list[dict[str, Any]]) -> bool:
+    """Insert the documents; those whose `_id` is stored already are left as they are (False
+    when there were any)."""
+    if not documents:
+        return True
+    try:
+        collection.insert_many(documents, ordered=False)
+    except BulkWriteError as exc:
+        if any(e["code"] != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
+            raise
+        return False
+    return True
 
 
 class NotificationStore(RepositoryProvider):

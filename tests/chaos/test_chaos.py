@@ -46,7 +46,7 @@ INTERRUPTED_DELIVERIES = 2  # the notifications kill and the database stop
 def private_servers(tmp_path: Path):
     where = installed()
     rabbit = PrivateRabbitMQ(tmp_path / "rabbitmq")
-    ferret = PrivateFerretDB(where["FERRETDB_BIN"], tmp_path / "ferretdb")
+    ferret = PrivateFerretDB(where["FERRETDB_BIN"], tmp_path / "ferretdb", where["FERRETDB_PRAGMAS"])
     # A SIGTERM (say, a CI time-out) unwinds the test, so the servers are stopped, not left.
     previous = signal.signal(signal.SIGTERM, interrupt)
     try:

@@ -18,7 +18,9 @@ from tests.support.private_stack import PrivateFerretDB, installed
 @pytest.fixture
 def database_server(tmp_path: Path) -> Iterator[PrivateFerretDB]:
     """A running private FerretDB; `.stop()` and `.start()` it, `.uri` to connect."""
-    server = PrivateFerretDB(installed()["FERRETDB_BIN"], tmp_path / "ferretdb").start()
+    where = installed()
+    server = PrivateFerretDB(where["FERRETDB_BIN"], tmp_path / "ferretdb", where["FERRETDB_PRAGMAS"])
+    server.start()
     try:
         yield server
     finally:

@@ -159,10 +159,11 @@ class PrivateRabbitMQ:
 
 
 class PrivateFerretDB:
-    """The patched FerretDB (SQLite backend) on a free port with its own data folder."""
+    """The patched FerretDB (SQLite backend, the SQLite settings of scripts/stack.sh) on a free
+    port with its own data folder."""
 
-    def __init__(self, binary: str, directory: Path):
-        self.binary, self.directory = binary, directory
+    def __init__(self, binary: str, directory: Path, pragmas: str = ""):
+        self.binary, self.directory, self.pragmas = binary, directory, pragmas
         self.port = free_port()
         (directory / "data").mkdir(parents=True, exist_ok=True)
         self.process: subprocess.Popen[bytes] | None = None
@@ -175,7 +176,7 @@ class PrivateFerretDB:
         command = [
             self.binary,
             "--handler=sqlite",
-            f"--sqlite-url=file:{self.directory}/data/",
+            f"--sqlite-url=file:{self.directory}/data/?{self.pragmas}",
             f"--state-dir={self.directory}",
             f"--listen-addr=127.0.0.1:{self.port}",
             "--debug-addr=-",
