@@ -24,7 +24,7 @@ from shared.province import generator
 from tests.chaos import schedule, state
 from tests.chaos.compare import compare, differences, order_dependent, order_free
 from tests.chaos.pipeline import Pipeline
-from tests.support.private_stack import PrivateFerretDB, PrivateRabbitMQ, installed
+from tests.support.private_stack import PrivateFerretDB, PrivateRabbitMQ
 
 pytestmark = pytest.mark.e2e
 
@@ -44,9 +44,8 @@ INTERRUPTED_DELIVERIES = 2  # the notifications kill and the database stop
 
 @pytest.fixture
 def private_servers(tmp_path: Path):
-    where = installed()
     rabbit = PrivateRabbitMQ(tmp_path / "rabbitmq")
-    ferret = PrivateFerretDB(where["FERRETDB_BIN"], tmp_path / "ferretdb", where["FERRETDB_PRAGMAS"])
+    ferret = PrivateFerretDB.built(tmp_path / "ferretdb")
     # A SIGTERM (say, a CI time-out) unwinds the test, so the servers are stopped, not left.
     previous = signal.signal(signal.SIGTERM, interrupt)
     try:

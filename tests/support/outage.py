@@ -12,14 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.private_stack import PrivateFerretDB, installed
+from tests.support.private_stack import PrivateFerretDB
 
 
 @pytest.fixture
 def database_server(tmp_path: Path) -> Iterator[PrivateFerretDB]:
     """A running private FerretDB; `.stop()` and `.start()` it, `.uri` to connect."""
-    where = installed()
-    server = PrivateFerretDB(where["FERRETDB_BIN"], tmp_path / "ferretdb", where["FERRETDB_PRAGMAS"])
+    server = PrivateFerretDB.built(tmp_path / "ferretdb")
     server.start()
     try:
         yield server

@@ -168,6 +168,12 @@ class PrivateFerretDB:
         (directory / "data").mkdir(parents=True, exist_ok=True)
         self.process: subprocess.Popen[bytes] | None = None
 
+    @classmethod
+    def built(cls, directory: Path) -> PrivateFerretDB:
+        """One from the build and settings of `scripts/stack.sh install`."""
+        where = installed()
+        return cls(where["FERRETDB_BIN"], directory, where["FERRETDB_PRAGMAS"])
+
     @property
     def uri(self) -> str:
         return f"mongodb://127.0.0.1:{self.port}/"
