@@ -47,7 +47,7 @@ def decide(
         **explanation(ruleset, decision),
         "seq": seq,
         "announced_seq": previous.get("announced_seq", 0) if previous else 0,
-        "watch": watch(ruleset, snapshot, decision.rank, facts),
+        "watch": watch(ruleset, snapshot, decision.rank, facts, decision),
     }
     change = tier_change(record, decision, old_tier, old_label, now) if moved else None
     return record, change

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from services.tiering.rules.measures import MEASURES, Facts, Growth, Missing, Value
@@ -44,6 +45,8 @@ class Decision:
     ruleset: str
     evaluated_year: int | None
     checks: tuple[Check, ...]
+    # Each tier's evaluation, so that `watch` reuses the next tier's instead of redoing it.
+    runs: dict[str, _Evaluation] = field(default_factory=dict, compare=False, repr=False)
 
     def failed(self, tier: str) -> list[Check]:
         return [c for c in self.checks if c.tier == tier and not c.passed]
@@ -105,11 +108,16 @@ def show(value: Any) -> Any:
     return value
 
 
+@lru_cache(maxsize=1024)
+def as_fraction(value: Any) -> Fraction:
+    """A threshold as an exact fraction (thresholds are few and repeat for every firm)."""
+    return Fraction(value)
+
+
 def compare(actual: Value, op: str, required: Any) -> bool:
     if isinstance(actual, Growth):
-        rate = Fraction(required)
-        reached = actual.at_least(rate)
-        exactly = actual.end == actual.start * (1 + rate) ** actual.years
+        bar = actual.bar(as_fraction(required))
+        reached, exactly = actual.end >= bar, actual.end == bar
         return {
             "ge": reached,
             "gt": reached and not exactly,
@@ -138,10 +146,15 @@ def near(actual: Value, op: str, required: Any) -> bool:
     Upper bounds (age ≤ 10) are not watched: firms grow out of them, not into them."""
     if op not in ("ge", "gt") or isinstance(required, bool | str) or required is None:
         return False
-    floor = Fraction(required) * (1 - NEAR_MISS)
+    floor = near_floor(required)
     if isinstance(actual, Growth):
         return actual.at_least(floor)
     return isinstance(actual, Fraction) and actual >= floor
+
+
+@lru_cache(maxsize=1024)
+def near_floor(required: Any) -> Fraction:
+    return as_fraction(required) * (1 - NEAR_MISS)
 
 
 def check(run: _Evaluation, condition: Condition, label: str) -> bool:
@@ -196,25 +209,33 @@ def evaluate(ruleset: RuleSet, snapshot: dict[str, Any], facts: Facts | None = N
     facts = facts or facts_for(ruleset, snapshot)
     checks: list[Check] = []
     chosen: Tier | None = None
+    runs = {}
     for tier in ruleset.tiers:
-        run = evaluate_tier(ruleset, tier, facts)
+        run = runs[tier.code] = evaluate_tier(ruleset, tier, facts)
         checks += run.checks
         if chosen is None and run.passed:
             chosen = tier
+    year, checked = facts.year, tuple(checks)
     if chosen is None:
-        return Decision(NONE_TIER, NONE_LABEL, 0, ruleset.id, facts.year, tuple(checks))
-    return Decision(chosen.code, chosen.label, chosen.rank, ruleset.id, facts.year, tuple(checks))
+        return Decision(NONE_TIER, NONE_LABEL, 0, ruleset.id, year, checked, runs)
+    return Decision(chosen.code, chosen.label, chosen.rank, ruleset.id, year, checked, runs)
 
 
 def watch(
-    ruleset: RuleSet, snapshot: dict[str, Any], current_rank: int, facts: Facts | None = None
+    ruleset: RuleSet,
+    snapshot: dict[str, Any],
+    current_rank: int,
+    facts: Facts | None = None,
+    decision: Decision | None = None,
 ) -> dict[str, Any] | None:
-    """The next tier up, if the firm misses it only by conditions within 10% of their bars."""
+    """The next tier up, if the firm misses it only by conditions within 10% of their bars
+    (pass the `decision` of the same facts to reuse its evaluation of that tier)."""
     target = ruleset.next_above(current_rank)
     if target is None:
         return None
     facts = facts or facts_for(ruleset, snapshot)
-    run = evaluate_tier(ruleset, target, facts)
+    held = decision.runs.get(target.code) if decision is not None else None
+    run = held or evaluate_tier(ruleset, target, facts)
     if run.passed or not run.near_misses:
         return None
     assumed = frozenset(c.condition for c in run.near_misses)

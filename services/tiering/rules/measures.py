@@ -27,8 +27,12 @@ class Growth:
     end: Fraction
     years: int
 
+    def bar(self, rate: Fraction) -> Fraction:
+        """What `end` must reach for growth at `rate`: start·(1+rate)^years, exactly."""
+        return self.start * (1 + rate) ** self.years
+
     def at_least(self, rate: Fraction) -> bool:
-        return self.end >= self.start * (1 + rate) ** self.years
+        return self.end >= self.bar(rate)
 
     def rate(self) -> float:
         return float(self.end / self.start) ** (1 / self.years) - 1
