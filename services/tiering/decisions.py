@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -54,28 +55,29 @@ def decide(
 
 
 def explanation(ruleset: RuleSet, decision: Decision) -> Record:
-    """The checks behind a decision and its summary, and the rule set version they are of."""
+    """What is stored of the reasons for a decision: the rule set version and a one-line
+    summary. The checks themselves are computed again from the snapshot when they are read
+    (`explained`), so the stored record stays small: it is rewritten with every snapshot."""
     next_up = ruleset.next_above(decision.rank)
     return {
         "ruleset_version": ruleset.version,
-        "checks": [c.to_json() for c in decision.checks],
         "summary": decision.summary(next_up.code if next_up else None),
     }
 
 
-def explained(record: Record, ruleset: RuleSet) -> Record:
-    """The record, explained under `ruleset` (the one now active for the firm).
-
-    A re-evaluation rewrites only the firms whose decision moved; the others keep the
-    explanation of the version they were decided under, and are explained again here, from
-    their snapshot, as the new version decides them. A firm the re-evaluation has not reached
-    yet (the decision differs) keeps its own."""
-    if record["ruleset"] != ruleset.id or record.get("ruleset_version") == ruleset.version:
-        return record
-    decision = evaluate(ruleset, record["snapshot"])
+def explained(record: Record, active: RuleSet, decided_under: Callable[[], RuleSet]) -> Record:
+    """The record with every check behind its tier, computed from its snapshot: under the rule
+    set now active for the firm when that decides the same tier (a re-evaluation rewrites only
+    the firms whose decision moved, and leaves the others to be explained here under the new
+    version), else under the rule set version that decided it (a firm the re-evaluation has not
+    reached yet)."""
+    decision = evaluate(active, record["snapshot"])
+    ruleset = active
     if decision.tier != record["tier"]:
-        return record
-    return {**record, **explanation(ruleset, decision)}
+        ruleset = decided_under()
+        decision = evaluate(ruleset, record["snapshot"])
+    checks = [c.to_json() for c in decision.checks]
+    return {**record, **explanation(ruleset, decision), "checks": checks}
 
 
 def tier_change(

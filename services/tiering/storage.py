@@ -2,7 +2,10 @@
 and the rule sets (loaded texts and which one is active for which region).
 
 A firm's document keeps the fields that are queried or compared at the top level and packs
-the two bulky parts no query looks into, the snapshot and the explanation (shared.mongo.pack).
+the parts no query looks into, the snapshot and the watch entry (shared.mongo.pack). The
+checks behind a tier are not stored: they are computed again from the snapshot when read
+(decisions.explained), which keeps the document that every snapshot rewrites small (on the
+local FerretDB an update of a 6 KB document costs 0.72 ms, of a 1.5 KB one 0.45 ms, measured).
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from shared.versioned import Versioned, fields, stamped
 
 BUNDLED_RULESETS = Path(__file__).resolve().parent / "rulesets"
 ACTIVE_CACHE_SECONDS = 5.0
-EXPLANATION_FIELDS = ("checks", "summary")
+PACKED = ("snapshot", "watch")
+LEGACY = ("_id", "explanation", "checks")  # stored by versions that kept the checks
 # What a re-evaluation may change: a record equal in all of these is not written again, and its
 # explanation is given under the new rule set version when it is read (decisions.explained).
 DECISION_FIELDS = ("tier", "tier_label", "rank", "ruleset", "evaluated_year", "seq", "watch")
@@ -32,18 +36,18 @@ Record = dict[str, Any]
 
 def to_document(record: Record) -> Record:
     """The stored form of a tier record (see the module docstring)."""
-    document = {k: v for k, v in record.items() if k not in EXPLANATION_FIELDS}
+    document = {k: v for k, v in record.items() if k != "checks"}
     document["_id"] = record["uscc"]
-    document["snapshot"] = pack(record["snapshot"])
-    document["explanation"] = pack({k: record[k] for k in EXPLANATION_FIELDS})
+    for name in PACKED:
+        document[name] = pack(record[name]) if record.get(name) is not None else None
     return document
 
 
 def from_document(document: Record) -> Record:
-    record = {k: v for k, v in document.items() if k not in ("_id", "explanation")}
-    record["snapshot"] = unpack(document["snapshot"])
-    if "explanation" in document:
-        record.update(unpack(document["explanation"]))
+    record = {k: v for k, v in document.items() if k not in LEGACY}
+    for name in PACKED:
+        if isinstance(record.get(name), str):
+            record[name] = unpack(record[name])
     return record
 
 
@@ -53,6 +57,7 @@ class Tiers(Repository):
         # Firms' decisions, read and written a batch at a time (shared/versioned.py); what
         # classifying a snapshot needs leaves out the bulky snapshot and explanation.
         self.decisions = Versioned(self.firms, {"snapshot": False, "explanation": False})
+        # (explanation: only in documents stored by earlier versions)
 
     @property
     def firms(self):  # type: ignore[no-untyped-def]
@@ -152,8 +157,8 @@ class Tiers(Repository):
         )
 
     def batches(self, size: int) -> Iterator[list[Record]]:
-        """Every firm without its stored explanation, `size` at a time, from one cursor (a
-        round trip per batch, not per firm)."""
+        """Every firm, `size` at a time, from one cursor (a round trip per batch, not per
+        firm)."""
         batch: list[Record] = []
         for document in self.firms.find({}, {"explanation": False}).batch_size(size):
             batch.append(from_document(document))
@@ -171,8 +176,8 @@ class Tiers(Repository):
         self.add_changes(changes)
         updates = []
         for new, old in pairs:
-            document = to_document(new)
-            if any(document[k] != old.get(k) for k in DECISION_FIELDS):
+            if any(new[k] != old.get(k) for k in DECISION_FIELDS):
+                document = to_document(new)
                 del document["snapshot"]
                 updates.append(
                     UpdateOne(
@@ -203,12 +208,9 @@ class Tiers(Repository):
             query["unit"] = unit
         if after:
             query["uscc"] = {"$gt": after}
-        fields = ("uscc", "name", "unit", "tier", "tier_label", "watch")
-        return list(
-            self.firms.find(query, {"_id": False, **dict.fromkeys(fields, True)})
-            .sort("uscc", ASCENDING)
-            .limit(limit)
-        )
+        shown = ("uscc", "name", "unit", "tier", "tier_label", "watch")
+        found = self.firms.find(query, {"_id": False, **dict.fromkeys(shown, True)})
+        return [from_document(d) for d in found.sort("uscc", ASCENDING).limit(limit)]
 
 
 def copy_of(held: dict[str, Any] | None) -> tuple[Any, Any]:
@@ -216,7 +218,9 @@ def copy_of(held: dict[str, Any] | None) -> tuple[Any, Any]:
 
 
 class RuleSets(Repository):
-    """Loaded rule sets and the active one per region prefix, cached briefly in memory."""
+    """Loaded rule sets and the active one per region prefix, cached briefly in memory. Every
+    version loaded is kept (`ruleset_versions`), so a decision can be explained under the
+    version that made it."""
 
     def __init__(self, db: Any):
         super().__init__(db)
@@ -231,6 +235,10 @@ class RuleSets(Repository):
     @property
     def settings(self):  # type: ignore[no-untyped-def]
         return self.db["settings"]
+
+    @property
+    def versions(self):  # type: ignore[no-untyped-def]
+        return self.db["ruleset_versions"]
 
     def install_bundled(self, default_id: str) -> None:
         """Load the repository's rule sets when absent; activate the default if none is."""
@@ -248,6 +256,7 @@ class RuleSets(Repository):
                 f"{ruleset.id} version {stored['version']} is loaded; "
                 f"version {ruleset.version} is older"
             )
+        self.keep_version(ruleset.id, ruleset.version, ruleset.source)
         self.texts.update_one(
             {"_id": ruleset.id},
             {
@@ -274,6 +283,7 @@ class RuleSets(Repository):
         key = (stored["id"], stored["version"])
         if key not in self._parsed:
             self._parsed[key] = parse_ruleset(stored["text"])
+            self.keep_version(stored["id"], stored["version"], stored["text"])
         self._recent[ruleset_id] = (time.monotonic(), self._parsed[key])
         return self._parsed[key]
 
@@ -286,6 +296,22 @@ class RuleSets(Repository):
         with suppress(DuplicateKeyError):
             self.store(parse_ruleset(path.read_text(encoding="utf-8")))
         return self.texts.find_one({"_id": ruleset_id})
+
+    def keep_version(self, ruleset_id: str, version: int, text: str) -> None:
+        key = f"{ruleset_id}@{version}"
+        document = {"id": ruleset_id, "version": version, "text": text}
+        self.versions.replace_one({"_id": key}, document, upsert=True)
+
+    def at(self, ruleset_id: str, version: int | None) -> RuleSet:
+        """The rule set as it was at `version`. A version loaded before versions were kept, and
+        replaced since, is not known: the loaded one stands in for it."""
+        key = (ruleset_id, version or 0)
+        if key not in self._parsed:
+            stored = self.versions.find_one({"_id": f"{ruleset_id}@{version}"})
+            if stored is None:
+                return self.get(ruleset_id)
+            self._parsed[key] = parse_ruleset(stored["text"])
+        return self._parsed[key]
 
     def listing(self) -> list[dict[str, Any]]:
         return list(self.texts.find({}, {"_id": False, "text": False}).sort("id", ASCENDING))

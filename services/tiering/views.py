@@ -18,8 +18,9 @@ def tier(tiers: Tiers, rulesets: RuleSets, uscc: str, default_id: str) -> dict[s
     record = tiers.get(uscc)
     if record is None:
         raise Problem(404, "Not Found", f"no tier for {uscc}: no snapshot of it yet")
-    ruleset = rulesets.for_region(region_of(record["snapshot"]), default_id)
-    return tier_view(explained(record, ruleset), tiers.history_of(record))
+    active = rulesets.for_region(region_of(record["snapshot"]), default_id)
+    decided_under = lambda: rulesets.at(record["ruleset"], record.get("ruleset_version"))  # noqa: E731
+    return tier_view(explained(record, active, decided_under), tiers.history_of(record))
 
 
 def firms_of(unit: str | None) -> str | None:

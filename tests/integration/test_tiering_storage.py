@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from pymongo import MongoClient
 
-from services.tiering import classify
+from services.tiering import classify, views
 from services.tiering.decisions import decide
 from services.tiering.rules.ruleset import parse_ruleset
 from services.tiering.storage import BUNDLED_RULESETS, RuleSets, Tiers
@@ -58,7 +58,7 @@ def test_an_older_snapshot_never_replaces_a_newer_one(stores):
     on_snapshots(tiers, rulesets, [snapshot(code, version=1), snapshot(code, version=2)])
     stored = tiers.get(code)
     assert stored["version"] == 3 and stored["snapshot"]["version"] == 3
-    assert stored["checks"] == newer["checks"]  # the explanation comes back as it was stored
+    assert stored["summary"] == newer["summary"] and stored["watch"] == newer["watch"]
 
 
 def test_in_one_batch_the_newest_snapshot_of_a_firm_decides(stores):
@@ -156,3 +156,27 @@ def test_a_change_left_by_a_dead_attempt_is_replaced_by_the_one_announced(stores
     stored = tiers.change(code, 1)
     assert [(c["to"], c["checks"]) for c in announced] == [("gazelle", stored["checks"])]
     assert stored["to"] == "gazelle"
+
+
+def test_a_firm_decided_under_a_replaced_version_is_explained_under_it(stores):
+    """Versions of a rule set are kept: a firm the re-evaluation has not reached yet is
+    explained under the version that decided it, not the one loaded since."""
+    tiers, rulesets = stores
+    code = jilin_uscc()
+    gazelle = revenue_series(2e7, 2.4e7, 2.88e7, 3.456e7)  # exactly 20% a year
+    on_snapshots(tiers, rulesets, [snapshot(code, 1, gazelle)])
+    text = (BUNDLED_RULESETS / "jl-2025.yaml").read_text(encoding="utf-8")
+    rulesets.store(
+        parse_ruleset(
+            text.replace("\nversion: 1\n", "\nversion: 2\n").replace(
+                "op: ge, value: 0.20}", "op: ge, value: 0.30}"
+            )
+        )
+    )
+    assert rulesets.get("jl-2025", fresh=True).version == 2
+    assert rulesets.at("jl-2025", 1).version == 1
+    record = tiers.get(code)
+    view = views.tier(tiers, rulesets, code, "jl-2025")
+    assert (view["tier"], record["ruleset_version"]) == ("gazelle", 1)
+    growth = next(c for c in view["checks"] if "CAGR" in c["condition"] and c["tier"] == "gazelle")
+    assert growth["passed"] and "0.2" in growth["required"]
