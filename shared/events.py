@@ -55,6 +55,7 @@ SUBSCRIPTIONS = (
     Subscription("registry", "enterprise_updated", "incubators", "on_enterprise_updated"),
     Subscription("tiering", "tier_changed", "notifications", "on_tier_changed"),
     Subscription("incubators", "incubator_finding", "notifications", "on_finding"),
+    Subscription("incubators", "snapshots_wanted", "registry", "resend_snapshots"),
 )
 
 

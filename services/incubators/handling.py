@@ -3,6 +3,7 @@ Each returns the findings that are new, for the service to announce."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -84,9 +85,10 @@ def check_against_registry(
 
 
 def enterprise_updated(store: Incubators, batch: Batch[dict[str, Any]]) -> Found:
-    """Keep each firm's newest registry facts, then check its incubations against them (an
-    older snapshot changes nothing; the one stored, redelivered, checks again, so findings a
-    crash left unannounced are announced)."""
+    """Keep the newest registry facts of the firms it incubates (or did), then check their
+    incubations against them; other firms' snapshots change nothing here. An older snapshot
+    changes nothing; the one stored, redelivered, checks again, so findings a crash left
+    unannounced are announced."""
     newest: dict[str, dict[str, Any]] = {}
     for snapshot in batch:
         held = newest.get(snapshot["uscc"])
@@ -104,17 +106,24 @@ def enterprise_updated(store: Incubators, batch: Batch[dict[str, Any]]) -> Found
         return firm_document(snapshot)
 
     with store.locks.hold_all(newest):  # an admission checks against what is stored here
-        for uscc in store.firms.update(newest, keep_newest):
+        incubations = store.incubations_of_firms(list(newest))
+        for uscc in store.firms.update(incubations, keep_newest):
             current.pop(uscc, None)
             for snapshot in batch:
                 if snapshot["uscc"] == uscc:
                     batch.fail(snapshot, RuntimeError(f"{uscc}'s facts kept changing"))
-        incubations = store.incubations_of_firms(list(current))
     found: Found = []
-    for uscc, items in incubations.items():
-        for incubation in items:
-            found += check_against_registry(store, incubation, current[uscc])
+    for uscc, facts in current.items():
+        for incubation in incubations[uscc]:
+            found += check_against_registry(store, incubation, facts)
     return found
+
+
+def firms_without_facts(store: Incubators, batch: Batch[CloudEvent]) -> list[str]:
+    """Firms the batch's life-cycle events were about whose registry facts are not kept here
+    yet (first incubations): the registry is asked to announce them again."""
+    firms = {event.data["uscc"] for event in batch.handled() if "uscc" in event.data}
+    return sorted(firms - set(store.firms.read(firms)))
 
 
 def on_events(store: Incubators, batch: Batch[CloudEvent]) -> Found:
@@ -156,14 +165,16 @@ HANDLERS: dict[str, Callable[[Incubators, CloudEvent], Found]] = {
 }
 
 
-def current_progress(store: Incubators, configured: dict[str, Any]) -> dict[str, Any]:
-    """Progress to the plan's targets (configured targets over the defaults)."""
-    tech_smes, by_year, latest = store.firm_facts()
+def current_progress(
+    store: Incubators, configured: dict[str, Any], firms: dict[str, Any]
+) -> dict[str, Any]:
+    """Progress to the plan's targets (configured targets over the defaults): carriers and
+    incubated firms from here, the firms' facts as the registry counts them (`firms`)."""
     return progress.progress(
         store.carrier_count(),
         store.distinct_incubated_firms(),
-        tech_smes,
-        by_year,
-        latest,
+        firms["tech_smes_registered"],
+        Counter({int(year): n for year, n in firms["high_tech_by_year"].items()}),
+        Counter({int(year): n for year, n in firms["latest_years"].items()}),
         {**progress.DEFAULT_TARGETS, **configured},
     )

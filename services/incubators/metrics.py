@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from nameko.standalone.rpc import ClusterRpcProxy
 from prometheus_client.core import Metric
 
 from services.incubators.handling import current_progress
@@ -13,11 +14,12 @@ from services.incubators.storage import Incubators
 from shared.gauges import gauge
 
 INCUBATEE_COUNTS = ("current", "cumulative", "graduated")
+REGISTRY_TIMEOUT_SECONDS = 10
 
 
 def storage_gauges(db: Any, config: dict[str, Any]) -> Iterable[Metric]:
     """Carriers, incubatees, findings and progress, from the carriers, the one-document-per-firm
-    incubations, the findings and the small progress-facts collections (never the snapshots)."""
+    incubations and the findings, and the registry's counts of the firms (by RPC)."""
     store = Incubators(db)
     carriers = Counter(
         (c.get("unit") or "unknown", c.get("grade") or "unknown") for c in store.carriers().values()
@@ -43,7 +45,9 @@ def storage_gauges(db: Any, config: dict[str, Any]) -> Iterable[Metric]:
         ["kind", "unit"],
         findings.items(),
     )
-    report = current_progress(store, config.get("PROGRESS_TARGETS", {}))
+    with ClusterRpcProxy(config, timeout=REGISTRY_TIMEOUT_SECONDS) as cluster:
+        firms = cluster.registry.progress_facts()
+    report = current_progress(store, config.get("PROGRESS_TARGETS", {}), firms)
     yield gauge(
         "tracker_progress_ratio",
         "Progress to each policy target (1 = reached).",

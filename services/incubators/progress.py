@@ -14,17 +14,6 @@ DEFAULT_TARGETS = {
 }
 
 
-def progress_facts(snapshot: dict[str, Any]) -> dict[str, Any]:
-    """What progress needs from a firm's snapshot, kept beside it so counting is a query."""
-    reports = snapshot.get("annual_reports", [])
-    latest = max(reports, key=lambda r: r["year"], default=None)
-    return {
-        "latest_year": latest["year"] if latest else None,
-        "tech_sme_registered": bool(latest and latest["tech_sme_registered"]),
-        "high_tech_years": sorted(r["year"] for r in reports if r["high_tech_certified"]),
-    }
-
-
 def against(actual: int, target: int) -> dict[str, Any]:
     return {
         "actual": actual,

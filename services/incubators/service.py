@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
+from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 from werkzeug.wrappers import Response
 
@@ -39,6 +39,7 @@ class IncubatorsService(OpsEndpoints):
     rate_limit = RateLimit("EVENTS_RATE_LIMIT")
     publisher = ConfirmedPublisher()
     dispatch = EventDispatcher()
+    registry = RpcProxy("registry")
     gauges = StorageGauges(storage_gauges)
 
     def announce(self, found: list[dict[str, Any]]) -> None:
@@ -48,7 +49,11 @@ class IncubatorsService(OpsEndpoints):
 
     @ingress(schemas.EVENT_SCHEMAS)
     def on_events(self, batch: Batch[CloudEvent]) -> None:
-        self.announce(handling.on_events(self.store, batch))
+        found = handling.on_events(self.store, batch)
+        wanted = handling.firms_without_facts(self.store, batch)
+        if wanted:
+            self.dispatch("snapshots_wanted", {"usccs": wanted})
+        self.announce(found)
 
     @subscribe("registry", "enterprise_updated")
     def on_enterprise_updated(self, batch: Batch[dict[str, Any]]) -> None:
@@ -87,7 +92,11 @@ class IncubatorsService(OpsEndpoints):
     def findings_summary(self, request: Any) -> Response:
         return json_response(self.store.findings_summary())
 
-    @http("GET", "/v1/progress", doc=Doc("policy targets against actual", schemas.Progress))
+    @http(
+        "GET",
+        "/v1/progress",
+        doc=Doc("policy targets against actual", schemas.Progress, errors=(503,)),
+    )
     def get_progress(self, request: Any) -> Response:
         targets = self.config.get("PROGRESS_TARGETS", {})
-        return json_response(views.progress(self.store, targets))
+        return json_response(views.progress(self.store, targets, views.firm_counts(self.registry)))

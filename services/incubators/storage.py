@@ -1,7 +1,7 @@
 """MongoDB storage of the incubators service: carriers and their reports, each firm's
-incubations (one document per firm, found by `_id`), the firms' registry snapshots, findings,
-and the ids the HTTP API has accepted. Per-event work reads and writes by `_id` only; the
-counts that span everything are computed when asked for."""
+incubations (one document per firm, found by `_id`), the registry facts of the firms it
+incubates (firms.py), findings, and the ids the HTTP API has accepted. Per-event work reads
+and writes by `_id` only; the counts that span everything are computed when asked for."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from services.incubators.firms import facts_of
 from services.incubators.lifecycle import Incubation
-from services.incubators.progress import progress_facts
 from shared import clock
 from shared.locks import KeyedLocks
 from shared.mongo import Repository, RepositoryProvider, pack, unpack
@@ -169,18 +168,6 @@ class Incubators(Repository):
         document = self.db.firms.find_one({"_id": uscc})
         return None if document is None else stored_facts(document)
 
-    def firm_facts(self) -> tuple[int, Counter, Counter]:
-        """Registered technology SMEs, high-tech certified firms per year and firms per latest
-        reported year, in one pass over the small facts collection."""
-        tech_smes, by_year, latest = 0, Counter(), Counter()
-        fields = {"_id": False, **dict.fromkeys(PROGRESS_FIELDS, True)}
-        for row in self.db.firms.find({}, fields):
-            tech_smes += bool(row.get("tech_sme_registered"))
-            by_year.update(row.get("high_tech_years", []))
-            if row.get("latest_year") is not None:
-                latest[row["latest_year"]] += 1
-        return tech_smes, by_year, latest
-
     # findings -------------------------------------------------------------------------------
     def add_finding(self, found: dict[str, Any]) -> dict[str, Any] | None:
         """Store a finding once. Returns it while it is to be announced: not announced yet (so
@@ -264,19 +251,13 @@ class Incubators(Repository):
             )
 
 
-PROGRESS_FIELDS = ("latest_year", "tech_sme_registered", "high_tech_years")
-
-
 def firm_document(snapshot: dict[str, Any]) -> dict[str, Any]:
-    """A firm's stored facts: packed, beside the few fields progress counts (so counting reads
-    no more than those)."""
-    facts = facts_of(snapshot)
+    """A firm's stored facts, packed."""
     return {
         "_id": snapshot["uscc"],
         "uscc": snapshot["uscc"],
         "version": snapshot["version"],
-        "facts": pack(facts),
-        **progress_facts(facts),
+        "facts": pack(facts_of(snapshot)),
     }
 
 

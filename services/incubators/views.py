@@ -22,6 +22,17 @@ def incubator(store: Incubators, incubator_id: str) -> dict[str, Any]:
     }
 
 
-def progress(store: Incubators, targets: dict[str, Any]) -> dict[str, Any]:
+def firm_counts(registry: Any) -> dict[str, Any]:
+    """What the registry counts of the firms (technology SMEs, high-tech certificates), or a 503
+    that says the registry does not answer."""
+    try:
+        return dict(registry.progress_facts())
+    except Exception as exc:  # the registry is down or slow: say so, do not guess
+        raise Problem(
+            503, "Service Unavailable", f"the registry's firm counts are unavailable: {exc}"
+        ) from None
+
+
+def progress(store: Incubators, targets: dict[str, Any], firms: dict[str, Any]) -> dict[str, Any]:
     """The province against the plan's targets, with counts per city unit."""
-    return {**current_progress(store, targets), "by_unit": store.counts_by_unit()}
+    return {**current_progress(store, targets, firms), "by_unit": store.counts_by_unit()}

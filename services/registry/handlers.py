@@ -46,3 +46,10 @@ def on_events(store: Enterprises, batch: Batch[CloudEvent], announce: Announce) 
         for event in by_firm[uscc]:
             batch.fail(event, ChangedMeanwhile(f"{uscc} kept changing"))
     announce([records.snapshot(record) for record in to_announce.values()])
+
+
+def current_snapshots(store: Enterprises, batch: Batch[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The stored snapshots of the firms the batch's requests name (unknown firms left out)."""
+    wanted = {uscc for request in batch for uscc in request["usccs"]}
+    stored = store.versioned.read(wanted)
+    return [records.snapshot(from_document(document)) for document in stored.values()]

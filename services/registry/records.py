@@ -177,6 +177,19 @@ def snapshot(document: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def progress_facts(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """What the plan's progress counts of a firm (registered technology SME in its latest
+    report; the years it held a high-tech certificate), kept beside the record so that counting
+    the province reads only these."""
+    reports = snapshot.get("annual_reports", [])
+    latest = max(reports, key=lambda r: r["year"], default=None)
+    return {
+        "latest_year": latest["year"] if latest else None,
+        "tech_sme_registered": bool(latest and latest["tech_sme_registered"]),
+        "high_tech_years": sorted(r["year"] for r in reports if r["high_tech_certified"]),
+    }
+
+
 def filters(query: dict[str, Any]) -> dict[str, Any]:
     """The stored-record filter for a validated `GET /v1/enterprises` query (the fields the
     storage keeps beside the packed parts: see storage.py)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from nameko.rpc import rpc
 from werkzeug.wrappers import Response
 
 from services.registry import handlers, records
@@ -12,7 +13,7 @@ from services.registry.schemas import EVENT_SCHEMAS, EnterprisePage, EnterpriseQ
 from services.registry.storage import EnterpriseStore
 from shared.batches import Batch
 from shared.envelope import CloudEvent
-from shared.events import EventDispatcher
+from shared.events import EventDispatcher, subscribe
 from shared.http import Problem, http, json_response, load_query, path_uscc
 from shared.ingress import ingress
 from shared.openapi import Doc
@@ -32,6 +33,17 @@ class RegistryService(OpsEndpoints):
 
     def announce(self, snapshots: list[dict[str, Any]]) -> None:
         self.dispatch.many(("enterprise_updated", snapshot) for snapshot in snapshots)
+
+    @subscribe("incubators", "snapshots_wanted")
+    def resend_snapshots(self, batch: Batch[dict[str, Any]]) -> None:
+        """Another service needs firms' current snapshots (incubators, for a firm it has just
+        begun to incubate): they are announced again, at the version stored."""
+        self.announce(handlers.current_snapshots(self.enterprises, batch))
+
+    @rpc
+    def progress_facts(self) -> dict[str, Any]:
+        """What the plan's progress counts of the firms (incubators' `GET /v1/progress`)."""
+        return self.enterprises.progress_counts()
 
     @http(
         "GET",

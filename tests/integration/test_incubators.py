@@ -5,11 +5,11 @@ import random
 
 import pytest
 import requests
-from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ClusterRpcProxy
 from pymongo import MongoClient
 
 from services.incubators.service import IncubatorsService
+from services.registry.service import RegistryService
 from shared.ingress.topology import REJECTED_QUEUE
 from shared.keys import ApiKeys
 from tests.support.events import (
@@ -19,6 +19,7 @@ from tests.support.events import (
     graduation,
     incubator,
     jilin_uscc,
+    registration,
 )
 from tests.support.snapshots import firm
 from tests.support.waiting import wait_for
@@ -33,6 +34,7 @@ SINGLE = "application/cloudevents+json"
 @pytest.fixture
 def service(container_factory, config_for, publisher):
     config = config_for("incubators")
+    container_factory(RegistryService, config_for("registry")).start()  # firm counts, facts
     container_factory(IncubatorsService, config).start()
     publisher.publish_events(
         [
@@ -196,8 +198,8 @@ def test_findings_are_stored_and_announced(service, publisher, event_collector):
     base, config = service
     announced = event_collector("incubators", "incubator_finding")
     late, poor = jilin_uscc(), jilin_uscc()
-    event_dispatcher(config)(
-        "registry", "enterprise_updated", firm(founded="2020-01-01") | {"uscc": late, "version": 1}
+    publisher.publish_events(  # the registry knows `late` before incubators hears of it
+        [cloud_event("enterprise.registered", registration(late, founded_on="2020-01-01"))]
     )
     publisher.publish_events(
         [
@@ -208,8 +210,8 @@ def test_findings_are_stored_and_announced(service, publisher, event_collector):
     )
     wait_for(lambda: len(incubatees(base, A)[0]) == 2)
     publisher.publish_events([graduate(A, poor, basis="investment")])  # no funding known yet
-    event_dispatcher(config)(
-        "registry", "enterprise_updated", firm(founded="2020-06-01") | {"uscc": poor, "version": 1}
+    publisher.publish_events(  # the registry hears of `poor` after its graduation
+        [cloud_event("enterprise.registered", registration(poor, founded_on="2020-06-01"))]
     )
 
     def kinds():
@@ -273,6 +275,16 @@ def test_of_concurrent_snapshots_of_a_firm_the_newest_is_kept(servers, mongo_dat
     random.Random(7).shuffle(snapshots)
     with MongoClient(servers.mongodb_uri, tz_aware=True) as client:
         store = Incubators(client[mongo_database])
+        for code in codes:  # only the facts of firms it incubates are kept
+            store.put_incubation(
+                {
+                    "incubation_id": f"A:{code}",
+                    "incubator_id": "A",
+                    "uscc": code,
+                    "state": "open",
+                    "admitted_on": "2024-01-01",
+                }
+            )
         batches = [Batch(snapshots[n : n + 3]) for n in range(0, len(snapshots), 3)]
         list(GreenPool(20).imap(lambda b: handling.enterprise_updated(store, b), batches))
         assert all(batch.failures == {} for batch in batches)

@@ -6,7 +6,6 @@ import pytest
 from pymongo import MongoClient
 
 from services.incubators import handling
-from services.incubators.progress import progress_facts
 from services.incubators.storage import Incubators
 from shared.batches import Batch
 from shared.mongo import pack
@@ -39,17 +38,20 @@ def keep(store, *snapshots):
     assert batch.failures == {}
 
 
-def test_facts_follow_the_newest_snapshot_whatever_the_batches(servers, mongo_database):
+def test_facts_of_incubated_firms_follow_the_newest_snapshot(servers, mongo_database):
+    """Only the firms it incubates (or did): the registry counts the others' facts."""
     with MongoClient(servers.mongodb_uri, tz_aware=True) as client:
         store = Incubators(client[mongo_database])
         a, b, c = jilin_uscc(), jilin_uscc(), jilin_uscc()
+        store.put_incubation(incubation("i.a", "A", a, "open"))
+        store.put_incubation(incubation("i.c", "A", c, "exited") | {"ended_on": "2024-06-01"})
         keep(store, snapshot(a, 1, (2023, False, True)))
         keep(store, snapshot(a, 2, (2023, False, True), (2024, True, True)), snapshot(c, 1))
         keep(store, snapshot(a, 1, (2023, False, True)), snapshot(b, 1, (2024, True, False)))
-        assert store.firm_facts() == (2, {2023: 1, 2024: 1}, {2024: 2})
         kept = store.firm(a)
         assert kept["version"] == 2 and [r["year"] for r in kept["annual_reports"]] == [2023, 2024]
         assert "employees" not in kept["annual_reports"][0]  # only what incubators reads
+        assert store.firm(c)["version"] == 1 and store.firm(b) is None
 
 
 def test_a_firm_stored_before_facts_were_cut_down_is_read_and_replaced(servers, mongo_database):
@@ -57,16 +59,9 @@ def test_a_firm_stored_before_facts_were_cut_down_is_read_and_replaced(servers, 
     with MongoClient(servers.mongodb_uri, tz_aware=True) as client:
         store = Incubators(client[mongo_database])
         code = jilin_uscc()
+        store.put_incubation(incubation("i.1", "A", code, "open"))
         old = snapshot(code, 1, (2023, True, False))
-        store.db.firms.insert_one(
-            {
-                "_id": code,
-                "uscc": code,
-                "version": 1,
-                "snapshot": pack(old),
-                **progress_facts(old),
-            }
-        )
+        store.db.firms.insert_one({"_id": code, "uscc": code, "version": 1, "snapshot": pack(old)})
         assert store.firm(code)["annual_reports"] == [
             {
                 "year": 2023,
@@ -75,9 +70,8 @@ def test_a_firm_stored_before_facts_were_cut_down_is_read_and_replaced(servers, 
                 "tech_sme_registered": True,
             }
         ]
-        assert store.firm_facts() == (1, {}, {2023: 1})
         keep(store, snapshot(code, 2, (2023, True, False), (2024, True, True)))
-        assert store.firm_facts() == (1, {2024: 1}, {2024: 1})
+        assert [r["year"] for r in store.firm(code)["annual_reports"]] == [2023, 2024]
 
 
 def incubation(incubation_id, incubator_id, uscc, state, admitted_on="2024-03-01"):

@@ -196,3 +196,23 @@ def test_a_record_changed_by_another_process_meanwhile_is_read_again(enterprises
     assert reads == [[code], [code]]
     assert [r["year"] for r in announced["annual_reports"]] == [2022, 2023, 2024]
     assert announced["version"] == 3
+
+
+def test_progress_is_counted_from_the_facts_kept_beside_each_record(enterprises):
+    """Technology SMEs by their latest report, high-tech certificates by year."""
+    a, b = jilin_uscc(9004), jilin_uscc(9005)
+    events = [
+        ("enterprise.registered", registration(a)),
+        ("enterprise.annual_report", annual_report(a, 2022, tech_sme_registered=False)),
+        ("enterprise.annual_report", annual_report(a, 2023, high_tech_certified=False)),
+        ("enterprise.annual_report", annual_report(b, 2023, high_tech_certified=False)),
+        ("enterprise.annual_report", annual_report(b, 2024, tech_sme_registered=False)),
+    ]
+    apply(
+        enterprises, [load_data(parse_envelope(cloud_event(t, d)), SCHEMAS[t]) for t, d in events]
+    )
+    assert enterprises.count_progress() == {
+        "tech_smes_registered": 1,
+        "high_tech_by_year": {"2022": 1, "2024": 1},
+        "latest_years": {"2023": 1, "2024": 1},
+    }

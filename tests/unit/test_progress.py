@@ -1,6 +1,7 @@
 from collections import Counter
 
-from services.incubators.progress import DEFAULT_TARGETS, progress, progress_facts
+from services.incubators.progress import DEFAULT_TARGETS, progress
+from services.registry.records import progress_facts
 from tests.support.snapshots import firm
 
 
