@@ -23,7 +23,7 @@ from nameko.standalone.events import get_event_exchange
 
 from shared.batches import Batch, BatchEntrypoint
 from shared.ingress.topology import declare_ingress
-from shared.metrics import count_event
+from shared.metrics import EVENTS_DISPATCHED, count_event
 from shared.publisher import Outgoing, Publisher
 from shared.retries import Redelivery, RetryPlan, forward_then_ack, parse_delays
 
@@ -149,23 +149,24 @@ class Dispatch:
     """What `EventDispatcher` injects: `dispatch(type, payload)`, or `dispatch.many(...)` for a
     batch, each returning once the broker has confirmed every message."""
 
-    def __init__(self, publisher: Publisher, exchange: Exchange):
-        self.publisher, self.exchange = publisher, exchange
+    def __init__(self, publisher: Publisher, exchange: Exchange, service: str):
+        self.publisher, self.exchange, self.service = publisher, exchange, service
 
     def __call__(self, event_type: str, payload: dict[str, Any]) -> None:
         self.many([(event_type, payload)])
 
     def many(self, events: Iterable[tuple[str, dict[str, Any]]]) -> None:
-        self.publisher.publish_many(
-            [
-                Outgoing(
-                    json.dumps(payload, ensure_ascii=False, default=str).encode(),
-                    event_type,
-                    self.exchange,
-                )
-                for event_type, payload in events
-            ]
-        )
+        messages = [
+            Outgoing(
+                json.dumps(payload, ensure_ascii=False, default=str).encode(),
+                event_type,
+                self.exchange,
+            )
+            for event_type, payload in events
+        ]
+        self.publisher.publish_many(messages)
+        for message in messages:
+            EVENTS_DISPATCHED.labels(self.service, message.routing_key).inc()
 
 
 class EventDispatcher(DependencyProvider):
@@ -184,4 +185,4 @@ class EventDispatcher(DependencyProvider):
     kill = stop
 
     def get_dependency(self, worker_ctx: Any) -> Dispatch:
-        return Dispatch(self.publisher, self.exchange)
+        return Dispatch(self.publisher, self.exchange, self.container.service_name)

@@ -16,6 +16,11 @@ EVENTS_CONSUMED = Counter(
     "Ingress events consumed, by event type and outcome.",
     ["service", "type", "outcome"],
 )
+EVENTS_DISPATCHED = Counter(
+    "tracker_events_dispatched_total",
+    "Internal events this service published (confirmed by the broker), by type.",
+    ["service", "type"],
+)
 LAST_EVENT_PROCESSED = Gauge(
     "tracker_last_event_processed_timestamp_seconds",
     "Unix time at which the service last processed an ingress event.",

@@ -66,7 +66,12 @@ def run_load(args: argparse.Namespace) -> int:
     keys_repo = keys_repository("incubators")
     keys = {c["incubator_id"]: keys_repo.issue(c["incubator_id"]) for c in incubators["carriers"]}
     endpoints = loader.Endpoints(
-        amqp_uri(), management_url(), service_url("registry", 8001), service_url("incubators", 8003)
+        amqp_uri(),
+        management_url(),
+        registry_url=service_url("registry", 8001),
+        incubators_url=service_url("incubators", 8003),
+        tiering_url=service_url("tiering", 8002),
+        notifications_url=service_url("notifications", 8004),
     )
     result = loader.load(endpoints, events, incubators, keys, args.timeout)
     with ClusterRpcProxy({"AMQP_URI": amqp_uri()}, timeout=600) as cluster:

@@ -3,13 +3,13 @@
 Enterprise events are published to `tracker.ingress`; incubator events are posted to
 `POST /v1/events` with each carrier's own key, in three phases (carriers and admissions, then
 graduations and exits, then annual reports), each drained before the next so that a graduation
-never overtakes its admission. A progress line shows events sent and processed; at the end the
-loader waits until the pipeline has drained and says how long it took.
+never overtakes its admission. A progress display shows events sent and events finished against
+the total, the rate and the time left; at the end the loader waits until the pipeline has
+drained and says how long it took.
 """
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +18,8 @@ from typing import Any
 from urllib.parse import quote, urlparse
 
 import requests
+import rich.console
+import rich.progress
 from prometheus_client.parser import text_string_to_metric_families
 
 from shared.publisher import CLOUDEVENTS_JSON, INGRESS_EXCHANGE, Publisher
@@ -28,30 +30,73 @@ SKIPPED_QUEUES = (".dead", "tracker.ingress.rejected")
 STATISTICS_LAG_SECONDS = 6.0
 
 
+SERVICE_ORDER = ("registry", "incubators", "tiering", "notifications")  # as Endpoints lists them
+
+
 @dataclass
 class Endpoints:
     amqp_uri: str
     management_url: str  # http://user:pass@host:15672
     registry_url: str
     incubators_url: str
+    tiering_url: str
+    notifications_url: str
+
+    @property
+    def services(self) -> list[str]:
+        return [self.registry_url, self.incubators_url, self.tiering_url, self.notifications_url]
+
+
+@dataclass
+class Tally:
+    """What the services' metrics say of the events: ingress events settled (processed,
+    duplicate, rejected or parked: anything but waiting for a retry), and internal events
+    published and settled."""
+
+    ingress: int = 0
+    published: int = 0
+    internal: int = 0
+
+    @property
+    def finished(self) -> int:
+        """Ingress events whose work is done, as far as can be told from counts: those settled
+        at ingress, less the internal events they caused that are still waiting somewhere
+        downstream. It reaches the total only once the pipeline has drained."""
+        return max(0, self.ingress - max(0, self.published - self.internal))
+
+
+def tally(urls: Iterable[str]) -> Tally:
+    """The services' counts added up (a service that does not answer counts nothing yet)."""
+    counted = Tally()
+    for url in urls:
+        try:
+            count_into(counted, requests.get(f"{url}/metrics", timeout=5).text)
+        except requests.RequestException:
+            continue
+    return counted
+
+
+def count_into(counted: Tally, metrics: str) -> None:
+    """Add one scrape's event counts to `counted`."""
+    for family in text_string_to_metric_families(metrics):
+        for sample in family.samples:
+            if not sample.name.endswith("_total"):
+                continue
+            if family.name == "tracker_events_dispatched":
+                counted.published += int(sample.value)
+            elif family.name == "tracker_events_consumed" and sample.labels.get("outcome") not in (
+                "retried",
+                None,
+            ):
+                if "." in sample.labels.get("type", ""):  # a contract type: ingress
+                    counted.ingress += int(sample.value)
+                else:
+                    counted.internal += int(sample.value)
 
 
 def processed_events(urls: Iterable[str]) -> int:
-    """Events the services have finished with (any outcome), from their own metrics."""
-    total = 0.0
-    for url in urls:
-        try:
-            text = requests.get(f"{url}/metrics", timeout=5).text
-        except requests.RequestException:
-            continue
-        for family in text_string_to_metric_families(text):
-            if family.name == "tracker_events_consumed":
-                total += sum(
-                    s.value
-                    for s in family.samples
-                    if s.name.endswith("_total") and s.labels.get("outcome") != "retried"
-                )
-    return int(total)
+    """Ingress events the services have finished with (any outcome), from their metrics."""
+    return tally(urls).ingress
 
 
 def vhost_path(amqp_uri: str) -> str:
@@ -97,20 +142,38 @@ def wait_drained(
 
 
 class Progress:
+    """Events sent and events finished (`Tally.finished`, plus the posts the API refused or
+    reported as duplicates, which are finished when answered), against the total, with the
+    rate and the time left estimated from the finished ones."""
+
     def __init__(self, endpoints: Endpoints, total: int):
-        self.endpoints, self.total, self.sent = endpoints, total, 0
+        self.endpoints, self.total, self.sent, self.answered = endpoints, total, 0, 0
         self.started = time.monotonic()
+        self.display = rich.progress.Progress(
+            rich.progress.TextColumn("{task.description:>8}"),
+            rich.progress.BarColumn(),
+            rich.progress.MofNCompleteColumn(),
+            rich.progress.TaskProgressColumn(),
+            rich.progress.TextColumn("{task.fields[rate]}"),
+            rich.progress.TimeElapsedColumn(),
+            rich.progress.TimeRemainingColumn(),
+            console=rich.console.Console(stderr=True),
+        )
+        self.sent_row = self.display.add_task("sent", total=total, rate="")
+        self.finished_row = self.display.add_task("finished", total=total, rate="")
+        self.display.start()
 
     def show(self) -> None:
-        done = processed_events([self.endpoints.registry_url, self.endpoints.incubators_url])
-        width = 30
-        filled = int(width * min(done, self.total) / max(self.total, 1))
-        sys.stderr.write(
-            f"\r[{'#' * filled}{'.' * (width - filled)}] sent {self.sent:,}"
-            f"/{self.total:,}  processed {done:,}  "
-            f"{time.monotonic() - self.started:5.0f}s"
-        )
-        sys.stderr.flush()
+        finished = min(self.total, tally(self.endpoints.services).finished + self.answered)
+        self.display.update(self.sent_row, completed=self.sent)
+        self.display.update(self.finished_row, completed=finished)
+        speed = self.display.tasks[self.finished_row].speed
+        rate = f"{speed:,.0f} events/s" if speed else ""
+        self.display.update(self.finished_row, rate=rate)
+
+    def close(self) -> None:
+        self.show()
+        self.display.stop()
 
 
 def publish_enterprise_events(uri: str, events: list[bytes], progress: Progress) -> None:
@@ -179,10 +242,13 @@ def post_incubator_events(
             body = response.json()
             outcome["accepted"] += len(body["accepted"])
             outcome["duplicates"] += len(body["duplicates"])
+            progress.answered += len(body["duplicates"])  # never published: finished
         else:
             outcome["refused"] += len(batch)
-            sys.stderr.write(
-                f"\n{incubator_id}: HTTP {response.status_code} {response.text[:300]}\n"
+            progress.answered += len(batch)
+            progress.display.console.print(
+                f"{incubator_id}: HTTP {response.status_code} {response.text[:300]}",
+                markup=False,
             )
         progress.sent += len(batch)
         progress.show()
@@ -203,7 +269,7 @@ def load(
     posted = {}
 
     def processed() -> int:
-        return processed_events([endpoints.registry_url, endpoints.incubators_url])
+        return processed_events(endpoints.services)
 
     for number, phase in enumerate(phases):
         if not wait_drained(
@@ -216,8 +282,7 @@ def load(
     drained = wait_drained(
         endpoints.management_url, endpoints.amqp_uri, timeout, progress.show, processed
     )
-    progress.show()
-    sys.stderr.write("\n")
+    progress.close()
     return {
         "events": total,
         "seconds": round(time.monotonic() - progress.started, 1),

@@ -115,7 +115,7 @@ def test_every_metric_family_and_every_name_in_dashboards_and_rules_exists(
             c["incubator_id"]: keys.issue(c["incubator_id"]) for c in incubators["carriers"]
         }
     endpoints = loader.Endpoints(
-        amqp, servers.rabbit_api_uri, running["registry"].base_url, running["incubators"].base_url
+        amqp, servers.rabbit_api_uri, *(running[s].base_url for s in loader.SERVICE_ORDER)
     )
     assert loader.load(endpoints, events, incubators, carrier_keys, timeout=300)["drained"]
 

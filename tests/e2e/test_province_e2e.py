@@ -39,7 +39,7 @@ def test_a_province_through_the_pipeline_matches_its_ground_truth(services, serv
     events, incubators, truth = generator.read(tmp_path / "province")
 
     endpoints = loader.Endpoints(
-        amqp, servers.rabbit_api_uri, running["registry"].base_url, running["incubators"].base_url
+        amqp, servers.rabbit_api_uri, *(running[s].base_url for s in loader.SERVICE_ORDER)
     )
     result = loader.load(
         endpoints,

@@ -1,0 +1,42 @@
+"""The demo loader's count of finished events: honest, so the bar is full only when drained."""
+
+from prometheus_client import CollectorRegistry, Counter, generate_latest
+
+from shared.province.loader import Tally, count_into
+
+
+def scrape(consumed, dispatched=()):
+    registry = CollectorRegistry()
+    events = Counter(
+        "tracker_events_consumed", "", ["service", "type", "outcome"], registry=registry
+    )
+    sent = Counter("tracker_events_dispatched", "", ["service", "type"], registry=registry)
+    for (service, event_type, outcome), n in consumed.items():
+        events.labels(service, event_type, outcome).inc(n)
+    for (service, event_type), n in dict(dispatched).items():
+        sent.labels(service, event_type).inc(n)
+    return generate_latest(registry).decode()
+
+
+def test_events_settled_at_ingress_are_finished_only_once_what_they_caused_is_handled():
+    counted = Tally()
+    count_into(
+        counted,
+        scrape(
+            {
+                ("registry", "enterprise.annual_report", "processed"): 90,
+                ("registry", "enterprise.annual_report", "duplicate"): 5,
+                ("registry", "enterprise.annual_report", "retried"): 7,  # not settled yet
+                ("registry", "enterprise.registered", "rejected"): 5,
+            },
+            {("registry", "enterprise_updated"): 80},
+        ),
+    )
+    count_into(counted, scrape({("tiering", "enterprise_updated", "processed"): 50}))
+    assert (counted.ingress, counted.published, counted.internal) == (100, 80, 50)
+    assert counted.finished == 100 - 30  # 30 snapshots still wait at tiering or incubators
+
+
+def test_finished_never_goes_below_nothing():
+    assert Tally(ingress=10, published=40, internal=0).finished == 0
+    assert Tally(ingress=10, published=40, internal=40).finished == 10
