@@ -17,6 +17,7 @@ from nameko.events import EventHandler
 from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
 
+from shared import backlog
 from shared.ingress.topology import declare_ingress
 from shared.metrics import count_event
 from shared.publisher import Publisher
@@ -96,6 +97,10 @@ class ReliableEventHandler(EventHandler):
         super().stop()
         self.publisher.close()
 
+    def handle_message(self, body: Any, message: Message) -> None:
+        backlog.received(self.container.service_name, self.queue.name, message)
+        super().handle_message(body, message)
+
     def handle_message_processed(
         self, message: Message, result: Any = None, exc_info: Any = None
     ) -> None:
@@ -106,11 +111,15 @@ class ReliableEventHandler(EventHandler):
             if exc_info is not None:
                 outcome[0] = self.redelivery.retry_or_park(message, exc_info[1], what)
 
-        if forward_then_ack(
-            forward,
-            lambda: settle_unless_gone(self.queue_consumer.ack_message, message),
-            lambda: settle_unless_gone(self.queue_consumer.requeue_message, message),
-        ):
+        def ack() -> None:
+            settle_unless_gone(self.queue_consumer.ack_message, message)
+            backlog.settled(message)
+
+        def requeue() -> None:
+            settle_unless_gone(self.queue_consumer.requeue_message, message)
+            backlog.released(message)
+
+        if forward_then_ack(forward, ack, requeue):
             count_event(self.container.service_name, self.event_type, outcome[0])
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -66,6 +67,7 @@ class Publisher:
                 content_encoding="binary",
                 headers=headers or {},
                 delivery_mode=2,
+                timestamp=int(time.time()),  # when it entered its queue: shared/backlog.py
                 mandatory=True,
                 declare=[exchange] if isinstance(exchange, Exchange) else [],
                 retry=True,

@@ -27,9 +27,10 @@ from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import Entrypoint
 from nameko.messaging import QueueConsumer
 
+from shared import backlog, health
 from shared.envelope import CloudEvent, InvalidEvent, load_data, parse_envelope, parse_json
 from shared.ingress.ledger import Claim, ProcessedEvents
-from shared.ingress.topology import REJECTED_QUEUE, UNROUTED_QUEUE, IngressTopology
+from shared.ingress.topology import REJECTED_QUEUE, UNROUTED_QUEUE, IngressTopology, queue_name
 from shared.metrics import count_event
 from shared.mongo import MongoConnection
 from shared.publisher import Publisher
@@ -107,9 +108,19 @@ class IngressQueueConsumer(QueueConsumer):
 
     def ack_message(self, message: Message) -> None:
         settle_unless_gone(super().ack_message, message)
+        backlog.settled(message)
 
     def requeue_message(self, message: Message) -> None:
         settle_unless_gone(super().requeue_message, message)
+        backlog.released(message)
+
+    def on_consume_ready(self, connection: Any, channel: Any, consumers: Any, **kw: Any) -> None:
+        health.consumer_ready(self.service, "ingress")
+        super().on_consume_ready(connection, channel, consumers, **kw)
+
+    def on_connection_error(self, exc: Exception, interval: float) -> None:
+        health.consumer_lost(self.service, "ingress", exc)
+        super().on_connection_error(exc, interval)
 
     @property
     def handlers(self) -> dict[str, IngressEntrypoint]:
@@ -145,6 +156,7 @@ class IngressQueueConsumer(QueueConsumer):
             removed.send()
 
     def on_raw_message(self, message: Message) -> None:
+        backlog.received(self.service, queue_name(self.service), message)
         self.container.spawn_managed_thread(
             partial(self.process, message), identifier=f"{self.service}.ingress"
         )
