@@ -7,7 +7,7 @@ export AMQP_URI ?= amqp://guest:guest@127.0.0.1:5672/
 export MONGODB_URI ?= mongodb://127.0.0.1:27017/
 
 .PHONY: run stop test bench chaos venv stack-up stack-down stack-status services-start \
-	services-stop lint deploy-check
+	services-stop lint deploy-check monitoring lock
 
 PROVINCE_SCALE ?= 1.0
 
@@ -20,7 +20,8 @@ run: stack-up services-start  ## stack, services, the generated province loaded,
 	@echo "tiering API:    http://127.0.0.1:8002/v1/enterprises/{uscc}/tier   /v1/tiers/summary   /v1/watchlist"
 	@echo "incubators API: http://127.0.0.1:8003/v1/progress   /v1/incubators/{id}   POST /v1/events"
 	@echo "notifications:  http://127.0.0.1:8004/v1/units/{unit}/alerts (unit key: tracker keys issue --unit 220100)"
-	@echo "metrics:        http://127.0.0.1:800[1-4]/metrics     health: /health/ready"
+	@echo "metrics:        http://127.0.0.1:800[1-4]/metrics     health: /health/live /health/ready"
+	@echo "Prometheus:     http://127.0.0.1:9090 (the project's alert rules: /alerts)"
 	@echo "HTML report:    $(CURDIR)/reports/province.html"
 	@echo "RabbitMQ UI:    http://127.0.0.1:15672 (guest/guest, local only)"
 	@echo "service logs:   .stack/services/*.log    stop everything: make stop"
@@ -69,6 +70,16 @@ services-stop:
 deploy-check: venv  ## kustomize builds, offline schema validation, compose, dashboards, rules
 	scripts/ensure-ops-tools.sh >/dev/null
 	$(BIN)/pytest tests/deploy -q
+
+monitoring: venv  ## rewrite the generated alert rules (deploy/monitoring) from scripts/monitoring
+	$(BIN)/python -m scripts.monitoring
+
+UV_VERSION := 0.13.9
+
+lock: venv  ## rewrite requirements.lock (pinned, hashed) from pyproject.toml; the image installs it
+	$(BIN)/pip install --quiet "uv==$(UV_VERSION)"
+	$(BIN)/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 \
+		--python-platform linux --quiet --custom-compile-command "make lock" -o requirements.lock
 
 lint: venv
 	$(BIN)/ruff check .

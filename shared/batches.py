@@ -29,6 +29,7 @@ from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import Entrypoint
 from nameko.messaging import QueueConsumer
 
+from shared import backlog, health
 from shared.retries import settle_unless_gone
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 Item = TypeVar("Item")
 DEFAULT_BATCH_SIZE = 100
 DEFAULT_PREFETCH = 200
+CONSUMER = "queues"  # how readiness names the consumer (shared/health.py)
 
 
 class Batch(Generic[Item]):
@@ -92,9 +94,19 @@ class BatchQueueConsumer(QueueConsumer):
 
     def ack_message(self, message: Message) -> None:
         settle_unless_gone(super().ack_message, message)
+        backlog.settled(message)
 
     def requeue_message(self, message: Message) -> None:
         settle_unless_gone(super().requeue_message, message)
+        backlog.released(message)
+
+    def on_consume_ready(self, connection: Any, channel: Any, consumers: Any, **kw: Any) -> None:
+        health.consumer_ready(self.container.service_name, CONSUMER)
+        super().on_consume_ready(connection, channel, consumers, **kw)
+
+    def on_connection_error(self, exc: Exception, interval: float) -> None:
+        health.consumer_lost(self.container.service_name, CONSUMER, exc)
+        super().on_connection_error(exc, interval)
 
 
 class BatchEntrypoint(Entrypoint):
@@ -137,6 +149,7 @@ class BatchEntrypoint(Entrypoint):
 
     def take(self, message: Message) -> None:
         """kombu's callback for each delivered message (in the consumer's greenthread)."""
+        backlog.received(self.container.service_name, self.queue.name, message)
         self.buffer.append(message)
         self.arrived.set()
 

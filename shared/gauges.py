@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+import eventlet
 from nameko.extensions import DependencyProvider
 from prometheus_client.core import REGISTRY, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -29,23 +30,39 @@ Compute = Callable[[], Iterable[Metric]]
 
 
 class CachedSource:
-    """One `compute`, run at most every `max_age` seconds; its last result in between."""
+    """One `compute`, run at most every `max_age` seconds; its last result in between.
 
-    def __init__(self, name: str, compute: Compute, max_age: float):
-        self.name, self.compute, self.max_age = name, compute, max_age
+    A scrape waits at most `wait` seconds for a refresh: a database that hangs (the gauges of
+    tiering and incubators are queries) must not hang `/metrics` with it, or every other
+    metric of the process would vanish exactly when it is needed. The refresh goes on in its
+    own greenthread and the scrape gets the last values."""
+
+    def __init__(self, name: str, compute: Compute, max_age: float, wait: float = 0.5):
+        self.name, self.compute, self.max_age, self.wait = name, compute, max_age, wait
         self.lock = threading.Lock()
         self.families: list[Metric] = []
         self.refreshed = float("-inf")
+        self.refreshing: eventlet.greenthread.GreenThread | None = None
 
     def collect(self) -> list[Metric]:
         with self.lock:
-            if time.monotonic() - self.refreshed >= self.max_age:
-                try:
-                    self.families = list(self.compute())
-                except Exception:  # a scrape must not fail: keep the last values, say why
-                    log.warning("could not refresh the %s gauges", self.name, exc_info=True)
-                self.refreshed = time.monotonic()
-            return self.families
+            stale = time.monotonic() - self.refreshed >= self.max_age
+            if stale and self.refreshing is None:
+                self.refreshing = eventlet.spawn(self.refresh)
+            refreshing = self.refreshing
+        if refreshing is not None:
+            with eventlet.Timeout(self.wait, False):
+                refreshing.wait()
+        return self.families
+
+    def refresh(self) -> None:
+        try:
+            self.families = list(self.compute())
+        except Exception:  # a scrape must not fail: keep the last values, say why
+            log.warning("could not refresh the %s gauges", self.name, exc_info=True)
+        finally:
+            self.refreshed = time.monotonic()
+            self.refreshing = None
 
 
 class SourcesCollector(Collector):

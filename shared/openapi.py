@@ -14,6 +14,7 @@ from typing import Any
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, fields
+from nameko.extensions import Extension
 
 from shared.http import MAX_BODY_BYTES, PROBLEM_TYPE, HttpEntrypoint
 
@@ -61,12 +62,17 @@ class Doc:
     path: dict[str, dict[str, Any]] = field(default_factory=dict)  # path parameter schemas
 
 
-def http_entrypoints(service_cls: type) -> list[HttpEntrypoint]:
-    found = []
-    for _, method in inspect.getmembers(service_cls, inspect.isfunction):
-        found += [
-            e for e in getattr(method, "nameko_entrypoints", ()) if isinstance(e, HttpEntrypoint)
-        ]
+def http_entrypoints(service_cls: type) -> list[Any]:
+    """Every route of the service: its `@http` entrypoints, and the routes that extensions
+    answer themselves (`routes`, e.g. shared.health's probes); each has `method`, `url`,
+    `method_name` and `doc`."""
+    found: list[Any] = []
+    for _, member in inspect.getmembers(service_cls):
+        if inspect.isfunction(member):
+            declared = getattr(member, "nameko_entrypoints", ())
+            found += [e for e in declared if isinstance(e, HttpEntrypoint)]
+        elif isinstance(member, Extension):
+            found += list(getattr(member, "routes", ()))
     return sorted(found, key=lambda e: (e.url, e.method))
 
 
@@ -88,7 +94,7 @@ def success_response(doc: Doc) -> dict[str, Any]:
     return {"description": "ok", "content": {"application/json": {"schema": doc.response}}}
 
 
-def operation(entrypoint: HttpEntrypoint) -> tuple[str, dict[str, Any]]:
+def operation(entrypoint: Any) -> tuple[str, dict[str, Any]]:
     doc: Doc | None = entrypoint.doc
     if doc is None:
         raise ValueError(f"{entrypoint.method} {entrypoint.url} has no doc=Doc(...)")

@@ -1,4 +1,5 @@
-"""Endpoints every service serves for its operators: metrics and health."""
+"""What every service has for its operators: probes and metrics, queue gauges, its OpenAPI
+document, and every internal subscription queue declared at start-up."""
 
 from __future__ import annotations
 
@@ -7,61 +8,56 @@ from typing import Any
 from kombu import Connection
 from marshmallow import Schema, fields
 from nameko.extensions import DependencyProvider
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.wrappers import Response
 
+from shared import backlog
 from shared.events import EventBatchHandler, SubscriptionQueues
 from shared.gauges import GaugeSource, gauge
-from shared.http import Problem, http, json_response
+from shared.health import OpsServer
+from shared.http import http, json_response
 from shared.ingress.entrypoint import IngressEntrypoint
 from shared.metrics import EntrypointMetrics, package_version
-from shared.mongo import MongoConnection
-from shared.openapi import TEXT, Doc, build_document
+from shared.openapi import Doc, build_document
 from shared.retries import RetryPlan
 
 CHECK_TIMEOUT_SECONDS = 3
 
 
-class Readiness(DependencyProvider):
-    """Answers whether the broker and the database can be reached right now."""
+def consumed_queues(container: Any) -> list[RetryPlan]:
+    """The retry plan of every queue the container's entrypoints consume (known once they are
+    set up)."""
+    plans = []
+    for entrypoint in container.entrypoints:
+        if isinstance(entrypoint, IngressEntrypoint):
+            plans.append(entrypoint.topology.retry)
+        elif isinstance(entrypoint, EventBatchHandler):
+            plans.append(entrypoint.plan)
+    return plans
 
-    mongo = MongoConnection()
 
-    def broker_ok(self) -> None:
-        config = self.container.config
-        with Connection(
-            config["AMQP_URI"], ssl=config.get("AMQP_SSL"), connect_timeout=CHECK_TIMEOUT_SECONDS
-        ) as connection:
-            connection.ensure_connection(max_retries=1, timeout=CHECK_TIMEOUT_SECONDS)
+class BacklogWatch(DependencyProvider):
+    """Reports the backlog age of every consumed queue from start-up (0 while none waits), so
+    an alert on it can fire after a restart."""
 
-    def failures(self) -> dict[str, str]:
-        failed = {}
-        for name, check in (("broker", self.broker_ok), ("database", self.mongo.ping)):
-            try:
-                check()
-            except Exception as exc:
-                failed[name] = f"{type(exc).__name__}: {exc}"
-        return failed
+    def start(self) -> None:  # event handlers name their queues in their own setup
+        for plan in consumed_queues(self.container):
+            backlog.watch(self.container.service_name, plan.queue_name)
 
-    def get_dependency(self, worker_ctx: Any) -> Readiness:
-        return self
+    def get_dependency(self, worker_ctx: Any) -> None:
+        return None
 
 
 class RetryQueueGauges(GaugeSource):
     """Messages waiting in the delay queues and parked in the dead queue of every queue this
-    service consumes, read from the broker (passive declares) at most every 15 s."""
+    service consumes, read from the broker (passive declares) at most every 15 s
+    (`QUEUE_GAUGES_MAX_AGE_SECONDS`)."""
 
     MAX_AGE_SECONDS = 15.0
     suffix = "queues"
 
-    def plans(self) -> list[RetryPlan]:
-        plans = []
-        for entrypoint in self.container.entrypoints:
-            if isinstance(entrypoint, IngressEntrypoint):
-                plans.append(entrypoint.topology.retry)
-            elif isinstance(entrypoint, EventBatchHandler):
-                plans.append(entrypoint.plan)
-        return plans
+    def max_age(self) -> float:
+        configured = self.container.config.get("QUEUE_GAUGES_MAX_AGE_SECONDS")
+        return float(configured or self.MAX_AGE_SECONDS)
 
     def compute(self) -> list[Any]:
         pending, parked, config = [], [], self.container.config
@@ -73,7 +69,7 @@ class RetryQueueGauges(GaugeSource):
             def depth(queue: str) -> int:
                 return channel.queue_declare(queue=queue, passive=True).message_count
 
-            for plan in self.plans():
+            for plan in consumed_queues(self.container):
                 retries = sum(depth(q.name) for q in plan.queues()[:-1])
                 pending.append(((plan.queue_name,), retries))
                 parked.append(((plan.queue_name,), depth(plan.dead_queue_name)))
@@ -103,10 +99,6 @@ class OpenApi(DependencyProvider):
         return self.document
 
 
-class StatusSchema(Schema):
-    status = fields.String(required=True)
-
-
 class DocumentSchema(Schema):
     openapi = fields.String(required=True)
     info = fields.Dict(required=True)
@@ -115,36 +107,17 @@ class DocumentSchema(Schema):
 
 
 class OpsEndpoints:
-    """Mixin for service classes: `GET /metrics`, `/health/live`, `/health/ready`, and the
-    declaration of every internal subscription queue at start-up."""
+    """Mixin for service classes: `GET /metrics`, `/health/live`, `/health/ready` (answered
+    outside the worker pool, shared/health.py), `GET /openapi.json`, the declaration of every
+    internal subscription queue at start-up, and the queue gauges."""
 
     entrypoint_metrics = EntrypointMetrics()
-    readiness = Readiness()
+    ops_server = OpsServer()
     subscription_queues = SubscriptionQueues()
     retry_queue_gauges = RetryQueueGauges()
+    backlog_watch = BacklogWatch()
     openapi = OpenApi()
 
     @http("GET", "/openapi.json", doc=Doc("this document", DocumentSchema))
     def openapi_document(self, request: Any) -> Response:
         return json_response(self.openapi)
-
-    @http("GET", "/metrics", doc=Doc("Prometheus metrics", TEXT))
-    def metrics(self, request: Any) -> Response:
-        return Response(generate_latest(), content_type=CONTENT_TYPE_LATEST)
-
-    @http("GET", "/health/live", doc=Doc("the process answers", StatusSchema))
-    def live(self, request: Any) -> Response:
-        return json_response({"status": "live"})
-
-    @http(
-        "GET",
-        "/health/ready",
-        doc=Doc("broker and database reachable", StatusSchema, errors=(503,)),
-    )
-    def ready(self, request: Any) -> Response:
-        failed = self.readiness.failures()
-        if failed:
-            raise Problem(
-                503, "Service Unavailable", "; ".join(f"{k}: {v}" for k, v in failed.items())
-            )
-        return json_response({"status": "ready"})

@@ -119,6 +119,7 @@ class ConfirmChannel:
                 application_headers=outgoing.headers,
                 delivery_mode=2,
                 message_id=str(index),
+                timestamp=int(time.time()),  # when it entered its queue: shared/backlog.py
             )
             channel.basic_publish(
                 message,

@@ -7,11 +7,10 @@ import json
 import os
 from pathlib import Path
 
-from nameko.standalone.rpc import ClusterRpcProxy
-
 from shared.cli.ingress import amqp_uri
 from shared.cli.keys import keys_repository
 from shared.province import generator, loader
+from shared.rpc import cluster_proxy
 
 FULL = {"firms": 21_000, "carriers": 350, "incubated": 10_500}
 
@@ -74,7 +73,7 @@ def run_load(args: argparse.Namespace) -> int:
         notifications_url=service_url("notifications", 8004),
     )
     result = loader.load(endpoints, events, incubators, keys, args.timeout)
-    with ClusterRpcProxy({"AMQP_URI": amqp_uri()}, timeout=600) as cluster:
+    with cluster_proxy({"AMQP_URI": amqp_uri()}, timeout=600) as cluster:
         result["overdue_found"] = cluster.incubators.sweep(truth["reference_day"])
     print(json.dumps(result, ensure_ascii=False))
     print(

@@ -7,11 +7,10 @@ import argparse
 import uuid
 from datetime import UTC, datetime
 
-from nameko.standalone.rpc import ClusterRpcProxy
-
 from services.incubators.schemas import GRADES, KINDS
 from shared.cli.ingress import amqp_uri
 from shared.publisher import Publisher
+from shared.rpc import cluster_proxy
 from shared.units import ZONES
 
 
@@ -69,7 +68,7 @@ def run_register(args: argparse.Namespace) -> int:
 
 
 def run_sweep(args: argparse.Namespace) -> int:
-    with ClusterRpcProxy({"AMQP_URI": amqp_uri()}, timeout=300) as cluster:
+    with cluster_proxy({"AMQP_URI": amqp_uri()}, timeout=300) as cluster:
         found = cluster.incubators.sweep(args.as_of)
     print(f"{found} new overdue findings")
     return 0

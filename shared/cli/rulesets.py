@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from nameko.exceptions import RemoteError
-from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared.cli.ingress import amqp_uri
+from shared.rpc import cluster_proxy
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -35,7 +35,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def call(args: argparse.Namespace, method: str, *params: Any) -> int:
     try:
-        with ClusterRpcProxy({"AMQP_URI": amqp_uri()}, timeout=args.timeout) as cluster:
+        with cluster_proxy({"AMQP_URI": amqp_uri()}, timeout=args.timeout) as cluster:
             result = getattr(cluster.tiering, method)(*params)
     except RemoteError as exc:
         print(f"tiering refused: {exc.value}", file=sys.stderr)

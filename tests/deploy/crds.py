@@ -16,6 +16,9 @@ CRD_FILES = (
     "crd-servicemonitors.yaml",
     "crd-prometheusrules.yaml",
     "crd-rabbitmqclusters.yaml",
+    "crd-rabbitmq-users.yaml",
+    "crd-rabbitmq-permissions.yaml",
+    "crd-rabbitmq-policies.yaml",
     "crd-mongodbcommunity.yaml",
 )
 

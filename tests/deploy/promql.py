@@ -24,13 +24,25 @@ def dashboard_exprs(path: Path) -> Iterator[tuple[str, str]]:
             yield f"{path.name} variable {variable['name']}", query[13:].split(",")[0]
 
 
-def rule_exprs() -> Iterator[tuple[str, str]]:
-    for group in yaml.safe_load(RULES.read_text(encoding="utf-8"))["groups"]:
-        for rule in group["rules"]:
-            yield f"alert {rule['alert']}", rule["expr"]
+def rules(path: Path = RULES) -> list[dict]:
+    return [
+        r for g in yaml.safe_load(path.read_text(encoding="utf-8"))["groups"] for r in g["rules"]
+    ]
+
+
+def rule_exprs(path: Path = RULES) -> Iterator[tuple[str, str]]:
+    for rule in rules(path):
+        yield f"rule {rule.get('alert') or rule['record']}", rule["expr"]
+
+
+def recorded_names() -> set[str]:
+    """Series the rules record themselves (no exporter has them)."""
+    return {rule["record"] for rule in rules() if "record" in rule}
 
 
 def all_exprs() -> list[tuple[str, str]]:
+    """Every query of the dashboards and of the rules that apply wherever the services run
+    (alerts.yml); the Kubernetes-only rules need exporters that run only there."""
     return [*(e for path in DASHBOARDS for e in dashboard_exprs(path)), *rule_exprs()]
 
 

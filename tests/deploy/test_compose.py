@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 
 import jsonschema
 import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from tests.deploy.tools import ROOT, schema_file
 
@@ -48,7 +51,9 @@ def test_references_resolve_and_mounted_files_exist(compose):
 
 def test_the_whole_system_is_there_with_health_checks(compose):
     services = compose["services"]
-    assert {"rabbitmq", "mongodb", "prometheus", "grafana", "mailpit", *SERVICES} <= set(services)
+    stack = {"rabbitmq", "mongodb", "prometheus", "alertmanager", "grafana", "mailpit"}
+    assert stack | set(SERVICES) <= set(services)
+    assert "alertmanager" in services["prometheus"]["depends_on"]
     assert "rabbitmq_prometheus" in (ROOT / "deploy/rabbitmq/enabled_plugins").read_text()
     assert services["mongodb"]["image"].startswith("mongo:")
     for name in SERVICES:
@@ -68,3 +73,43 @@ def test_the_dockerfile_is_multi_stage_non_root_and_exec_form():
     assert user and user[-1] not in ("root", "0")
     command = re.findall(r"^CMD (.+)$", text, re.M)[-1]
     assert json.loads(command)[:2] == ["nameko", "run"]
+
+
+def test_the_image_is_pinned_locked_and_checks_its_own_health():
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    arguments = dict(re.findall(r"^ARG (\w+)=(\S+)$", text, re.M))
+    for base in re.findall(r"^FROM (\S+)", text, re.M):
+        image = arguments.get(base.strip("${}"), base)
+        assert re.fullmatch(r"[\w./:-]+@sha256:[0-9a-f]{64}", image), f"not pinned: {image}"
+    assert "pip install --no-cache-dir --require-hashes -r requirements.lock" in text
+    assert "pip install --no-cache-dir --no-deps ." in text  # the project alone, after the lock
+    healthcheck = re.search(r"^HEALTHCHECK .*?CMD (\[[^\n]+\])$", text, re.M | re.S)
+    assert healthcheck and json.loads(healthcheck.group(1)) == [
+        "python",
+        "-m",
+        "shared.probe",
+        "live",
+    ]
+
+
+def locked() -> dict[str, tuple[str, int]]:
+    """requirements.lock: name -> (version, number of hashes)."""
+    pins: dict[str, tuple[str, int]] = {}
+    for block in re.split(r"\n(?=\S)", (ROOT / "requirements.lock").read_text(encoding="utf-8")):
+        match = re.match(r"([A-Za-z0-9_.-]+)==(\S+)", block)
+        if match:
+            pins[canonicalize_name(match.group(1))] = (
+                match.group(2),
+                block.count("--hash=sha256:"),
+            )
+    return pins
+
+
+def test_the_lock_pins_every_runtime_dependency_with_hashes():
+    pins = locked()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    for line in project["dependencies"]:
+        requirement = Requirement(line)
+        version, _ = pins[canonicalize_name(requirement.name)]
+        assert requirement.specifier.contains(version), f"{requirement} locked at {version}"
+    assert all(hashes for _, hashes in pins.values()), "make lock writes --generate-hashes"

@@ -9,24 +9,14 @@ import json
 import kubernetes_validate
 import pytest
 
-from tests.deploy.crds import crd_errors, crd_schemas
-from tests.deploy.tools import DASHBOARDS, DEPLOY, kustomize_build
+from shared.events import SUBSCRIPTIONS
+from shared.ingress.topology import INGRESS_FAMILIES, queue_name
+from tests.deploy.conftest import KUBERNETES_VERSION, SERVICES, TARGETS, kinds, named
+from tests.deploy.crds import crd_errors
+from tests.deploy.tools import DASHBOARDS
 
-KUBERNETES_VERSION = "1.33"
-TARGETS = ["base", "overlays/production", "overlays/production-hpa"]
-SERVICES = {"registry", "tiering", "incubators", "notifications"}
 # Longest handler time (seconds) each service's grace period must exceed (see the manifests).
 SLOWEST_HANDLER = {"registry": 60, "tiering": 240, "incubators": 60, "notifications": 500}
-
-
-@pytest.fixture(scope="module")
-def built() -> dict[str, list[dict]]:
-    return {target: kustomize_build(DEPLOY / "k8s" / target) for target in TARGETS}
-
-
-@pytest.fixture(scope="module")
-def schemas() -> dict:
-    return crd_schemas()
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -42,13 +32,6 @@ def test_every_resource_validates_offline(built, schemas, target):
         except kubernetes_validate.ValidationError as exc:
             errors.append(f"{where}: {'.'.join(map(str, exc.path))}: {exc.message}")
     assert not errors, "\n".join(errors)
-
-
-def kinds(docs: list[dict]) -> dict[str, set[str]]:
-    out: dict[str, set[str]] = {}
-    for doc in docs:
-        out.setdefault(doc["kind"], set()).add(doc["metadata"]["name"])
-    return out
 
 
 def test_base_has_every_service_its_data_stores_and_monitoring(built):
@@ -90,7 +73,7 @@ def test_deployments_are_probed_limited_restricted_and_stop_gracefully(built, ta
 def test_scaling_keda_in_production_and_the_hpa_alternative(built):
     keda = [d for d in built["overlays/production"] if d["kind"] == "ScaledObject"]
     assert {d["metadata"]["name"] for d in keda} == {"registry", "tiering", "incubators"}
-    assert all(d["spec"]["triggers"][0]["type"] == "rabbitmq" for d in keda)
+    assert all(t["type"] == "rabbitmq" for d in keda for t in d["spec"]["triggers"])
     assert "HorizontalPodAutoscaler" not in kinds(built["overlays/production"])
     hpa = kinds(built["overlays/production-hpa"])
     assert hpa["HorizontalPodAutoscaler"] == {"registry", "tiering", "incubators"}
@@ -108,3 +91,67 @@ def test_dashboards_are_configmaps_of_the_same_json_files(built):
     assert shipped == {
         path.name: json.loads(path.read_text(encoding="utf-8")) for path in DASHBOARDS
     }
+
+
+def consumed_queues() -> dict[str, set[str]]:
+    """Every queue each service consumes: its ingress queue, its internal subscriptions."""
+    queues: dict[str, set[str]] = {service: {queue_name(service)} for service in INGRESS_FAMILIES}
+    for subscription in SUBSCRIPTIONS:
+        queues.setdefault(subscription.service, set()).add(subscription.queue_name)
+    return queues
+
+
+def test_keda_scales_every_consumer_on_every_queue_it_consumes(built):
+    docs = built["overlays/production"]
+    triggers = {
+        d["spec"]["scaleTargetRef"]["name"]: {
+            t["metadata"]["queueName"] for t in d["spec"]["triggers"]
+        }
+        for d in docs
+        if d["kind"] == "ScaledObject"
+    }
+    single = {"notifications"}  # one replica: its delivery timer does not claim deliveries
+    assert triggers == {s: q for s, q in consumed_queues().items() if s not in single}
+    assert named(docs, "Deployment", "notifications")["spec"]["replicas"] == 1
+
+
+@pytest.mark.parametrize("target", ["overlays/production", "overlays/production-hpa"])
+def test_no_fixed_replicas_where_an_autoscaler_owns_them(built, target):
+    docs = built[target]
+    scaled = {
+        d["spec"]["scaleTargetRef"]["name"]
+        for d in docs
+        if d["kind"] in ("ScaledObject", "HorizontalPodAutoscaler")
+    }
+    assert scaled == {"registry", "tiering", "incubators"}
+    for name in scaled:
+        assert "replicas" not in named(docs, "Deployment", name)["spec"], name
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_secrets_are_mounted_files_never_environment_variables(built, target):
+    for doc in (d for d in built[target] if d["kind"] == "Deployment"):
+        name, pod = doc["metadata"]["name"], doc["spec"]["template"]["spec"]
+        container = pod["containers"][0]
+        assert all("secretRef" not in source for source in container.get("envFrom", [])), name
+        assert all("valueFrom" not in variable for variable in container["env"]), name
+        files: set[str] = set()
+        for volume in pod["volumes"]:
+            if "secret" in volume:
+                mount = next(m for m in container["volumeMounts"] if m["name"] == volume["name"])
+                assert mount["readOnly"] and volume["secret"]["defaultMode"] == 0o440, name
+                items = volume["secret"]["items"]  # only the keys it needs
+                files |= {f"{mount['mountPath']}/{item['path']}" for item in items}
+        wanted = {v["name"]: v["value"] for v in container["env"] if v["name"].endswith("_FILE")}
+        assert {"AMQP_URI_FILE", "MONGODB_URI_FILE"} <= set(wanted), name
+        assert set(wanted.values()) <= files, name
+        if name == "notifications":
+            assert {"SMTP_USERNAME_FILE", "SMTP_PASSWORD_FILE"} <= set(wanted)
+
+
+def test_monitoring_resources_carry_the_label_kube_prometheus_stack_selects(built):
+    for doc in built["base"]:
+        if doc["kind"] in ("ServiceMonitor", "PrometheusRule"):
+            assert doc["metadata"]["labels"]["release"] == "kube-prometheus-stack", doc
+    monitors = kinds(built["base"])["ServiceMonitor"]
+    assert monitors == {"tracker", "rabbitmq", "mongodb"}

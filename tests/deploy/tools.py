@@ -12,12 +12,15 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 MONITORING = DEPLOY / "monitoring"
 DASHBOARDS = sorted((MONITORING / "grafana" / "dashboards").glob("*.json"))
-RULES = MONITORING / "prometheus" / "alerts.yml"
+RULES = MONITORING / "prometheus" / "alerts.yml"  # compose, `make run`, Kubernetes
+KUBERNETES_RULES = MONITORING / "prometheus" / "kubernetes-alerts.yml"  # Kubernetes only
+RUNBOOKS = ROOT / "docs" / "runbooks"
 
 
 @cache
 def tools() -> dict[str, Path]:
-    """`KUSTOMIZE` and `SCHEMAS`, installing them on first use (a no-op when cached)."""
+    """`KUSTOMIZE`, `SCHEMAS`, `PROMTOOL`, `PROMETHEUS`, `AMTOOL`, installing them on first use
+    (a no-op when cached)."""
     done = subprocess.run(
         [str(ROOT / "scripts" / "ensure-ops-tools.sh")], capture_output=True, text=True, timeout=900
     )

@@ -1,6 +1,7 @@
 """The four services as real processes, a small province through them, then their scrapes:
-every metric family of issue #8 is there, and every metric name used by a dashboard or an
-alert rule exists in a live scrape of the services or of RabbitMQ's Prometheus plugin."""
+every metric family of issues #8 and #20 is there, and every metric name used by a dashboard
+or a rule of alerts.yml exists in a live scrape of the services or of RabbitMQ's Prometheus
+plugin, or is recorded by a rule."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from shared.keys import ADMIN, ApiKeys
 from shared.province import generator, loader
 from shared.publisher import CLOUDEVENTS_JSON, INGRESS_EXCHANGE, Publisher
 from shared.units import PROVINCE, UNITS
-from tests.deploy.promql import all_exprs, metric_names
+from tests.deploy.promql import all_exprs, metric_names, recorded_names
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -33,6 +34,9 @@ EVERY_SERVICE = {
     "tracker_last_event_processed_timestamp_seconds",
     "tracker_retries_pending",
     "tracker_dead_letters_parked",
+    "tracker_queue_oldest_event_age_seconds",
+    "tracker_event_latency_seconds",
+    "tracker_dependency_up",
 }
 OWN = {
     "registry": set(),
@@ -176,9 +180,13 @@ def test_every_metric_family_and_every_name_in_dashboards_and_rules_exists(
     assert {"carriers", "incubated_firms", "tech_smes_registered"} <= set(ratios)
 
     rabbit = urlsplit(servers.rabbit_api_uri)
-    broker = scrape(f"http://{rabbit.hostname}:{RABBITMQ_METRICS_PORT}/metrics/per-object")
-    known = set().union(*(sample_names(f) for f in scrapes.values())) | sample_names(broker)
+    broker = {  # both endpoints Prometheus scrapes: the node's own, and per queue
+        path: scrape(f"http://{rabbit.hostname}:{RABBITMQ_METRICS_PORT}{path}")
+        for path in ("/metrics", "/metrics/per-object")
+    }
+    known = set().union(*(sample_names(f) for f in [*scrapes.values(), *broker.values()]))
     known.add("up")  # made by Prometheus for every target, never exported
+    known |= recorded_names()  # series the rules record
     used = {name: where for where, expr in all_exprs() for name in metric_names(expr)}
     unknown = {name: where for name, where in used.items() if name not in known}
     assert not unknown, f"metrics used but never exported: {unknown}"

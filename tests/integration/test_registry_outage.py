@@ -74,7 +74,11 @@ def test_events_published_during_an_outage_are_retried_and_applied_once(
 
     retried_before = retried(base_url)
     database_server.stop()
-    assert requests.get(f"{base_url}/health/ready", timeout=15).status_code == 503
+    wait_for(  # readiness is the background check's last result: at most one interval old
+        lambda: requests.get(f"{base_url}/health/ready", timeout=5).status_code == 503,
+        timeout=15,
+        what="readiness to report the database down",
+    )
     publisher.publish_events(registrations[3:] + reports)
     wait_for(
         lambda: retried(base_url) >= retried_before + len(firms[3:]) + len(reports),

@@ -60,19 +60,28 @@ def wait_gone(pid: int, timeout: float) -> bool:
 class PrivateRabbitMQ:
     """One RabbitMQ node (management plugin on) whose name, ports and folders are its own."""
 
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, prometheus: bool = False):
+        """`prometheus`: also serve the Prometheus plugin's metrics (`prometheus_address`)."""
         self.directory = directory
         self.node = f"chaos-{uuid.uuid4().hex[:8]}@localhost"
         self.port, self.management_port, dist_port = free_port(), free_port(), free_port()
+        self.prometheus_port = free_port() if prometheus else None
         directory.mkdir(parents=True, exist_ok=True)
+        plugins = ["rabbitmq_management", *(["rabbitmq_prometheus"] if prometheus else [])]
+        metrics = (
+            f"prometheus.tcp.ip = 127.0.0.1\nprometheus.tcp.port = {self.prometheus_port}\n"
+            if prometheus
+            else ""
+        )
         (directory / "rabbitmq.conf").write_text(
             f"listeners.tcp.default = 127.0.0.1:{self.port}\n"
             "management.tcp.ip = 127.0.0.1\n"
             f"management.tcp.port = {self.management_port}\n"
             "loopback_users.guest = true\n"
             "collect_statistics_interval = 500\n"  # queue depths in the API: fresh, not 5 s old
+            + metrics
         )
-        (directory / "enabled_plugins").write_text("[rabbitmq_management].\n")
+        (directory / "enabled_plugins").write_text(f"[{','.join(plugins)}].\n")
         (directory / "rabbitmq-env.conf").write_text("")
         self.pid_file = directory / "beam.pid"
         self.env = {
@@ -91,6 +100,11 @@ class PrivateRabbitMQ:
         }
         self.process: subprocess.Popen[bytes] | None = None
         self.beam_pid: int | None = None
+
+    @property
+    def prometheus_address(self) -> str:
+        assert self.prometheus_port is not None, "started without the Prometheus plugin"
+        return f"127.0.0.1:{self.prometheus_port}"
 
     @property
     def management_url(self) -> str:
@@ -208,9 +222,21 @@ class PrivateFerretDB:
         except Exception:
             return False
 
+    def freeze(self) -> None:
+        """SIGSTOP: a hung server (connections accepted by the kernel, never answered)."""
+        assert self.process is not None and self.process.poll() is None, "not running"
+        self.process.send_signal(signal.SIGSTOP)
+        self.frozen = True
+
+    def thaw(self) -> None:
+        if getattr(self, "frozen", False) and self.process is not None:
+            self.process.send_signal(signal.SIGCONT)
+        self.frozen = False
+
     def stop(self, timeout: float = 30) -> None:
         if self.process is None:
             return
+        self.thaw()
         self.process.terminate()
         try:
             self.process.wait(timeout)

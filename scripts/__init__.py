@@ -1,0 +1,1 @@
+"""The project's maintenance scripts; `scripts.monitoring` is importable for its tests."""
