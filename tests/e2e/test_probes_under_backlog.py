@@ -1,10 +1,11 @@
 """The probes a pod is judged by keep answering while every worker is stuck on a backlog.
 
-tiering runs as a real process with three workers on a database of the test's own, which the
+tiering runs as a real process with one worker on a database of the test's own, which the
 test then freezes (SIGSTOP: a hung server, not a refused connection). A queue of snapshots
-keeps all three workers waiting on it. An ordinary HTTP route, which needs a worker, gets no
-answer; liveness answers at once, readiness answers at once that the database is down, and
-the metrics show the backlog ageing."""
+keeps that worker waiting on it with a batch (shared/batches.py: a batch is one worker) while
+the rest wait in the queue. An ordinary HTTP route, which needs a worker, gets no answer;
+liveness answers at once, readiness answers at once that the database is down, and the
+metrics show the backlog ageing."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ from tests.support.snapshots import firm
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
-WORKERS = 3
+WORKERS = 1
+PREFETCH = 3  # delivered to tiering, held by its one busy batch or waiting for the next
 SNAPSHOTS = 20
 PROBE_TIMEOUT = 1.0
 QUEUE = next(s.queue_name for s in SUBSCRIPTIONS if s.service == "tiering")
@@ -42,6 +44,7 @@ def test_liveness_answers_while_every_worker_is_blocked(
     database_server, run_service, config_for, queues, monkeypatch
 ):
     monkeypatch.setenv("TIERING_MAX_WORKERS", str(WORKERS))
+    monkeypatch.setenv("BATCH_PREFETCH", str(PREFETCH))
     monkeypatch.setenv("MONGODB_TIMEOUT_MS", "120000")  # workers wait on the frozen database
     monkeypatch.setenv("HEALTH_CHECK_INTERVAL_SECONDS", "1")
     config = {**config_for("tiering"), "MONGODB_URI": database_server.uri}
@@ -52,9 +55,9 @@ def test_liveness_answers_while_every_worker_is_blocked(
     for n in range(SNAPSHOTS):
         dispatch("registry", "enterprise_updated", firm() | {"uscc": f"91220102{n:010d}"})
     wait_for(
-        lambda: queues.depth(QUEUE) == SNAPSHOTS - WORKERS,
+        lambda: queues.depth(QUEUE) == SNAPSHOTS - PREFETCH,
         timeout=20,
-        what=f"tiering to hold {WORKERS} snapshots (one per worker) with the rest queued",
+        what=f"tiering to hold {PREFETCH} snapshots with the rest queued",
     )
 
     # The control: a route answered by a worker gets no answer now.
@@ -77,7 +80,7 @@ def test_liveness_answers_while_every_worker_is_blocked(
 
     first = backlog_age()
     assert wait_for(lambda: backlog_age() > first + 1, timeout=10, what="the backlog to age")
-    assert queues.depth(QUEUE) == SNAPSHOTS - WORKERS  # nothing moved meanwhile
+    assert queues.depth(QUEUE) == SNAPSHOTS - PREFETCH  # nothing moved meanwhile
 
     database_server.thaw()  # the workers finish, the backlog drains, readiness comes back
     wait_for(lambda: queues.depth(QUEUE) == 0, timeout=30, what="the backlog to drain")
