@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from services.incubators.handling import current_progress
 from services.incubators.storage import Incubators
+from shared import scope
+from shared.cache import TtlCache
 from shared.http import Problem
+from shared.scope import Principal
+
+PROGRESS_SECONDS = 30.0
+PROGRESS = TtlCache(max_entries=10)
+CARRIER_FIELDS = ("incubator_id", "name", "kind", "grade", "region_code", "zone", "unit")
 
 
 def incubator(store: Incubators, incubator_id: str) -> dict[str, Any]:
@@ -25,3 +33,87 @@ def incubator(store: Incubators, incubator_id: str) -> dict[str, Any]:
 def progress(store: Incubators, targets: dict[str, Any]) -> dict[str, Any]:
     """The province against the plan's targets, with counts per city unit."""
     return {**current_progress(store, targets), "by_unit": store.counts_by_unit()}
+
+
+def scoped_incubator(store: Incubators, principal: Principal, incubator_id: str) -> dict[str, Any]:
+    """`GET /v1/incubators/{id}` for a key: its own carrier, or a carrier of its unit."""
+    carrier = store.carrier(incubator_id)
+    if carrier is None:
+        raise Problem(404, "Not Found", f"no incubator {incubator_id}")
+    scope.require_carrier(principal, incubator_id, carrier.get("unit"))
+    return incubator(store, incubator_id)
+
+
+def scoped_progress(
+    store: Incubators, principal: Principal, targets: dict[str, Any]
+) -> dict[str, Any]:
+    """`GET /v1/progress`: the province's figures for unit keys too (they are the plan's
+    headline), but the counts of the key's own unit only; carriers' keys are refused."""
+    unit = scope.unit_filter(principal, None)
+    answer = cached_progress(store, targets)
+    if unit is None:
+        return answer
+    return {**answer, "by_unit": {k: v for k, v in answer["by_unit"].items() if k == unit}}
+
+
+def cached_progress(store: Incubators, targets: dict[str, Any]) -> dict[str, Any]:
+    """Progress reads every incubation and fact: computed at most every PROGRESS_SECONDS."""
+    known, answer = PROGRESS.get(id(store))
+    if not known:
+        answer = progress(store, targets)
+        PROGRESS.put(id(store), answer, PROGRESS_SECONDS)
+    return answer
+
+
+def carriers_of(
+    store: Incubators, unit: str | None, after: str | None, limit: int
+) -> list[dict[str, Any]]:
+    """A unit's carriers (every unit's with None) in id order after `after`, each with its
+    counts and how many of its findings are open."""
+    chosen = sorted(
+        (c for c in store.carriers().values() if unit is None or c.get("unit") == unit),
+        key=lambda c: c["incubator_id"],
+    )
+    page = [c for c in chosen if after is None or c["incubator_id"] > after][: min(limit, 500)]
+    ids = [c["incubator_id"] for c in page]
+    open_findings = Counter(
+        row["incubator_id"]
+        for row in store.db.findings.find(
+            {"incubator_id": {"$in": ids}, "resolved_at": None}, {"incubator_id": True}
+        )
+    )
+    return [
+        {
+            **{k: c.get(k) for k in CARRIER_FIELDS},
+            "counts": store.counts(c["incubator_id"]),
+            "open_findings": open_findings[c["incubator_id"]],
+        }
+        for c in page
+    ]
+
+
+def carrier_page(
+    store: Incubators, incubator_id: str, past_after: str | None, limit: int
+) -> dict[str, Any] | None:
+    """The portal's carrier page: the carrier, its current incubatees, a page of its past
+    incubations (keyset on the firm's USCC), its findings and its yearly reports."""
+    carrier = store.carrier(incubator_id)
+    if carrier is None:
+        return None
+    ended = sorted(
+        {i["uscc"] for i in store.carrier_items(incubator_id) if i["state"] != "open"}
+        - ({past_after} if past_after else set())
+    )
+    usccs = [u for u in ended if past_after is None or u > past_after][: min(limit, 500)]
+    past = [
+        i
+        for u in usccs
+        for i in store.incubations_of(u)
+        if i["incubator_id"] == incubator_id and i["state"] != "open"
+    ]
+    return {
+        **incubator(store, incubator_id),
+        "past": past,
+        "past_next": usccs[-1] if len(usccs) == limit else None,
+        "reports": sorted(store.carrier_reports(incubator_id), key=lambda r: r["year"]),
+    }

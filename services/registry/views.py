@@ -1,0 +1,53 @@
+"""What registry's read entrypoints answer (HTTP for a key's principal, RPC for the portal),
+read through the storage methods and `records.snapshot`, so the stored format stays storage's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.registry import records
+from services.registry.storage import Enterprises
+from shared import scope
+from shared.auth import Gate, Principal
+from shared.http import Problem
+
+MAX_USCCS = 500
+
+
+def firm(store: Enterprises, uscc: str) -> dict[str, Any] | None:
+    record = store.get(uscc)
+    return None if record is None else records.snapshot(record)
+
+
+def enterprise(store: Enterprises, gate: Gate, principal: Principal, uscc: str) -> dict[str, Any]:
+    """`GET /v1/enterprises/{uscc}`: 404 unknown, 403 outside the key's reach."""
+    snapshot = firm(store, uscc)
+    if snapshot is None:
+        raise Problem(404, "Not Found", f"no enterprise {uscc}")
+    gate.firm(principal, snapshot["unit"], uscc)
+    return snapshot
+
+
+def page(store: Enterprises, query: dict[str, Any], after: str | None) -> list[dict[str, Any]]:
+    """Firms in USCC order after `after`, by the validated filters (unit, industry, ...)."""
+    found = store.page(records.filters(query), after, query["limit"])
+    return [records.snapshot(r) for r in found]
+
+
+def scoped_query(principal: Principal, query: dict[str, Any]) -> dict[str, Any]:
+    """The list query limited to the key's reach (scope.unit_filter)."""
+    unit = scope.unit_filter(principal, query.get("unit"))
+    limited = {k: v for k, v in query.items() if k != "unit"}
+    return limited if unit is None else {**limited, "unit": unit}
+
+
+def summaries(store: Enterprises, usccs: list[str]) -> dict[str, dict[str, Any]]:
+    """Name, unit and industry of each of up to MAX_USCCS firms (for the portal's tables)."""
+    found = {}
+    for code in usccs[:MAX_USCCS]:
+        snapshot = firm(store, code)
+        if snapshot is not None and snapshot["profile"] is not None:
+            profile = snapshot["profile"]
+            found[code] = {"name": profile["name"], "industry": profile["industry"]}
+            found[code]["unit"] = snapshot["unit"]
+    return found
