@@ -41,17 +41,26 @@ def require_unit(principal: Principal, unit: str | None) -> None:
 
 
 def unit_filter(principal: Principal, requested: str | None) -> str | None:
-    """The unit a list or count is limited to: the one asked for if in reach; with none asked
-    for, everything (None) for keys that read everything, else the key's own unit. Lists by
+    """The unit a list or count is limited to: the one asked for if in reach (220000, the
+    province, for keys that read everything); with none asked for, everything (None) for keys
+    that read everything, else the key's own unit. Lists by
     unit are for unit keys: a carrier's key reads its carrier (`/v1/incubators/{id}`)."""
-    if requested is not None and requested != PROVINCE:
+    if requested is not None:
         require_unit(principal, requested)
-        return requested
+        return requested  # the province (220000) stands for every unit
     if reads_everything(principal):
         return None
     if principal["kind"] == "unit" and requested is None:
         return str(principal["subject"])
     raise forbidden(f"{describe(principal)}; the whole province is outside its reach")
+
+
+def require_own_unit(principal: Principal, unit: str) -> None:
+    """Changing a unit's state (marking its alerts read): its own key or an admin's; the
+    province reads every inbox but does not mark another unit's alerts read."""
+    own = principal["kind"] == "unit" and principal["subject"] == unit
+    if not (own or principal["kind"] == "admin"):
+        raise forbidden(f"{describe(principal)}; only unit {unit}'s own key marks its alerts")
 
 
 def require_everything(principal: Principal) -> None:

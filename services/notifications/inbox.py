@@ -14,7 +14,7 @@ from services.notifications.storage import Notifications
 from shared.envelope import flatten_errors
 from shared.http import Problem, load_query, read_json
 from shared.pagination import decode_cursor, encode_cursor
-from shared.scope import Principal, require_admin, require_unit
+from shared.scope import Principal, require_admin, require_own_unit, require_unit
 
 
 def view(record: dict[str, Any]) -> dict[str, Any]:
@@ -48,7 +48,7 @@ def inbox_page(
 def mark_read(
     store: Notifications, principal: Principal, request: Any, unit: str
 ) -> dict[str, int]:
-    require_unit(principal, unit)
+    require_own_unit(principal, unit)
     body = read_json(request)
     try:
         wanted = MarkRead().load(body if isinstance(body, dict) else {})

@@ -10,6 +10,7 @@ from services.registry.storage import Enterprises
 from shared import scope
 from shared.auth import Gate, Principal
 from shared.http import Problem
+from shared.units import PROVINCE
 
 MAX_USCCS = 500
 
@@ -38,7 +39,7 @@ def scoped_query(principal: Principal, query: dict[str, Any]) -> dict[str, Any]:
     """The list query limited to the key's reach (scope.unit_filter)."""
     unit = scope.unit_filter(principal, query.get("unit"))
     limited = {k: v for k, v in query.items() if k != "unit"}
-    return limited if unit is None else {**limited, "unit": unit}
+    return limited if unit in (None, PROVINCE) else {**limited, "unit": unit}
 
 
 def summaries(store: Enterprises, usccs: list[str]) -> dict[str, dict[str, Any]]:

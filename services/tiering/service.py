@@ -103,7 +103,7 @@ class TieringService(OpsEndpoints):
     def watchlist(self, request: Any) -> Response:
         principal = self.access.principal(request)
         query = load_query(request, schemas.WatchlistQuery())
-        unit = scope.unit_filter(principal, query.get("unit"))
+        unit = views.firms_of(scope.unit_filter(principal, query.get("unit")))
         items = self.tiers.watchlist(unit, after_cursor(query), query["limit"])
         return json_response(keyset_page(items, query["limit"]))
 

@@ -22,6 +22,13 @@ class Keys:
         with ClusterRpcProxy(self.config, timeout=30) as cluster:
             return str(cluster.auth.issue({"kind": kind, "subject": subject})["key"])
 
+    def for_owner(self, owner: str) -> str:
+        """A key for an owner as `tracker keys` names it: `admin`, a unit code, an incubator."""
+        from services.auth.principals import legacy_owner
+
+        found = legacy_owner(owner)
+        return self.issue(found["kind"], found["subject"])
+
     def headers(self, kind: str, subject: str = "admin") -> dict[str, str]:
         return {"Authorization": f"Bearer {self.issue(kind, subject)}"}
 
@@ -46,3 +53,14 @@ def auth_service(container_factory: Any, config_for: Any) -> dict[str, Any]:
 @pytest.fixture
 def admin_headers(auth_service: dict[str, Any], keys: Keys) -> dict[str, str]:
     return keys.headers("admin")
+
+
+ADMIN_READ: dict[str, str] = {}  # the running test's admin `Authorization` header
+
+
+@pytest.fixture
+def admin_reads(auth_service: dict[str, Any], keys: Keys) -> Any:
+    """For modules whose helpers read the APIs as an administrator: fills ADMIN_READ."""
+    ADMIN_READ.update(keys.headers("admin"))
+    yield ADMIN_READ
+    ADMIN_READ.clear()
