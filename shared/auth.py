@@ -2,11 +2,12 @@
 `Authorization: Bearer <key>` to its principal through the auth service's `verify` RPC, and
 tells whether an incubator incubates a firm through the incubators service's `incubates` RPC.
 
-Answers are cached in the process, so a page of reads costs no round trip per request: a valid
-key for KEY_VALID_SECONDS (30 s), an invalid one for KEY_INVALID_SECONDS (3 s), an incubation
-for INCUBATION_SECONDS (10 s). So a revoked key stops working everywhere within 30 s, and a
-firm admitted or ended shows in a carrier's reach within 10 s. If a service cannot be asked
-within RPC_TIMEOUT_SECONDS the request gets 503, never a guess."""
+Answers are cached in the process, so a page of reads costs no round trip per request: a
+valid key for `AUTH_KEY_CACHE_SECONDS` (config, default 30 s), an invalid one for
+KEY_INVALID_SECONDS (3 s), an incubation for INCUBATION_SECONDS (10 s). So a revoked key stops
+working everywhere within 30 s, and a firm admitted or ended shows in (or leaves) a carrier's
+reach within 10 s. If a service cannot be asked within RPC_TIMEOUT_SECONDS the request gets
+503, never a guess."""
 
 from __future__ import annotations
 
@@ -69,7 +70,7 @@ class Gate:
         known, principal = self.access.keys.get(cache_key)
         if not known:
             principal = ask(self.auth, "verify", token)
-            seconds = KEY_VALID_SECONDS if principal else KEY_INVALID_SECONDS
+            seconds = self.access.valid_seconds if principal else KEY_INVALID_SECONDS
             self.access.keys.put(cache_key, principal, seconds)
         return principal
 
@@ -98,6 +99,10 @@ class Access(DependencyProvider):
     rpc_reply_listener = ReplyListener()
 
     def setup(self) -> None:
+        configured = self.container.config.get("AUTH_KEY_CACHE_SECONDS")
+        self.valid_seconds = float(
+            configured if configured not in (None, "") else KEY_VALID_SECONDS
+        )
         self.keys = TtlCache()
         self.incubations = TtlCache()
 

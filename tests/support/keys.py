@@ -64,3 +64,10 @@ def admin_reads(auth_service: dict[str, Any], keys: Keys) -> Any:
     ADMIN_READ.update(keys.headers("admin"))
     yield ADMIN_READ
     ADMIN_READ.clear()
+
+
+@pytest.fixture
+def auth_process(run_service: Any, config_for: Any, keys: Keys) -> Keys:
+    """The auth service as a `nameko run` process (e2e tests); its keys."""
+    run_service("auth", config_for("auth"))
+    return keys

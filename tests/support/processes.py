@@ -14,7 +14,10 @@ import requests
 from shared.config import config_path
 from tests.support.waiting import wait_for
 
-OPTIONAL_SETTINGS = ("INGRESS_CLAIM_LEASE_SECONDS",)  # passed on only when a test sets them
+OPTIONAL_SETTINGS = (
+    "INGRESS_CLAIM_LEASE_SECONDS",
+    "AUTH_KEY_CACHE_SECONDS",
+)  # passed on only when a test sets them
 
 
 def service_target(service: str) -> str:
