@@ -37,6 +37,10 @@ class AuthService(OpsEndpoints):
         return self.keys.verify(token) if isinstance(token, str) else None
 
     @rpc
+    def principal_of(self, key_id: str) -> Principal | None:
+        return self.keys.principal_of(key_id) if isinstance(key_id, str) else None
+
+    @rpc
     def issue(self, owner: dict[str, Any]) -> dict[str, Any]:
         return self.keys.issue(load_owner(owner))
 

@@ -51,6 +51,11 @@ class ApiKeys(Repository):
             return None
         return None if record.get("revoked_at") else principal(record)
 
+    def principal_of(self, key_id: str) -> Principal | None:
+        """The principal of an active key, by its id (a portal session keeps only the id)."""
+        record = self.collection.find_one({"_id": key_id, "revoked_at": None})
+        return None if record is None else principal(record)
+
     def listing(self, owner: dict[str, str] | None = None) -> list[dict[str, Any]]:
         query = {"kind": owner["kind"], "subject": owner["subject"]} if owner else {}
         return list(self.collection.find(query, PUBLIC).sort("created_at", ASCENDING))

@@ -43,12 +43,32 @@ def scoped_query(principal: Principal, query: dict[str, Any]) -> dict[str, Any]:
 
 
 def summaries(store: Enterprises, usccs: list[str]) -> dict[str, dict[str, Any]]:
-    """Name, unit and industry of each of up to MAX_USCCS firms (for the portal's tables)."""
-    found = {}
-    for code in usccs[:MAX_USCCS]:
-        snapshot = firm(store, code)
-        if snapshot is not None and snapshot["profile"] is not None:
-            profile = snapshot["profile"]
-            found[code] = {"name": profile["name"], "industry": profile["industry"]}
-            found[code]["unit"] = snapshot["unit"]
-    return found
+    """What the portal's tables show of each of up to MAX_USCCS firms, by USCC."""
+    found = (firm(store, code) for code in usccs[:MAX_USCCS])
+    return {s["uscc"]: summary(s) for s in found if s is not None}
+
+
+def summary(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """What the portal's tables show of a firm."""
+    profile = snapshot["profile"] or {}
+    reports = snapshot["annual_reports"]
+    return {
+        "uscc": snapshot["uscc"],
+        "name": profile.get("name"),
+        "industry": profile.get("industry"),
+        "founded_on": profile.get("founded_on"),
+        "unit": snapshot["unit"],
+        "latest_year": reports[-1]["year"] if reports else None,
+    }
+
+
+def firms_page(
+    store: Enterprises, unit: str | None, industry: str | None, after: str | None, limit: int
+) -> list[dict[str, Any]]:
+    """Registered firms of a unit (every unit with None), by industry, in USCC order."""
+    query: dict[str, Any] = {"limit": limit, "registered": True}
+    if unit not in (None, PROVINCE):
+        query["unit"] = unit
+    if industry:
+        query["industry"] = industry
+    return [summary(s) for s in page(store, query, after)]
