@@ -48,6 +48,11 @@ def grouped(title: str, groups: list[str], keys: list[tuple[str, str]], counts: 
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{WIDTH}" height="{HEIGHT}"'
         f' viewBox="0 0 {WIDTH} {HEIGHT}"><title>{escape(title)}</title>'
     ]
+    if not any(values):
+        parts.append(
+            f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle" font-size="13"'
+            ' fill="#566573">无记录 / nothing recorded in these years</text>'
+        )
     for g_index, group in enumerate(groups):
         left = g_index * group_width + group_width * 0.1
         for k_index, (key, label) in enumerate(keys):

@@ -1,0 +1,73 @@
+"""Debian's Chromium driven by Selenium through Debian's chromedriver (installed by
+scripts/ensure-chromium.sh), and a requests session signed in to the portal like a browser."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "reports" / "screenshots"
+# Without the background-networking flags Chromium's own connections are refused by this
+# machine's closed network, many at a time.
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1280,2000",
+    "--lang=zh-CN",
+)
+
+
+@contextmanager
+def chromium() -> Iterator[webdriver.Chrome]:
+    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+        options = webdriver.ChromeOptions()
+        options.binary_location = CHROMIUM
+        for flag in (*FLAGS, f"--user-data-dir={profile}"):
+            options.add_argument(flag)
+        driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+        driver.set_page_load_timeout(60)
+        try:
+            yield driver
+        finally:
+            driver.quit()
+
+
+def screenshot(driver: webdriver.Chrome, name: str) -> Path:
+    """The whole page as a PNG test artefact in reports/screenshots/."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1280, max(800, min(int(height) + 40, 6000)))
+    path = SCREENSHOTS / f"{name}.png"
+    driver.save_screenshot(str(path))
+    return path
+
+
+def signed_in(base_url: str, key: str) -> requests.Session:
+    """A session that signed in through the form, as a browser does (cookie and CSRF)."""
+    client = requests.Session()
+    form = client.get(f"{base_url}/signin", timeout=15)
+    token = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
+    done = client.post(
+        f"{base_url}/signin", data={"csrf": token, "key": key}, timeout=15, allow_redirects=False
+    )
+    assert done.status_code == 303, done.text
+    return client
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
