@@ -14,9 +14,16 @@ from tests.deploy.tools import DASHBOARDS, DEPLOY, kustomize_build
 
 KUBERNETES_VERSION = "1.33"
 TARGETS = ["base", "overlays/production", "overlays/production-hpa"]
-SERVICES = {"registry", "tiering", "incubators", "notifications"}
+SERVICES = {"registry", "tiering", "incubators", "notifications", "auth", "portal"}
 # Longest handler time (seconds) each service's grace period must exceed (see the manifests).
-SLOWEST_HANDLER = {"registry": 60, "tiering": 240, "incubators": 60, "notifications": 500}
+SLOWEST_HANDLER = {
+    "registry": 60,
+    "tiering": 240,
+    "incubators": 60,
+    "notifications": 500,
+    "auth": 20,
+    "portal": 50,
+}
 
 
 @pytest.fixture(scope="module")
