@@ -14,6 +14,8 @@ from shared.scope import Principal
 
 PROGRESS_SECONDS = 30.0
 PROGRESS = TtlCache(max_entries=10)
+CARRIERS_SECONDS = 30.0
+CARRIER_PAGES = TtlCache(max_entries=1000)
 CARRIER_FIELDS = ("incubator_id", "name", "kind", "grade", "region_code", "zone", "unit")
 
 
@@ -69,7 +71,19 @@ def carriers_of(
     store: Incubators, unit: str | None, after: str | None, limit: int
 ) -> list[dict[str, Any]]:
     """A unit's carriers (every unit's with None) in id order after `after`, each with its
-    counts and how many of its findings are open."""
+    counts and how many of its findings are open; kept CARRIERS_SECONDS (it reads every
+    carrier and finding)."""
+    key = (id(store), unit, after, limit)
+    known, found = CARRIER_PAGES.get(key)
+    if not known:
+        found = read_carriers(store, unit, after, limit)
+        CARRIER_PAGES.put(key, found, CARRIERS_SECONDS)
+    return found
+
+
+def read_carriers(
+    store: Incubators, unit: str | None, after: str | None, limit: int
+) -> list[dict[str, Any]]:
     chosen = sorted(
         (c for c in store.carriers().values() if unit is None or c.get("unit") == unit),
         key=lambda c: c["incubator_id"],

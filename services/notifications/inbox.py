@@ -11,10 +11,14 @@ from services.notifications import subscriptions as subs
 from services.notifications.alerts import cloudevent
 from services.notifications.schemas import InboxQuery, MarkRead, SubscriptionQuery
 from services.notifications.storage import Notifications
+from shared.cache import TtlCache
 from shared.envelope import flatten_errors
 from shared.http import Problem, load_query, read_json
 from shared.pagination import decode_cursor, encode_cursor
 from shared.scope import Principal, require_admin, require_own_unit, require_unit
+
+PAGE_SECONDS = 15.0
+PAGES = TtlCache(max_entries=1000)
 
 
 def view(record: dict[str, Any]) -> dict[str, Any]:
@@ -45,6 +49,28 @@ def inbox_page(
     return {"unit": unit, "items": [view(r) for r in records], "next_cursor": cursor}
 
 
+def cached_page(
+    store: Notifications, unit: str, unread: bool, cursor: str | None, limit: int
+) -> dict[str, Any]:
+    """`inbox_page` for the portal, kept PAGE_SECONDS (a unit's inbox reads every alert on the
+    local FerretDB) and forgotten when the unit's alerts are marked read (notifications runs
+    as one process, so every mark passes here): new alerts show within PAGE_SECONDS."""
+    key = (id(store), unit, unread, cursor, limit)
+    known, found = PAGES.get(key)
+    if not known:
+        found = inbox_page(store, unit, unread, cursor, limit)
+        PAGES.put(key, found, PAGE_SECONDS)
+    return found
+
+
+def marked(store: Notifications, unit: str, ids: list[str] | None) -> int:
+    """Mark the unit's alerts read (these, or all with None) and forget its cached pages."""
+    count = store.mark_read(unit, ids)
+    for key in [k for k in PAGES.entries if k[:2] == (id(store), unit)]:
+        PAGES.entries.pop(key, None)
+    return count
+
+
 def mark_read(
     store: Notifications, principal: Principal, request: Any, unit: str
 ) -> dict[str, int]:
@@ -59,7 +85,7 @@ def mark_read(
             'give {"ids": [...]} or {"all": true}',
             flatten_errors(exc.messages),
         ) from None
-    return {"marked": store.mark_read(unit, wanted.get("ids"))}
+    return {"marked": marked(store, unit, wanted.get("ids"))}
 
 
 def subscriptions(store: Notifications, principal: Principal, request: Any) -> dict[str, Any]:

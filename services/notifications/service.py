@@ -133,12 +133,12 @@ class NotificationsService(OpsEndpoints):
     # For the portal, which checks its user's reach itself.
     @rpc
     def alerts(self, unit: str, unread: bool, cursor: str | None, limit: int) -> dict[str, Any]:
-        return inbox.inbox_page(self.store, unit, unread, cursor, limit)
+        return inbox.cached_page(self.store, unit, unread, cursor, limit)
 
     @rpc
     def mark_alerts_read(self, unit: str, ids: list[str] | None) -> int:
         """Mark the unit's alerts with these ids read, or all of them (None)."""
-        return self.store.mark_read(unit, ids)
+        return inbox.marked(self.store, unit, ids)
 
     @rpc
     def legacy_keys(self) -> list[dict[str, Any]]:

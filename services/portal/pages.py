@@ -56,21 +56,17 @@ def cursor(args: Any, name: str) -> str | None:
 
 # firms, changes, watchlist, carriers: one page each --------------------------------------
 def firms(calls: Calls, unit: str | None, wanted: dict[str, str], after: str | None, size: int):
-    """A page of firm rows and the key to continue after (None on the last page). With a
-    tier, tiering's index leads and the industry (if any) filters that page; else registry."""
-    if wanted["tier"]:
-        usccs = calls.call("tiering", "firms_in_tier", unit, wanted["tier"], after, size)
-        summaries = calls.call("registry", "firm_summaries", usccs)
-        rows = [
-            tables.firm_row(summaries.get(code, {"uscc": code}), {"tier": wanted["tier"]})
-            for code in usccs
-            if not wanted["industry"]
-            or summaries.get(code, {}).get("industry") == wanted["industry"]
-        ]
-        return rows, (usccs[-1] if len(usccs) == size else None)
-    found = calls.call("registry", "firms_page", unit, wanted["industry"] or None, after, size)
-    tiers = calls.call("tiering", "tiers_of", [f["uscc"] for f in found]) if found else {}
-    rows = [tables.firm_row(f, tiers.get(f["uscc"])) for f in found]
+    """A page of firm rows and the key to continue after (None on the last page)."""
+    found = calls.call(
+        "tiering",
+        "firm_rows",
+        unit,
+        wanted["tier"] or None,
+        wanted["industry"] or None,
+        after,
+        size,
+    )
+    rows = [tables.firm_row(f, f) for f in found]
     return rows, (found[-1]["uscc"] if len(found) == size else None)
 
 

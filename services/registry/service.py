@@ -95,9 +95,3 @@ class RegistryService(OpsEndpoints):
     @rpc
     def firm_summaries(self, usccs: list[str]) -> dict[str, dict[str, Any]]:
         return views.summaries(self.enterprises, usccs)
-
-    @rpc
-    def firms_page(
-        self, unit: str | None, industry: str | None, after: str | None, limit: int
-    ) -> list[dict[str, Any]]:
-        return views.firms_page(self.enterprises, unit, industry, after, limit)

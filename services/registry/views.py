@@ -60,15 +60,3 @@ def summary(snapshot: dict[str, Any]) -> dict[str, Any]:
         "unit": snapshot["unit"],
         "latest_year": reports[-1]["year"] if reports else None,
     }
-
-
-def firms_page(
-    store: Enterprises, unit: str | None, industry: str | None, after: str | None, limit: int
-) -> list[dict[str, Any]]:
-    """Registered firms of a unit (every unit with None), by industry, in USCC order."""
-    query: dict[str, Any] = {"limit": limit, "registered": True}
-    if unit not in (None, PROVINCE):
-        query["unit"] = unit
-    if industry:
-        query["industry"] = industry
-    return [summary(s) for s in page(store, query, after)]

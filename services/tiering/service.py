@@ -11,6 +11,7 @@ from nameko.rpc import rpc
 from werkzeug.wrappers import Response
 
 from services.tiering import classify, schemas, views
+from services.tiering.directory import ReadModel
 from services.tiering.metrics import count_change, storage_gauges
 from services.tiering.rules.ruleset import parse_ruleset
 from services.tiering.storage import RuleSetStore, TierStore
@@ -33,6 +34,7 @@ class TieringService(OpsEndpoints):
     dispatch = EventDispatcher()
     gauges = StorageGauges(storage_gauges)
     access = Access()
+    read_model = ReadModel()
 
     @property
     def default_ruleset(self) -> str:
@@ -128,7 +130,8 @@ class TieringService(OpsEndpoints):
         report = classify.reevaluate(self.tiers, self.rulesets, self.default_ruleset, self.announce)
         return {"ruleset": ruleset_id, **report}
 
-    # Reads for the portal, which checks its user's reach itself (unit None: every unit).
+    # Reads for the portal, which checks its user's reach itself (unit None: every unit). The
+    # lists come from the in-memory read model (directory.py), at most READ_MODEL_SECONDS old.
     @rpc
     def tier_of(self, uscc: str) -> dict[str, Any] | None:
         return views.tier_or_none(self.tiers, self.rulesets, uscc, self.default_ruleset)
@@ -139,24 +142,31 @@ class TieringService(OpsEndpoints):
 
     @rpc
     def counts(self, unit: str | None) -> dict[str, Any]:
-        return views.summary(self.tiers, self.rulesets.get(self.default_ruleset), unit)
+        counts = self.read_model.of(self.tiers).counts(unit)
+        return views.summary_of(self.rulesets.get(self.default_ruleset), counts, unit)
 
     @rpc
     def counts_by_year(self, unit: str | None, years: list[int]) -> dict[str, dict[str, int]]:
-        return views.tiers_by_year(self.tiers, unit, years)
+        return self.read_model.of(self.tiers).by_year(unit, years)
 
     @rpc
     def changes_page(
         self, unit: str | None, after: list[str] | None, limit: int
     ) -> list[dict[str, Any]]:
-        return views.changes_page(self.tiers, unit, tuple(after) if after else None, limit)
+        position = (after[0], after[1]) if after else None
+        return self.read_model.of(self.tiers).changes(unit, position, limit)
 
     @rpc
     def watch_page(self, unit: str | None, after: str | None, limit: int) -> list[dict[str, Any]]:
-        return self.tiers.watchlist(views.firms_of(unit), after, limit)
+        return self.read_model.of(self.tiers).watchlist(unit, after, limit)
 
     @rpc
-    def firms_in_tier(
-        self, unit: str | None, tier: str, after: str | None, limit: int
-    ) -> list[str]:
-        return views.tier_firms(self.tiers, unit, tier, after, limit)
+    def firm_rows(
+        self,
+        unit: str | None,
+        tier: str | None,
+        industry: str | None,
+        after: str | None,
+        limit: int,
+    ) -> list[dict[str, Any]]:
+        return self.read_model.of(self.tiers).firms(unit, tier, industry, after, limit)

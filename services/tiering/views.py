@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from services.tiering.classify import region_of
@@ -11,13 +10,8 @@ from services.tiering.rules.engine import NONE_TIER
 from services.tiering.rules.ruleset import RuleSet
 from services.tiering.storage import RuleSets, Tiers
 from shared.auth import Gate, Principal
-from shared.cache import TtlCache
 from shared.http import Problem
-from shared.mongo import unpack
 from shared.units import PROVINCE
-
-YEARLY_SECONDS = 60.0
-YEARLY = TtlCache(max_entries=100)
 
 
 def firms_of(unit: str | None) -> str | None:
@@ -27,8 +21,12 @@ def firms_of(unit: str | None) -> str | None:
 
 def summary(tiers: Tiers, ruleset: RuleSet, unit: str | None) -> dict[str, Any]:
     """Firms per tier, every tier of `ruleset` listed even when empty."""
+    return summary_of(ruleset, tiers.counts(firms_of(unit)), unit)
+
+
+def summary_of(ruleset: RuleSet, found: dict[str, int], unit: str | None) -> dict[str, Any]:
     counts = dict.fromkeys([t.code for t in ruleset.tiers] + [NONE_TIER], 0)
-    counts.update(tiers.counts(firms_of(unit)))
+    counts.update(found)
     return {"unit": unit, "counts": counts, "total": sum(counts.values())}
 
 
@@ -80,57 +78,3 @@ def tiers_of(tiers: Tiers, usccs: list[str]) -> dict[str, dict[str, Any]]:
     """Tier code and label of each of up to 500 firms, by `_id`."""
     found = tiers.tier_index.find({"_id": {"$in": usccs[:500]}})
     return {row["_id"]: {"tier": row["tier"], "unit": row["unit"]} for row in found}
-
-
-def tier_firms(
-    tiers: Tiers, unit: str | None, tier: str, after: str | None, limit: int
-) -> list[str]:
-    """USCCs of a unit's firms in one tier, in USCC order after `after` (keyset)."""
-    query: dict[str, Any] = {"tier": tier}
-    if firms_of(unit):
-        query["unit"] = unit
-    if after:
-        query["_id"] = {"$gt": after}
-    rows = tiers.tier_index.find(query, {"_id": True}).sort("_id", 1).limit(min(limit, 500))
-    return [row["_id"] for row in rows]
-
-
-def change_entry(stored: dict[str, Any]) -> dict[str, Any]:
-    entry = {k: v for k, v in stored.items() if k != "_id"}
-    entry["checks"] = unpack(stored["checks"]) if isinstance(stored["checks"], str) else []
-    return entry
-
-
-def changes_page(
-    tiers: Tiers, unit: str | None, after: tuple[str, str] | None, limit: int
-) -> list[dict[str, Any]]:
-    """A unit's tier changes, newest first, with their deciding conditions; keyset on
-    (`at`, id) of the last one shown."""
-    query: dict[str, Any] = {"unit": unit} if firms_of(unit) else {}
-    if after:
-        at, change_id = after
-        query["$or"] = [{"at": {"$lt": at}}, {"at": at, "_id": {"$lt": change_id}}]
-    rows = tiers.history.find(query).sort([("at", -1), ("_id", -1)]).limit(min(limit, 500))
-    return [change_entry(row) for row in rows]
-
-
-def tiers_by_year(tiers: Tiers, unit: str | None, years: list[int]) -> dict[str, dict[str, int]]:
-    """Firms per tier at the end of each year, from the tier history (each firm's last change
-    made by then). A firm with no change by then is not counted: it was not known or had no
-    tier yet. Cached for YEARLY_SECONDS per unit: it reads the unit's whole history."""
-    cache_key = (id(tiers), unit, tuple(years))
-    known, counts = YEARLY.get(cache_key)
-    if known:
-        return counts
-    query: dict[str, Any] = {"unit": unit} if firms_of(unit) else {}
-    fields = {"uscc": True, "seq": True, "to": True, "at": True}
-    last: dict[int, dict[str, tuple[int, str]]] = {year: {} for year in years}
-    for row in tiers.history.find(query, fields):
-        for year in years:
-            if row["at"][:4] <= str(year):
-                held = last[year].get(row["uscc"])
-                if held is None or held[0] < row["seq"]:
-                    last[year][row["uscc"]] = (row["seq"], row["to"])
-    counts = {str(year): dict(Counter(to for _, to in last[year].values())) for year in years}
-    YEARLY.put(cache_key, counts, YEARLY_SECONDS)
-    return counts
