@@ -39,6 +39,7 @@ from shared.envelope import InvalidEvent, load_data, parse_envelope
 from shared.ingress.entrypoint import EventRejected
 from shared.province.generator import Generator
 from tests.support.browser import signed_in
+from tests.support.fixtures import free_port
 
 P95_SECONDS = 0.3
 REQUESTS_PER_PAGE = 40
@@ -126,8 +127,20 @@ def summary(seconds: list[float]) -> dict[str, float]:
     }
 
 
+def own_ports(stage: Stage) -> None:
+    """Free ports for this scenario's services: the harness's fixed ones (FIRST_PORT + n) may be
+    taken by another run of the benchmarks on the same machine."""
+    ports = {service: free_port() for service in SERVICES}
+    configured = stage.config
+    stage.config = lambda service: {  # type: ignore[method-assign]
+        **configured(service),
+        "WEB_SERVER_ADDRESS": f"127.0.0.1:{ports[service]}",
+    }
+
+
 def run(stage: Stage, scale: float = 1.0) -> dict[str, Any]:
     seeded = seed(stage, scale)
+    own_ports(stage)
     stage.start(*SERVICES)
     with ClusterRpcProxy({"AMQP_URI": stage.amqp_uri}, timeout=30) as cluster:
         unit_key = issue_key(cluster, "unit", "220100")
