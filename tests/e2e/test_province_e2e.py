@@ -10,6 +10,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared.province import generator, loader
 from shared.report import collect, page
+from tests.support.browser import HEADLESS
 
 pytestmark = pytest.mark.e2e
 TIERS = ("unicorn", "gazelle", "eaglet", "none")
@@ -86,17 +87,7 @@ def test_a_province_through_the_pipeline_matches_its_ground_truth(
 def render_in_chromium(html: Path, report: dict, directory: Path) -> None:
     chromium = shutil.which("chromium")
     assert chromium, "chromium is missing: make test installs it (scripts/ensure-chromium.sh)"
-    flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={directory / 'chromium'}",
-    ]
+    flags = [*HEADLESS, f"--user-data-dir={directory / 'chromium'}"]
     dom = subprocess.run(
         [chromium, *flags, "--dump-dom", html.as_uri()], capture_output=True, text=True, timeout=120
     ).stdout

@@ -4,6 +4,7 @@ revoked, imported from before the service, and stored only as hashes."""
 import hashlib
 
 import pytest
+import requests
 from nameko.exceptions import RemoteError
 from pymongo import MongoClient
 
@@ -77,3 +78,47 @@ def test_keys_issued_before_the_service_keep_working_once_imported(auth_service,
         "key_id": "a1b2c3",
     }
     assert keys.call("verify", "tk_d4e5f6.anything") is None
+
+
+def test_import_legacy_moves_the_keys_the_two_services_kept_and_they_open_the_apis(
+    container_factory, config_for, auth_service, keys, monkeypatch, capsys
+):
+    """`tracker keys import-legacy` after an upgrade: keys stored (as hashes) by incubators and
+    notifications before the auth service are asked of them over RPC and kept by auth."""
+    from services.incubators.service import IncubatorsService
+    from services.notifications.service import NotificationsService
+    from shared.cli import main
+
+    secrets = {"incubators": "old-incubator-secret", "notifications": "old-admin-secret"}
+    owners = {"incubators": "JL-INC-0009", "notifications": "admin"}
+    ids = {"incubators": "0ab1c2d3e4f5", "notifications": "9ab1c2d3e4f5"}
+    bases = {}
+    for cls in (IncubatorsService, NotificationsService):
+        config = config_for(cls.name)
+        with MongoClient(config["MONGODB_URI"]) as client:  # as the old `tracker keys` wrote them
+            client[config["MONGODB_DATABASE"]]["api_keys"].insert_one(
+                {
+                    "_id": ids[cls.name],
+                    "key_id": ids[cls.name],
+                    "owner": owners[cls.name],
+                    "hash": hashlib.sha256(secrets[cls.name].encode()).hexdigest(),
+                    "created_at": None,
+                    "revoked_at": None,
+                }
+            )
+        container_factory(cls, config).start()
+        bases[cls.name] = f"http://{config['WEB_SERVER_ADDRESS']}"
+    monkeypatch.setenv("AMQP_URI", auth_service["AMQP_URI"])
+    assert main(["keys", "import-legacy"]) == 0
+    assert '"imported": 2' in capsys.readouterr().out
+    admin = {"Authorization": f"Bearer tk_{ids['notifications']}.{secrets['notifications']}"}
+    answer = requests.get(f"{bases['notifications']}/v1/admin/subscriptions", headers=admin)
+    assert answer.status_code == 200
+    carrier = {"Authorization": f"Bearer tk_{ids['incubators']}.{secrets['incubators']}"}
+    assert requests.get(f"{bases['incubators']}/v1/progress", headers=carrier).status_code == 403
+    assert (
+        keys.call("verify", f"tk_{ids['incubators']}.{secrets['incubators']}")["kind"]
+        == "incubator"
+    )
+    assert main(["keys", "import-legacy"]) == 0  # once more: nothing new
+    assert '"imported": 0' in capsys.readouterr().out

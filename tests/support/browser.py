@@ -22,7 +22,7 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "reports" / "screenshots"
 # Without the background-networking flags Chromium's own connections are refused by this
 # machine's closed network, many at a time.
-FLAGS = (
+HEADLESS = (
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
@@ -31,9 +31,8 @@ FLAGS = (
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    "--window-size=1280,2000",
-    "--lang=zh-CN",
 )
+FLAGS = (*HEADLESS, "--window-size=1280,2000", "--lang=zh-CN")
 
 
 @contextmanager
