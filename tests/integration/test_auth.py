@@ -122,3 +122,18 @@ def test_import_legacy_moves_the_keys_the_two_services_kept_and_they_open_the_ap
     )
     assert main(["keys", "import-legacy"]) == 0  # once more: nothing new
     assert '"imported": 0' in capsys.readouterr().out
+
+
+def test_a_report_reads_with_a_service_key_of_its_own_revoked_when_it_is_done(
+    auth_service, keys, monkeypatch
+):
+    from shared.cli.report import reading_key
+
+    monkeypatch.setenv("AMQP_URI", auth_service["AMQP_URI"])
+    monkeypatch.delenv("TRACKER_API_KEY", raising=False)
+    with reading_key() as key:
+        assert keys.call("verify", key)["kind"] == "service"
+    assert keys.call("verify", key) is None
+    monkeypatch.setenv("TRACKER_API_KEY", "tk_given.key")
+    with reading_key() as given:
+        assert given == "tk_given.key"
