@@ -231,11 +231,11 @@ def months_left(incubation: dict[str, Any], today: date) -> int:
 
 
 def carrier_page(calls: Calls, principal: Any, incubator_id: str, args: Any) -> Context:
-    carrier = calls.call("incubators", "carrier", incubator_id)
-    if carrier is None:
-        raise Problem(404, "Not Found", f"没有载体 {incubator_id} / no carrier {incubator_id}")
-    scope.require_carrier(principal, incubator_id, carrier.get("unit"))
     page = calls.call("incubators", "carrier_page", incubator_id, cursor(args, "past_after"), PAGE)
+    if page is None:
+        raise Problem(404, "Not Found", f"没有载体 {incubator_id} / no carrier {incubator_id}")
+    carrier = page["incubator"]
+    scope.require_carrier(principal, incubator_id, carrier.get("unit"))  # before anything shows
     usccs = [i["uscc"] for i in page["current_incubatees"] + page["past"]]
     names = calls.call("registry", "firm_summaries", usccs) if usccs else {}
     today = date.today()
