@@ -64,9 +64,8 @@ def build(tiers: Tiers) -> Lists:
             lists.counts[key][row["tier"]] += 1
     for rows in lists.firms.values():
         rows.sort(key=lambda r: r["uscc"])
-    for change in tiers.history.find({}).batch_size(1000):
-        change.pop("_id", None)
-        for key in {ALL, change.get("unit")}:
+    for change in tiers.history.find({}, {"_id": False, "checks": False}).batch_size(1000):
+        for key in {ALL, change.get("unit")}:  # the checks are read for the page shown
             lists.changes[key].append(change)
     for rows in lists.changes.values():  # newest first; the id breaks ties
         rows.sort(key=lambda c: (str(c["at"]), c["id"]), reverse=True)
@@ -118,10 +117,8 @@ class Directory:
         rows = self.current().changes.get(unit or ALL, [])
         if position is not None:
             rows = [c for c in rows if (str(c["at"]), c["id"]) < position]
-        return [
-            {**c, "checks": unpack(c["checks"]) if isinstance(c["checks"], str) else []}
-            for c in rows[:n]
-        ]
+        shown = [(c, self.tiers.change(c["uscc"], c["seq"])) for c in rows[:n]]  # by _id
+        return [{**c, "checks": (stored or {}).get("checks", [])} for c, stored in shown]
 
     def by_year(self, unit: str | None, years: list[int]) -> dict[str, dict[str, int]]:
         """Firms per tier at the end of each year: each firm's last change made by then (a
