@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from eventlet import GreenPool
+
 from services.registry import records
 from services.registry.storage import Enterprises
 from shared import scope
@@ -13,6 +15,7 @@ from shared.http import Problem
 from shared.units import PROVINCE
 
 MAX_USCCS = 500
+LOOKUPS_AT_ONCE = 20
 
 
 def firm(store: Enterprises, uscc: str) -> dict[str, Any] | None:
@@ -43,8 +46,9 @@ def scoped_query(principal: Principal, query: dict[str, Any]) -> dict[str, Any]:
 
 
 def summaries(store: Enterprises, usccs: list[str]) -> dict[str, dict[str, Any]]:
-    """What the portal's tables show of each of up to MAX_USCCS firms, by USCC."""
-    found = (firm(store, code) for code in usccs[:MAX_USCCS])
+    """What the portal's tables show of each of up to MAX_USCCS firms, by USCC: the records
+    read at once (each by `_id`), not one after another."""
+    found = GreenPool(LOOKUPS_AT_ONCE).imap(lambda code: firm(store, code), usccs[:MAX_USCCS])
     return {s["uscc"]: summary(s) for s in found if s is not None}
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import eventlet
+from eventlet import GreenPool
 from nameko.extensions import DependencyProvider
 
 from services.tiering.storage import Tiers
@@ -117,8 +118,11 @@ class Directory:
         rows = self.current().changes.get(unit or ALL, [])
         if position is not None:
             rows = [c for c in rows if (str(c["at"]), c["id"]) < position]
-        shown = [(c, self.tiers.change(c["uscc"], c["seq"])) for c in rows[:n]]  # by _id
-        return [{**c, "checks": (stored or {}).get("checks", [])} for c, stored in shown]
+        shown = rows[:n]
+        stored = GreenPool(20).imap(lambda c: self.tiers.change(c["uscc"], c["seq"]), shown)
+        return [
+            {**c, "checks": (s or {}).get("checks", [])} for c, s in zip(shown, stored, strict=True)
+        ]
 
     def by_year(self, unit: str | None, years: list[int]) -> dict[str, dict[str, int]]:
         """Firms per tier at the end of each year: each firm's last change made by then (a
