@@ -14,6 +14,6 @@ COPY services ./services
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
     PYTHONWARNINGS=ignore::DeprecationWarning
 USER 10001
-EXPOSE 8001 8002 8003 8004
+EXPOSE 8001 8002 8003 8004 8005 8006
 # Exec form: nameko is PID 1 and gets SIGTERM, so it stops gracefully.
 CMD ["nameko", "run", "--config", "services/registry/config.yaml", "services.registry.service:RegistryService"]
