@@ -11,10 +11,10 @@ from pathlib import Path
 
 import requests
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.wait import WebDriverWait
 
 CHROMIUM = "/usr/bin/chromium"
@@ -50,12 +50,23 @@ def chromium() -> Iterator[webdriver.Chrome]:
             driver.quit()
 
 
+def gone(element: WebElement) -> bool:
+    """Whether the element's document was replaced. Chromium answers a stale element either as
+    stale or, while the new document comes in, that the node is not in the document: both are
+    gone (StaleElementReferenceException is a WebDriverException)."""
+    try:
+        element.is_enabled()
+    except WebDriverException:
+        return True
+    return False
+
+
 def submit(driver: webdriver.Chrome, button: WebElement, timeout: float = 30) -> None:
     """Click a form's button and wait until the page it leads to has replaced this one (a
     click returns before the navigation it starts is over)."""
     page = driver.find_element(By.TAG_NAME, "html")
     button.click()
-    WebDriverWait(driver, timeout).until(staleness_of(page))
+    WebDriverWait(driver, timeout).until(lambda d: gone(page))
     WebDriverWait(driver, timeout).until(
         lambda d: d.execute_script("return document.readyState") == "complete"
     )
