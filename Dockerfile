@@ -23,7 +23,7 @@ COPY services ./services
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
     PYTHONWARNINGS=ignore::DeprecationWarning
 USER 10001
-EXPOSE 8001 8002 8003 8004
+EXPOSE 8001 8002 8003 8004 8005 8006
 # Liveness of whichever service runs (its port from its own config; shared/probe.py). Kubernetes
 # ignores this and uses the Deployments' probes.
 HEALTHCHECK --interval=20s --timeout=5s --start-period=30s --retries=3 \

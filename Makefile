@@ -19,12 +19,18 @@ run: stack-up services-start  ## stack, services, the generated province loaded,
 	@echo "registry API:   http://127.0.0.1:8001/v1/enterprises/{uscc}   /v1/enterprises?unit=220100"
 	@echo "tiering API:    http://127.0.0.1:8002/v1/enterprises/{uscc}/tier   /v1/tiers/summary   /v1/watchlist"
 	@echo "incubators API: http://127.0.0.1:8003/v1/progress   /v1/incubators/{id}   POST /v1/events"
-	@echo "notifications:  http://127.0.0.1:8004/v1/units/{unit}/alerts (unit key: tracker keys issue --unit 220100)"
-	@echo "metrics:        http://127.0.0.1:800[1-4]/metrics     health: /health/live /health/ready"
+	@echo "notifications:  http://127.0.0.1:8004/v1/units/{unit}/alerts"
+	@echo "every /v1 API takes Authorization: Bearer <key>; keys are kept by the auth service (:8006)"
+	@echo "metrics:        http://127.0.0.1:800[1-6]/metrics     health: /health/live /health/ready"
 	@echo "Prometheus:     http://127.0.0.1:9090 (the project's alert rules: /alerts)"
 	@echo "HTML report:    $(CURDIR)/reports/province.html"
 	@echo "RabbitMQ UI:    http://127.0.0.1:15672 (guest/guest, local only)"
 	@echo "service logs:   .stack/services/*.log    stop everything: make stop"
+	@echo
+	@echo "PORTAL:         http://127.0.0.1:8005  (sign in with a key, printed once:"
+	@echo "                  $(BIN)/tracker keys issue --unit 220100        a city bureau (220000: the province)"
+	@echo "                  $(BIN)/tracker keys issue --incubator JL-INC-0001   a carrier's staff"
+	@echo "                  $(BIN)/tracker keys issue --admin              everything)"
 
 stop: services-stop stack-down
 

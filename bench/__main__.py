@@ -13,14 +13,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import baseline, floor, http_ingest, pipeline, reevaluation
+from bench import baseline, floor, http_ingest, pipeline, portal_pages, reevaluation
 from bench.harness import AMQP_URI, stage
 from bench.report import markdown, verdicts
 
 RESULTS = Path(__file__).resolve().parent / "results"
 GROWTH = (5_000, 10_000, 20_000, 40_000)
 PIPELINE_EVENTS = 20_000
-SCENARIOS = ("baseline", "floor", "pipeline", "reevaluation", "http_ingest")
+SCENARIOS = ("baseline", "floor", "pipeline", "reevaluation", "http_ingest", "portal_pages")
 
 
 def main() -> int:
@@ -69,11 +69,16 @@ def main() -> int:
         step("HTTP ingest")
         with stage("http-ingest", work) as current:
             results["http_ingest"] = http_ingest.run(current, scaled(http_ingest.INCUBATED))
-    results["verdicts"] = verdicts(results)
+    if "portal_pages" in args.only:
+        step("portal pages: a seeded province, every page")
+        with stage("portal-pages", work) as current:
+            results["portal_pages"] = portal_pages.run(current, args.scale)
+    results["verdicts"] = verdicts(results) + portal_pages.verdicts(results)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=1, ensure_ascii=False))
-    (RESULTS / "latest.md").write_text(markdown(results), encoding="utf-8")
-    print(markdown(results))
+    report = markdown(results) + portal_pages.markdown(results)
+    (RESULTS / "latest.md").write_text(report, encoding="utf-8")
+    print(report)
     print(f"service logs: {work}")
     return 0 if all(v["met"] for v in results["verdicts"]) else 1
 

@@ -21,7 +21,7 @@ from tests.support.processes import ServiceProcess
 AMQP_URI = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
 MONGODB_URI = os.environ.get("MONGODB_URI", "mongodb://127.0.0.1:27017/")
 MANAGEMENT_URL = os.environ.get("RABBIT_API_URI", "http://guest:guest@127.0.0.1:15672")
-SERVICES = ("registry", "tiering", "incubators", "notifications")
+SERVICES = ("registry", "tiering", "incubators", "notifications", "auth", "portal")
 FIRST_PORT = 18100
 
 

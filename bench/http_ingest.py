@@ -6,10 +6,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from pymongo import MongoClient
+from nameko.standalone.rpc import ClusterRpcProxy
 
-from bench.harness import MONGODB_URI, Stage
-from shared.keys import ApiKeys
+from bench.harness import Stage
+from shared.cli.keys import issue_key
 from shared.province import generator, loader
 
 CARRIERS = 20
@@ -28,10 +28,12 @@ def run(stage: Stage, incubated: int = INCUBATED) -> dict[str, Any]:
         11, firms=incubated, carriers=CARRIERS, incubated=incubated
     ).generate()
     events = province.incubator_phases[0]  # carriers and admissions: nothing waits on them
-    stage.start("incubators")
-    with MongoClient(MONGODB_URI) as client:
-        keys = ApiKeys(stage.db(client, "incubators"))
-        issued = {c["incubator_id"]: keys.issue(c["incubator_id"]) for c in province.carriers}
+    stage.start("auth", "incubators")  # incubators checks each key with auth (then caches it)
+    with ClusterRpcProxy({"AMQP_URI": stage.amqp_uri}, timeout=30) as cluster:
+        issued = {
+            c["incubator_id"]: issue_key(cluster, "incubator", c["incubator_id"])
+            for c in province.carriers
+        }
     started = time.monotonic()
     outcome = loader.post_incubator_events(stage.url("incubators"), issued, events, NoProgress())
     seconds = time.monotonic() - started

@@ -11,8 +11,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STATE="${TRACKER_STACK_DIR:-$ROOT/.stack}/services"
 NAMEKO="$ROOT/.venv/bin/nameko"
-SERVICES=(registry tiering incubators notifications)
-declare -A PORTS=([registry]=8001 [tiering]=8002 [incubators]=8003 [notifications]=8004)
+SERVICES=(auth registry tiering incubators notifications portal)
+declare -A PORTS=([registry]=8001 [tiering]=8002 [incubators]=8003 [notifications]=8004 [portal]=8005
+  [auth]=8006)
 READY_TIMEOUT=60
 PROMETHEUS_ADDRESS="${PROMETHEUS_ADDRESS:-127.0.0.1:9090}"
 RABBITMQ_METRICS=127.0.0.1:15692

@@ -11,6 +11,7 @@ eventlet.monkey_patch()
 
 pytest_plugins = [
     "tests.support.fixtures",
+    "tests.support.keys",
     "tests.support.outage",
     "tests.support.receivers",
 ]

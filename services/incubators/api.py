@@ -132,13 +132,30 @@ def accept(
     return {"accepted": accepted, "duplicates": duplicates}
 
 
-def post(
-    store: Incubators, publisher: Publisher, incubator_id: str, request: Any
+def submit(
+    store: Incubators, publisher: Publisher, incubator_id: str, documents: list[Any]
 ) -> dict[str, list[str]]:
-    """The whole request, once the caller is known and within its rate: all of it is checked
-    before anything is published."""
-    documents = read_documents(request)
+    """Events of one incubator, from `POST /v1/events` or the portal's upload: all of them
+    are checked before anything is published; one invalid or refused event refuses them all."""
     events = validate(documents)
     repeats = already_accepted(store, events)
     authorize(store, incubator_id, events, repeats)
     return accept(store, publisher, documents, events, repeats)
+
+
+def post(
+    store: Incubators, publisher: Publisher, incubator_id: str, request: Any
+) -> dict[str, list[str]]:
+    """The whole request, once the caller is known and within its rate."""
+    return submit(store, publisher, incubator_id, read_documents(request))
+
+
+def submitted(
+    store: Incubators, publisher: Publisher, incubator_id: str, documents: list[Any]
+) -> dict[str, Any]:
+    """`submit` for RPC callers (the portal): a refusal is answered, not raised, with its
+    status and the errors of each event by its index."""
+    try:
+        return {"status": 202, **submit(store, publisher, incubator_id, documents)}
+    except Problem as problem:
+        return {"status": problem.status, "detail": problem.detail, "errors": problem.errors}

@@ -4,6 +4,7 @@ progress.py; use cases in handling.py, api.py (POST /v1/events) and views.py (re
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Any
 
 from nameko.dependency_providers import Config
@@ -14,14 +15,15 @@ from werkzeug.wrappers import Response
 from services.incubators import api, handling, schemas, views
 from services.incubators.metrics import storage_gauges
 from services.incubators.storage import IncubatorStore
-from shared import clock
+from shared import clock, scope
+from shared.auth import Access
 from shared.batches import Batch
 from shared.envelope import CloudEvent
 from shared.events import EventDispatcher, subscribe
 from shared.gauges import StorageGauges
 from shared.http import http, json_response
 from shared.ingress import ingress
-from shared.keys import ApiKeyStore, bearer_owner, key_id, presented_token
+from shared.keys import LegacyKeyStore
 from shared.openapi import Doc
 from shared.ops import OpsEndpoints
 from shared.publisher import ConfirmedPublisher
@@ -35,7 +37,8 @@ class IncubatorsService(OpsEndpoints):
 
     config = Config()
     store = IncubatorStore()
-    keys = ApiKeyStore()
+    old_keys = LegacyKeyStore()
+    access = Access()
     rate_limit = RateLimit("EVENTS_RATE_LIMIT")
     publisher = ConfirmedPublisher()
     dispatch = EventDispatcher()
@@ -72,31 +75,81 @@ class IncubatorsService(OpsEndpoints):
 
     @http("POST", "/v1/events", doc=api.DOC)
     def post_events(self, request: Any) -> Response:
-        incubator_id = bearer_owner(self.keys, request)
-        admit(self.rate_limit, key_id(presented_token(request)))
-        return json_response(api.post(self.store, self.publisher, incubator_id, request), 202)
+        principal = self.access.principal(request)
+        if principal["kind"] != "incubator":
+            raise scope.forbidden("POST /v1/events takes an incubator's key")
+        admit(self.rate_limit, principal["key_id"])
+        answer = api.post(self.store, self.publisher, principal["subject"], request)
+        return json_response(answer, 202)
 
     @http(
         "GET",
         "/v1/incubators/<incubator_id>",
-        doc=Doc("a carrier, its incubatees, counts and findings", schemas.IncubatorView),
+        doc=Doc(
+            "a carrier, its incubatees, counts and findings",
+            schemas.IncubatorView,
+            errors=(403,),
+            key=True,
+        ),
     )
     def get_incubator(self, request: Any, incubator_id: str) -> Response:
-        return json_response(views.incubator(self.store, incubator_id))
+        principal = self.access.principal(request)
+        return json_response(views.scoped_incubator(self.store, principal, incubator_id))
 
     @http(
         "GET",
         "/v1/findings/summary",
-        doc=Doc("findings per kind and unit", schemas.FindingsSummary),
+        doc=Doc("findings per kind and unit", schemas.FindingsSummary, errors=(403,), key=True),
     )
     def findings_summary(self, request: Any) -> Response:
+        scope.require_everything(self.access.principal(request))
         return json_response(self.store.findings_summary())
 
     @http(
         "GET",
         "/v1/progress",
-        doc=Doc("policy targets against actual", schemas.Progress, errors=(503,)),
+        doc=Doc("policy targets against actual", schemas.Progress, errors=(403, 503), key=True),
     )
     def get_progress(self, request: Any) -> Response:
+        principal = self.access.principal(request)
         targets = self.config.get("PROGRESS_TARGETS", {})
-        return json_response(views.progress(self.store, targets, views.firm_counts(self.registry)))
+        firms = partial(views.firm_counts, self.registry)
+        return json_response(views.scoped_progress(self.store, principal, targets, firms))
+
+    # For other services (whose keys' reach depends on incubations) and the portal.
+    @rpc
+    def incubates(self, incubator_id: str, uscc: str) -> bool:
+        return self.store.incubates(incubator_id, uscc)
+
+    @rpc
+    def incubations_of(self, uscc: str) -> list[dict[str, Any]]:
+        return self.store.incubations_of(uscc)
+
+    @rpc
+    def carrier(self, incubator_id: str) -> dict[str, Any] | None:
+        return self.store.carrier(incubator_id)
+
+    @rpc
+    def carrier_page(
+        self, incubator_id: str, past_after: str | None, limit: int
+    ) -> dict[str, Any] | None:
+        return views.carrier_page(self.store, incubator_id, past_after, limit)
+
+    @rpc
+    def carriers_of(self, unit: str | None, after: str | None, limit: int) -> list[dict[str, Any]]:
+        return views.carriers_of(self.store, unit, after, limit)
+
+    @rpc
+    def progress(self) -> dict[str, Any]:
+        targets = self.config.get("PROGRESS_TARGETS", {})
+        return views.cached_progress(self.store, targets, partial(views.firm_counts, self.registry))
+
+    @rpc
+    def submit_events(self, incubator_id: str, documents: list[Any]) -> dict[str, Any]:
+        """The portal's spreadsheet upload: the same checks and publishing as POST /v1/events."""
+        return api.submitted(self.store, self.publisher, incubator_id, documents)
+
+    @rpc
+    def legacy_keys(self) -> list[dict[str, Any]]:
+        """Keys issued here before the auth service (`tracker keys import-legacy`)."""
+        return self.old_keys.records()

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from services.incubators.handling import current_progress
-from services.incubators.storage import Incubators
+from services.incubators.storage import Incubators, tally
+from shared import scope
+from shared.cache import TtlCache
 from shared.http import Problem
+from shared.scope import Principal
+
+PROGRESS_SECONDS = 30.0
+PROGRESS = TtlCache(max_entries=10)
+CARRIERS_SECONDS = 30.0
+CARRIER_PAGES = TtlCache(max_entries=1000)
+CARRIER_FIELDS = ("incubator_id", "name", "kind", "grade", "region_code", "zone", "unit")
+FirmCounts = Callable[[], dict[str, Any]]  # the registry's counts of the firms, when needed
 
 
 def incubator(store: Incubators, incubator_id: str) -> dict[str, Any]:
@@ -36,3 +48,106 @@ def firm_counts(registry: Any) -> dict[str, Any]:
 def progress(store: Incubators, targets: dict[str, Any], firms: dict[str, Any]) -> dict[str, Any]:
     """The province against the plan's targets, with counts per city unit."""
     return {**current_progress(store, targets, firms), "by_unit": store.counts_by_unit()}
+
+
+def scoped_incubator(store: Incubators, principal: Principal, incubator_id: str) -> dict[str, Any]:
+    """`GET /v1/incubators/{id}` for a key: its own carrier, or a carrier of its unit."""
+    carrier = store.carrier(incubator_id)
+    if carrier is None:
+        raise Problem(404, "Not Found", f"no incubator {incubator_id}")
+    scope.require_carrier(principal, incubator_id, carrier.get("unit"))
+    return incubator(store, incubator_id)
+
+
+def scoped_progress(
+    store: Incubators, principal: Principal, targets: dict[str, Any], firms: FirmCounts
+) -> dict[str, Any]:
+    """`GET /v1/progress`: the province's figures for unit keys too (they are the plan's
+    headline), but the counts of the key's own unit only; carriers' keys are refused."""
+    unit = scope.unit_filter(principal, None)
+    answer = cached_progress(store, targets, firms)
+    if unit is None:
+        return answer
+    return {**answer, "by_unit": {k: v for k, v in answer["by_unit"].items() if k == unit}}
+
+
+def cached_progress(
+    store: Incubators, targets: dict[str, Any], firms: FirmCounts
+) -> dict[str, Any]:
+    """Progress reads every incubation, and the registry's counts: computed at most every
+    PROGRESS_SECONDS."""
+    known, answer = PROGRESS.get(id(store))
+    if not known:
+        answer = progress(store, targets, firms())
+        PROGRESS.put(id(store), answer, PROGRESS_SECONDS)
+    return answer
+
+
+def carriers_of(
+    store: Incubators, unit: str | None, after: str | None, limit: int
+) -> list[dict[str, Any]]:
+    """A unit's carriers (every unit's with None) in id order after `after`, each with its
+    counts and how many of its findings are open; kept CARRIERS_SECONDS (it reads every
+    carrier and finding)."""
+    key = (id(store), unit, after, limit)
+    known, found = CARRIER_PAGES.get(key)
+    if not known:
+        found = read_carriers(store, unit, after, limit)
+        CARRIER_PAGES.put(key, found, CARRIERS_SECONDS)
+    return found
+
+
+def read_carriers(
+    store: Incubators, unit: str | None, after: str | None, limit: int
+) -> list[dict[str, Any]]:
+    chosen = sorted(
+        (c for c in store.carriers().values() if unit is None or c.get("unit") == unit),
+        key=lambda c: c["incubator_id"],
+    )
+    page = [c for c in chosen if after is None or c["incubator_id"] > after][: min(limit, 500)]
+    ids = [c["incubator_id"] for c in page]
+    open_findings = Counter(
+        row["incubator_id"]
+        for row in store.db.findings.find(
+            {"incubator_id": {"$in": ids}, "resolved_at": None}, {"incubator_id": True}
+        )
+    )
+    return [
+        {
+            **{k: c.get(k) for k in CARRIER_FIELDS},
+            "counts": store.counts(c["incubator_id"]),
+            "open_findings": open_findings[c["incubator_id"]],
+        }
+        for c in page
+    ]
+
+
+def incubations_of_firms(store: Incubators, usccs: list[str]) -> list[dict[str, Any]]:
+    """Every incubation of these firms, in one `_id: {$in}` read (indexed on FerretDB too)."""
+    return [i for items in store.incubations_of_firms(usccs).values() for i in items]
+
+
+def carrier_page(
+    store: Incubators, incubator_id: str, past_after: str | None, limit: int
+) -> dict[str, Any] | None:
+    """The portal's carrier page: the carrier, its current incubatees, a page of its past
+    incubations (keyset on the firm's USCC), its findings and its yearly reports; the carrier's
+    map of its incubations is read once."""
+    carrier = store.carrier(incubator_id)
+    if carrier is None:
+        return None
+    items = store.carrier_items(incubator_id)
+    wanted = {i["uscc"] for i in items if i["state"] == "open"}
+    ended = sorted({i["uscc"] for i in items if i["state"] != "open"})
+    past_usccs = [u for u in ended if past_after is None or u > past_after][: min(limit, 500)]
+    incubations = incubations_of_firms(store, sorted(wanted | set(past_usccs)))
+    mine = [i for i in incubations if i["incubator_id"] == incubator_id]
+    return {
+        "incubator": carrier,
+        "current_incubatees": [i for i in mine if i["state"] == "open"],
+        "counts": tally(items),
+        "findings": store.findings_of(incubator_id),
+        "past": [i for i in mine if i["state"] != "open" and i["uscc"] in past_usccs],
+        "past_next": past_usccs[-1] if len(past_usccs) == limit else None,
+        "reports": sorted(store.carrier_reports(incubator_id), key=lambda r: r["year"]),
+    }

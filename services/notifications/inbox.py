@@ -11,46 +11,70 @@ from services.notifications import subscriptions as subs
 from services.notifications.alerts import cloudevent
 from services.notifications.schemas import InboxQuery, MarkRead, SubscriptionQuery
 from services.notifications.storage import Notifications
+from shared.cache import TtlCache
 from shared.envelope import flatten_errors
 from shared.http import Problem, load_query, read_json
-from shared.keys import ADMIN, ApiKeys, bearer_owner
 from shared.pagination import decode_cursor, encode_cursor
+from shared.scope import Principal, require_admin, require_own_unit, require_unit
 
-
-def authorize_unit(keys: ApiKeys, request: Any, unit: str) -> None:
-    """A unit's key reads only that unit's inbox; an admin key reads any."""
-    owner = bearer_owner(keys, request)
-    if owner not in (unit, ADMIN):
-        raise Problem(403, "Forbidden", f"this key is for unit {owner}, not {unit}")
-
-
-def authorize_admin(keys: ApiKeys, request: Any) -> None:
-    if bearer_owner(keys, request) != ADMIN:
-        raise Problem(403, "Forbidden", "administration needs an admin key")
+PAGE_SECONDS = 15.0
+PAGES = TtlCache(max_entries=1000)
 
 
 def view(record: dict[str, Any]) -> dict[str, Any]:
     return {**cloudevent(record), "unit": record["unit"], "read": record["read_at"] is not None}
 
 
-def page(store: Notifications, keys: ApiKeys, request: Any, unit: str) -> dict[str, Any]:
-    authorize_unit(keys, request, unit)
+def page(store: Notifications, principal: Principal, request: Any, unit: str) -> dict[str, Any]:
+    """A unit's inbox: its own key, the province's or an admin's."""
+    require_unit(principal, unit)
     query = load_query(request, InboxQuery())
+    return inbox_page(store, unit, query["unread"], query.get("cursor"), query["limit"])
+
+
+def inbox_page(
+    store: Notifications, unit: str, unread: bool, cursor: str | None, limit: int
+) -> dict[str, Any]:
+    """Newest first, after the opaque `cursor` of the page before (the portal pages too)."""
     after = None
-    if "cursor" in query:
-        at, _, alert_id = decode_cursor(query["cursor"]).partition("|")
+    if cursor:
+        at, _, alert_id = decode_cursor(cursor).partition("|")
         try:
             after = (datetime.fromisoformat(at), alert_id)
         except ValueError:
             raise Problem(400, "Bad Request", "malformed cursor", {"cursor": ["unknown"]}) from None
-    records = store.inbox(unit, query["unread"], after, query["limit"])
-    last = records[-1] if len(records) == query["limit"] else None
+    records = store.inbox(unit, unread, after, limit)
+    last = records[-1] if len(records) == limit else None
     cursor = encode_cursor(f"{last['created_at'].isoformat()}|{last['alert_id']}") if last else None
     return {"unit": unit, "items": [view(r) for r in records], "next_cursor": cursor}
 
 
-def mark_read(store: Notifications, keys: ApiKeys, request: Any, unit: str) -> dict[str, int]:
-    authorize_unit(keys, request, unit)
+def cached_page(
+    store: Notifications, unit: str, unread: bool, cursor: str | None, limit: int
+) -> dict[str, Any]:
+    """`inbox_page` for the portal, kept PAGE_SECONDS (a unit's inbox reads every alert on the
+    local FerretDB) and forgotten when the unit's alerts are marked read (notifications runs
+    as one process, so every mark passes here): new alerts show within PAGE_SECONDS."""
+    key = (id(store), unit, unread, cursor, limit)
+    known, found = PAGES.get(key)
+    if not known:
+        found = inbox_page(store, unit, unread, cursor, limit)
+        PAGES.put(key, found, PAGE_SECONDS)
+    return found
+
+
+def marked(store: Notifications, unit: str, ids: list[str] | None) -> int:
+    """Mark the unit's alerts read (these, or all with None) and forget its cached pages."""
+    count = store.mark_read(unit, ids)
+    for key in [k for k in PAGES.entries if k[:2] == (id(store), unit)]:
+        PAGES.entries.pop(key, None)
+    return count
+
+
+def mark_read(
+    store: Notifications, principal: Principal, request: Any, unit: str
+) -> dict[str, int]:
+    require_own_unit(principal, unit)
     body = read_json(request)
     try:
         wanted = MarkRead().load(body if isinstance(body, dict) else {})
@@ -61,17 +85,17 @@ def mark_read(store: Notifications, keys: ApiKeys, request: Any, unit: str) -> d
             'give {"ids": [...]} or {"all": true}',
             flatten_errors(exc.messages),
         ) from None
-    return {"marked": store.mark_read(unit, wanted.get("ids"))}
+    return {"marked": marked(store, unit, wanted.get("ids"))}
 
 
-def subscriptions(store: Notifications, keys: ApiKeys, request: Any) -> dict[str, Any]:
-    authorize_admin(keys, request)
+def subscriptions(store: Notifications, principal: Principal, request: Any) -> dict[str, Any]:
+    require_admin(principal)
     unit = load_query(request, SubscriptionQuery()).get("unit")
     return {"items": store.subscriptions(unit)}
 
 
-def add_subscription(store: Notifications, keys: ApiKeys, request: Any) -> dict[str, Any]:
-    authorize_admin(keys, request)
+def add_subscription(store: Notifications, principal: Principal, request: Any) -> dict[str, Any]:
+    require_admin(principal)
     body = read_json(request)
     try:
         subscription = subs.make_subscription(body if isinstance(body, dict) else {})
@@ -81,7 +105,9 @@ def add_subscription(store: Notifications, keys: ApiKeys, request: Any) -> dict[
     return subs.public(subscription)
 
 
-def remove_subscription(store: Notifications, keys: ApiKeys, request: Any, sub_id: str) -> None:
-    authorize_admin(keys, request)
+def remove_subscription(
+    store: Notifications, principal: Principal, request: Any, sub_id: str
+) -> None:
+    require_admin(principal)
     if not store.remove_subscription(sub_id):
         raise Problem(404, "Not Found", f"no subscription {sub_id}")

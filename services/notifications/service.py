@@ -15,11 +15,12 @@ from services.notifications.metrics import ALERTS, DELIVERIES, storage_gauges
 from services.notifications.senders import Senders
 from services.notifications.storage import NotificationStore
 from shared import clock
+from shared.auth import Access
 from shared.batches import Batch
 from shared.events import subscribe
 from shared.gauges import StorageGauges
 from shared.http import http, json_response
-from shared.keys import ApiKeyStore
+from shared.keys import LegacyKeyStore
 from shared.openapi import Doc
 from shared.ops import OpsEndpoints
 
@@ -28,7 +29,8 @@ class NotificationsService(OpsEndpoints):
     name = "notifications"
 
     store = NotificationStore()
-    keys = ApiKeyStore()
+    old_keys = LegacyKeyStore()
+    access = Access()
     senders = Senders()
     gauges = StorageGauges(storage_gauges)
 
@@ -71,7 +73,7 @@ class NotificationsService(OpsEndpoints):
         ),
     )
     def list_alerts(self, request: Any, unit: str) -> Response:
-        return json_response(inbox.page(self.store, self.keys, request, unit))
+        return json_response(inbox.page(self.store, self.access.principal(request), request, unit))
 
     @http(
         "POST",
@@ -85,7 +87,9 @@ class NotificationsService(OpsEndpoints):
         ),
     )
     def mark_read(self, request: Any, unit: str) -> Response:
-        return json_response(inbox.mark_read(self.store, self.keys, request, unit))
+        return json_response(
+            inbox.mark_read(self.store, self.access.principal(request), request, unit)
+        )
 
     @http(
         "GET",
@@ -99,7 +103,9 @@ class NotificationsService(OpsEndpoints):
         ),
     )
     def list_subscriptions(self, request: Any) -> Response:
-        return json_response(inbox.subscriptions(self.store, self.keys, request))
+        return json_response(
+            inbox.subscriptions(self.store, self.access.principal(request), request)
+        )
 
     @http(
         "POST",
@@ -114,7 +120,9 @@ class NotificationsService(OpsEndpoints):
         ),
     )
     def add_subscription(self, request: Any) -> Response:
-        return json_response(inbox.add_subscription(self.store, self.keys, request), 201)
+        return json_response(
+            inbox.add_subscription(self.store, self.access.principal(request), request), 201
+        )
 
     @http(
         "DELETE",
@@ -122,5 +130,20 @@ class NotificationsService(OpsEndpoints):
         doc=Doc("remove a subscription (admin key)", None, status=204, errors=(403,), key=True),
     )
     def remove_subscription(self, request: Any, sub_id: str) -> Response:
-        inbox.remove_subscription(self.store, self.keys, request, sub_id)
+        inbox.remove_subscription(self.store, self.access.principal(request), request, sub_id)
         return Response(status=204)
+
+    # For the portal, which checks its user's reach itself.
+    @rpc
+    def alerts(self, unit: str, unread: bool, cursor: str | None, limit: int) -> dict[str, Any]:
+        return inbox.cached_page(self.store, unit, unread, cursor, limit)
+
+    @rpc
+    def mark_alerts_read(self, unit: str, ids: list[str] | None) -> int:
+        """Mark the unit's alerts with these ids read, or all of them (None)."""
+        return inbox.marked(self.store, unit, ids)
+
+    @rpc
+    def legacy_keys(self) -> list[dict[str, Any]]:
+        """Keys issued here before the auth service (`tracker keys import-legacy`)."""
+        return self.old_keys.records()

@@ -1,5 +1,5 @@
-"""registry service: entrypoints and dependencies only; the use case is in handlers.py, the
-record's rules in records.py."""
+"""registry service: entrypoints and dependencies only; the use cases are in handlers.py, the
+answers in views.py, the record's rules in records.py."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ from typing import Any
 from nameko.rpc import rpc
 from werkzeug.wrappers import Response
 
-from services.registry import handlers, records
+from services.registry import handlers, views
 from services.registry.schemas import EVENT_SCHEMAS, EnterprisePage, EnterpriseQuery, EnterpriseView
 from services.registry.storage import EnterpriseStore
+from shared.auth import Access
 from shared.batches import Batch
 from shared.envelope import CloudEvent
 from shared.events import EventDispatcher, subscribe
-from shared.http import Problem, http, json_response, load_query, path_uscc
+from shared.http import http, json_response, load_query, path_uscc
 from shared.ingress import ingress
 from shared.openapi import Doc
 from shared.ops import OpsEndpoints
@@ -26,6 +27,7 @@ class RegistryService(OpsEndpoints):
 
     enterprises = EnterpriseStore()
     dispatch = EventDispatcher()
+    access = Access()
 
     @ingress(EVENT_SCHEMAS)
     def on_events(self, batch: Batch[CloudEvent]) -> None:
@@ -48,21 +50,35 @@ class RegistryService(OpsEndpoints):
     @http(
         "GET",
         "/v1/enterprises/<uscc>",
-        doc=Doc("one firm's record", EnterpriseView, errors=(400,)),
+        doc=Doc("one firm's record", EnterpriseView, errors=(400, 403), key=True),
     )
     def get_enterprise(self, request: Any, uscc: str) -> Response:
+        principal = self.access.principal(request)
         code = path_uscc(uscc)
-        record = self.enterprises.get(code)
-        if record is None:
-            raise Problem(404, "Not Found", f"no enterprise {code}")
-        return json_response(records.snapshot(record))
+        return json_response(views.enterprise(self.enterprises, self.access, principal, code))
 
     @http(
         "GET",
         "/v1/enterprises",
-        doc=Doc("firms in USCC order, filtered", EnterprisePage, query=EnterpriseQuery),
+        doc=Doc(
+            "firms in USCC order, filtered",
+            EnterprisePage,
+            query=EnterpriseQuery,
+            errors=(403,),
+            key=True,
+        ),
     )
     def list_enterprises(self, request: Any) -> Response:
-        query = load_query(request, EnterpriseQuery())
-        page = self.enterprises.page(records.filters(query), after_cursor(query), query["limit"])
-        return json_response(keyset_page([records.snapshot(r) for r in page], query["limit"]))
+        principal = self.access.principal(request)
+        query = views.scoped_query(principal, load_query(request, EnterpriseQuery()))
+        items = views.page(self.enterprises, query, after_cursor(query))
+        return json_response(keyset_page(items, query["limit"]))
+
+    @rpc
+    def firm(self, uscc: str) -> dict[str, Any] | None:
+        """The portal's read of one firm (it checks the user's reach itself)."""
+        return views.firm(self.enterprises, uscc)
+
+    @rpc
+    def firm_summaries(self, usccs: list[str]) -> dict[str, dict[str, Any]]:
+        return views.summaries(self.enterprises, usccs)

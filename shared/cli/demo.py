@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from shared.cli.ingress import amqp_uri
-from shared.cli.keys import keys_repository
+from shared.cli.keys import auth_rpc, issue_key
 from shared.province import generator, loader
 from shared.rpc import cluster_proxy
 
@@ -62,8 +62,11 @@ def run_generate(args: argparse.Namespace) -> int:
 
 def run_load(args: argparse.Namespace) -> int:
     events, incubators, truth = generator.read(args.directory)
-    keys_repo = keys_repository("incubators")
-    keys = {c["incubator_id"]: keys_repo.issue(c["incubator_id"]) for c in incubators["carriers"]}
+    with auth_rpc() as cluster:
+        keys = {
+            c["incubator_id"]: issue_key(cluster, "incubator", c["incubator_id"])
+            for c in incubators["carriers"]
+        }
     endpoints = loader.Endpoints(
         amqp_uri(),
         management_url(),

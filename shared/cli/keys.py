@@ -1,49 +1,60 @@
-"""`tracker keys`: API keys (issue, list, rotate, revoke), straight in the database of the
-service that checks them, so no running service is needed and no secret crosses the broker.
+"""`tracker keys`: API keys, through the auth service's RPC (the service owns them; no database
+is opened here). A key is printed once, when issued or rotated; only its hash is kept.
 
-Incubator keys live with incubators; unit keys and admin keys with notifications."""
+    tracker keys issue --unit 220100 | --incubator JL-INC-0001 | --admin | --service portal
+    tracker keys list [--unit U | --incubator ID | --admin | --service NAME]
+    tracker keys rotate KEY_ID | revoke KEY_ID
+    tracker keys import-legacy    # once: keys the incubators and notifications services kept
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
-from shared.config import load_service_config
-from shared.keys import ADMIN, ApiKeys
-from shared.mongo import DATABASE_KEY, connect
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from shared.cli.ingress import amqp_uri
 from shared.units import WITH_PROVINCE
 
-SERVICES = ("incubators", "notifications")
+LEGACY_HOLDERS = ("incubators", "notifications")
+RPC_TIMEOUT_SECONDS = 30
 
 
-def keys_repository(service: str) -> ApiKeys:
-    config = load_service_config(service)
-    repository = ApiKeys(connect(config)[config[DATABASE_KEY]])
-    repository.ensure_indexes()
-    return repository
+def auth_rpc() -> ClusterRpcProxy:
+    return ClusterRpcProxy({"AMQP_URI": amqp_uri()}, timeout=RPC_TIMEOUT_SECONDS)
 
 
-def owner_and_service(args: argparse.Namespace) -> tuple[str | None, tuple[str, ...]]:
+def issue_key(cluster: Any, kind: str, subject: str) -> str:
+    """A new key for the owner, as its one and only printed copy."""
+    return str(cluster.auth.issue({"kind": kind, "subject": subject})["key"])
+
+
+def owner_of(args: argparse.Namespace) -> dict[str, str] | None:
     if args.incubator:
-        return args.incubator, ("incubators",)
+        return {"kind": "incubator", "subject": args.incubator}
     if args.unit:
-        return args.unit, ("notifications",)
+        return {"kind": "unit", "subject": args.unit}
     if args.admin:
-        return ADMIN, ("notifications",)
-    return None, SERVICES
+        return {"kind": "admin", "subject": "admin"}
+    if args.service:
+        return {"kind": "service", "subject": args.service}
+    return None
 
 
 def add_owner_options(parser: argparse.ArgumentParser, required: bool) -> None:
     owner = parser.add_mutually_exclusive_group(required=required)
-    owner.add_argument("--incubator", help="an incubator id (for POST /v1/events)")
+    owner.add_argument("--incubator", help="an incubator id (its carrier and incubatees)")
     owner.add_argument(
-        "--unit", choices=WITH_PROVINCE, help="a unit or the province (for its alert inbox)"
+        "--unit", choices=WITH_PROVINCE, help="a unit, or the province 220000 (every unit)"
     )
     owner.add_argument("--admin", action="store_true", help="an administrator key")
+    owner.add_argument("--service", help="a service's own credential (e.g. report)")
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser("keys", help="API keys for incubators, units and admins")
+    parser = commands.add_parser("keys", help="API keys for units, incubators, admins, services")
     actions = parser.add_subparsers(dest="action", required=True)
     issue = actions.add_parser("issue", help="a new key, printed once (only its hash is kept)")
     add_owner_options(issue, required=True)
@@ -53,43 +64,53 @@ def register(commands: argparse._SubParsersAction) -> None:
     listing.set_defaults(run=run_list)
     for name, helptext in (
         ("rotate", "a new key for the same owner; revokes the old"),
-        ("revoke", "revoke a key at once"),
+        ("revoke", "revoke a key (services stop taking it within 30 s)"),
     ):
         action = actions.add_parser(name, help=helptext)
         action.add_argument("key_id")
         action.set_defaults(run=run_rotate if name == "rotate" else run_revoke)
+    legacy = actions.add_parser(
+        "import-legacy", help="once: move keys issued before the auth service into it"
+    )
+    legacy.set_defaults(run=run_import_legacy)
 
 
 def run_issue(args: argparse.Namespace) -> int:
-    owner, (service,) = owner_and_service(args)
-    print(keys_repository(service).issue(str(owner)))
+    owner = owner_of(args)
+    assert owner is not None  # the option group is required
+    with auth_rpc() as cluster:
+        print(issue_key(cluster, owner["kind"], owner["subject"]))
     return 0
 
 
 def run_list(args: argparse.Namespace) -> int:
-    owner, services = owner_and_service(args)
-    keys = [
-        {**key, "service": service}
-        for service in services
-        for key in keys_repository(service).listing(owner)
-    ]
+    with auth_rpc() as cluster:
+        keys = cluster.auth.list(owner_of(args))
     print(json.dumps(keys, default=str, indent=2))
     return 0
 
 
 def run_rotate(args: argparse.Namespace) -> int:
-    for service in SERVICES:
-        token = keys_repository(service).rotate(args.key_id)
-        if token is not None:
-            print(token)
-            return 0
-    print(f"no active key {args.key_id}")
-    return 1
+    with auth_rpc() as cluster:
+        issued = cluster.auth.rotate(args.key_id)
+    if issued is None:
+        print(f"no active key {args.key_id}")
+        return 1
+    print(issued["key"])
+    return 0
 
 
 def run_revoke(args: argparse.Namespace) -> int:
-    if any(keys_repository(service).revoke(args.key_id) for service in SERVICES):
-        print(f"revoked {args.key_id}")
-        return 0
-    print(f"no active key {args.key_id}")
-    return 1
+    with auth_rpc() as cluster:
+        revoked = cluster.auth.revoke(args.key_id)
+    print(f"revoked {args.key_id}" if revoked else f"no active key {args.key_id}")
+    return 0 if revoked else 1
+
+
+def run_import_legacy(args: argparse.Namespace) -> int:
+    """Idempotent: a key already in the auth service is counted as known."""
+    with auth_rpc() as cluster:
+        records = [r for holder in LEGACY_HOLDERS for r in getattr(cluster, holder).legacy_keys()]
+        result = cluster.auth.import_legacy(records)
+    print(json.dumps(result))
+    return 0

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from shared.cli.demo import management_url, service_url
 from shared.cli.ingress import amqp_uri
+from shared.cli.keys import auth_rpc
 from shared.report import collect, page, text
 
 
@@ -18,11 +22,33 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
+@contextmanager
+def reading_key() -> Iterator[str]:
+    """`TRACKER_API_KEY` when set; else a service key issued for this one report and revoked
+    when it is done, so no standing credential is left behind."""
+    given = os.environ.get("TRACKER_API_KEY")
+    if given:
+        yield given
+        return
+    with auth_rpc() as cluster:
+        issued = cluster.auth.issue({"kind": "service", "subject": "report"})
+    try:
+        yield issued["key"]
+    finally:
+        with auth_rpc() as cluster:
+            cluster.auth.revoke(issued["key_id"])
+
+
 def run(args: argparse.Namespace) -> int:
-    sources = collect.Sources(
-        amqp_uri(), management_url(), service_url("tiering", 8002), service_url("incubators", 8003)
-    )
-    report = collect.collect(sources)
+    with reading_key() as key:
+        sources = collect.Sources(
+            amqp_uri(),
+            management_url(),
+            service_url("tiering", 8002),
+            service_url("incubators", 8003),
+            key,
+        )
+        report = collect.collect(sources)
     print(text.render(report))
     if args.html:
         args.html.parent.mkdir(parents=True, exist_ok=True)

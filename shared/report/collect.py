@@ -24,10 +24,12 @@ class Sources:
     management_url: str
     tiering_url: str
     incubators_url: str
+    key: str  # a key that reads the whole province: admin, service or the province's
 
 
-def get(url: str, **params: Any) -> Any:
-    response = requests.get(url, params=params, timeout=600)  # FerretDB scans are slow
+def get(sources: Sources, url: str, **params: Any) -> Any:
+    headers = {"Authorization": f"Bearer {sources.key}"}
+    response = requests.get(url, params=params, headers=headers, timeout=600)  # slow scans
     response.raise_for_status()
     return response.json()
 
@@ -62,16 +64,16 @@ def rejections(sources: Sources) -> dict[str, Any]:
 
 def collect(sources: Sources) -> dict[str, Any]:
     per_unit = {
-        unit: get(f"{sources.tiering_url}/v1/tiers/summary", unit=unit)["counts"]
+        unit: get(sources, f"{sources.tiering_url}/v1/tiers/summary", unit=unit)["counts"]
         for unit in UNIT_ORDER
     }
     return {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "unit_names": UNITS,
         "tiers_per_unit": per_unit,
-        "tiers_total": get(f"{sources.tiering_url}/v1/tiers/summary")["counts"],
-        "tier_changes": get(f"{sources.tiering_url}/v1/tiers/changes"),
-        "progress": get(f"{sources.incubators_url}/v1/progress"),
-        "findings": get(f"{sources.incubators_url}/v1/findings/summary"),
+        "tiers_total": get(sources, f"{sources.tiering_url}/v1/tiers/summary")["counts"],
+        "tier_changes": get(sources, f"{sources.tiering_url}/v1/tiers/changes"),
+        "progress": get(sources, f"{sources.incubators_url}/v1/progress"),
+        "findings": get(sources, f"{sources.incubators_url}/v1/findings/summary"),
         "rejections": rejections(sources),
     }

@@ -14,10 +14,10 @@ from typing import Any
 from kombu import Connection, Queue
 from pymongo import MongoClient
 
+from services.auth.storage import ApiKeys
 from services.notifications.signing import new_secret
 from services.notifications.storage import Notifications
 from services.notifications.subscriptions import make_subscription
-from shared.keys import ADMIN, ApiKeys
 from shared.province.loader import wait_drained
 from shared.units import PROVINCE, UNITS
 from tests.chaos import sending
@@ -27,7 +27,7 @@ from tests.support.processes import ServiceProcess
 from tests.support.receivers import WebhookReceiver, serve
 from tests.support.waiting import wait_for
 
-SERVICES = ("registry", "tiering", "incubators", "notifications")
+SERVICES = ("auth", "registry", "tiering", "incubators", "notifications")
 WORK_WAIT_SECONDS = 60
 
 
@@ -106,9 +106,14 @@ class Pipeline:
         }
         self.each_service(ServiceProcess.start)
         self.subscribe_every_unit()
-        issuer = ApiKeys(self.db("incubators"))
-        self.incubator_keys = {c["incubator_id"]: issuer.issue(c["incubator_id"]) for c in carriers}
-        self.admin_key = ApiKeys(self.db("notifications")).issue(ADMIN)
+        issuer = ApiKeys(self.db("auth"))
+        self.incubator_keys = {
+            c["incubator_id"]: issuer.issue({"kind": "incubator", "subject": c["incubator_id"]})[
+                "key"
+            ]
+            for c in carriers
+        }
+        self.admin_key = issuer.issue({"kind": "admin", "subject": "admin"})["key"]
         return self
 
     def subscribe_every_unit(self) -> None:
@@ -126,7 +131,7 @@ class Pipeline:
             )
 
     def each_service(self, action: Callable[[ServiceProcess], Any]) -> None:
-        """All four at once: each waits for its own process, which takes seconds."""
+        """All at once: each waits for its own process, which takes seconds."""
         with ThreadPoolExecutor(len(self.services)) as pool:
             list(pool.map(action, self.services.values()))
 

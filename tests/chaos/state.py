@@ -147,6 +147,7 @@ def capture(pipeline: Pipeline) -> dict[str, Any]:
         pipeline.rabbit.management_url,
         pipeline.url("tiering"),
         pipeline.url("incubators"),
+        pipeline.admin_key,
     )
     return {
         "documents": documents(pipeline),

@@ -9,7 +9,7 @@ from tests.deploy.tools import DEPLOY, kustomize_build
 
 KUBERNETES_VERSION = "1.33"
 TARGETS = ["base", "overlays/production", "overlays/production-hpa"]
-SERVICES = {"registry", "tiering", "incubators", "notifications"}
+SERVICES = {"registry", "tiering", "incubators", "notifications", "auth", "portal"}
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,14 @@ from tests.deploy.crds import crd_errors
 from tests.deploy.tools import DASHBOARDS
 
 # Longest handler time (seconds) each service's grace period must exceed (see the manifests).
-SLOWEST_HANDLER = {"registry": 60, "tiering": 240, "incubators": 60, "notifications": 500}
+SLOWEST_HANDLER = {
+    "registry": 60,
+    "tiering": 240,
+    "incubators": 60,
+    "notifications": 500,
+    "auth": 20,
+    "portal": 50,
+}
 
 
 @pytest.mark.parametrize("target", TARGETS)

@@ -6,9 +6,7 @@ import json
 
 import pytest
 import requests
-from pymongo import MongoClient
 
-from shared.keys import ADMIN, ApiKeys
 from tests.support.events import admission, cloud_event, incubator, jilin_uscc
 from tests.support.waiting import wait_for
 
@@ -35,35 +33,38 @@ class Recorder:
         return response
 
 
-def key_store(config):
-    client = MongoClient(config["MONGODB_URI"])
-    return client, ApiKeys(client[config["MONGODB_DATABASE"]])
-
-
 def test_no_key_or_secret_reaches_logs_error_bodies_or_metrics(
-    run_service, config_for, publisher, monkeypatch
+    run_service, config_for, publisher, monkeypatch, keys
 ):
     monkeypatch.setenv("LOG_LEVEL", "DEBUG")
     monkeypatch.setenv("EVENTS_RATE_PER_SECOND", "0.5")
     monkeypatch.setenv("EVENTS_RATE_BURST", "4")
+    auth = run_service("auth", config_for("auth"))
     inc_config, notif_config = config_for("incubators"), config_for("notifications")
     incubators = run_service("incubators", inc_config)
     notifications = run_service("notifications", notif_config)
     publisher.publish_events([cloud_event("incubator.registered", incubator(INC))])
-    wait_for(lambda: requests.get(f"{incubators.base_url}/v1/incubators/{INC}", timeout=5).ok)
-
-    inc_client, inc_keys = key_store(inc_config)
-    notif_client, notif_keys = key_store(notif_config)
-    mine, other, revoked = inc_keys.issue(INC), inc_keys.issue(OTHER), inc_keys.issue(INC)
-    inc_keys.revoke(revoked.removeprefix("tk_").partition(".")[0])
-    unit, admin = notif_keys.issue("220100"), notif_keys.issue(ADMIN)
-    rotated = notif_keys.issue("220200")
-    replacement = notif_keys.rotate(rotated.removeprefix("tk_").partition(".")[0])
-    inc_client.close()
-    notif_client.close()
+    mine, other, revoked = (
+        keys.issue("incubator", INC),
+        keys.issue("incubator", OTHER),
+        keys.issue("incubator", INC),
+    )
+    wait_for(
+        lambda: (
+            requests.get(
+                f"{incubators.base_url}/v1/incubators/{INC}",
+                headers={"Authorization": f"Bearer {mine}"},
+                timeout=5,
+            ).ok
+        )
+    )
+    keys.call("revoke", revoked.removeprefix("tk_").partition(".")[0])
+    unit, admin = keys.issue("unit", "220100"), keys.issue("admin")
+    rotated = keys.issue("unit", "220200")
+    replacement = keys.call("rotate", rotated.removeprefix("tk_").partition(".")[0])["key"]
     mine_id = mine.removeprefix("tk_").partition(".")[0]
     wrong = f"tk_{mine_id}.guessed-secret-guessed-secret-000"
-    keys = [mine, other, revoked, unit, admin, rotated, replacement, wrong]
+    secret_keys = [mine, other, revoked, unit, admin, rotated, replacement, wrong]
 
     call = Recorder()
     events_url = f"{incubators.base_url}/v1/events"
@@ -104,7 +105,7 @@ def test_no_key_or_secret_reaches_logs_error_bodies_or_metrics(
         "secret": WEBHOOK_SECRET,
     }
     assert call("GET", alerts, unit).status_code == 200
-    assert call("GET", alerts, replacement).status_code == 403
+    assert call("GET", alerts, replacement).status_code == 403  # 220200's key
     assert call("GET", alerts, rotated).status_code == 401
     assert call("GET", alerts, wrong).status_code == 401
     assert call("POST", f"{alerts}/read", unit, json={"all": True}).status_code == 200
@@ -112,15 +113,17 @@ def test_no_key_or_secret_reaches_logs_error_bodies_or_metrics(
     assert call("POST", admin_subs, admin, json=subscription).status_code == 201
     assert call("POST", admin_subs, admin, json={**subscription, "secret": 7}).status_code == 422
     assert call("GET", admin_subs, admin).status_code == 200
-    for service in (incubators, notifications):
+    for service in (incubators, notifications, auth):
         assert call("GET", f"{service.base_url}/metrics").status_code == 200
 
-    for service in (incubators, notifications):
+    for service in (incubators, notifications, auth):
         assert service.stop() == 0
-    logs = incubators.log() + notifications.log()
+    logs = incubators.log() + notifications.log() + auth.log()
     assert logs.count("POST /v1/events") >= 9 and " DEBUG " in logs  # the run was logged
     searched = {"logs": logs, "responses": "\n".join(call.seen)}
-    secrets = [part for key in keys for part in (key, key.partition(".")[2])] + [WEBHOOK_SECRET]
+    secrets = [part for key in secret_keys for part in (key, key.partition(".")[2])] + [
+        WEBHOOK_SECRET
+    ]
     leaks = [
         (where, secret[:12])
         for secret in secrets

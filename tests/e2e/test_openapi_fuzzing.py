@@ -9,13 +9,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from pymongo import MongoClient
-
-from shared.keys import ADMIN, ApiKeys
 
 pytestmark = pytest.mark.e2e
 
-SERVICES = ("registry", "tiering", "incubators", "notifications")
+SERVICES = ("registry", "tiering", "incubators", "notifications", "auth")
 CHECKS = ",".join(
     [
         "not_a_server_error",
@@ -26,13 +23,13 @@ CHECKS = ",".join(
     ]
 )
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "25"))
-KEY_OWNERS = {"incubators": "JL-INC-0001", "notifications": ADMIN}
+KEY_OWNERS = {
+    "registry": ("admin", "admin"),
+    "tiering": ("admin", "admin"),
+    "incubators": ("incubator", "JL-INC-0001"),
+    "notifications": ("admin", "admin"),
+}
 NEEDS = {"incubators": ("registry",)}  # services whose answers a service relies on (RPC)
-
-
-def issue_key(config, owner):
-    with MongoClient(config["MONGODB_URI"]) as client:
-        return ApiKeys(client[config["MONGODB_DATABASE"]]).issue(owner)
 
 
 def schemathesis(base_url, key, report):
@@ -65,15 +62,17 @@ def schemathesis(base_url, key, report):
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_generated_requests_get_no_5xx_and_documented_answers(
-    service, run_service, config_for, tmp_path
+    service, run_service, config_for, tmp_path, keys
 ):
+    if service != "auth":
+        run_service("auth", config_for("auth"))
     config = config_for(service)
     for needed in NEEDS.get(service, ()):
         run_service(needed, config_for(needed))
     process = run_service(service, config)
     document = requests.get(f"{process.base_url}/openapi.json", timeout=5).json()
     assert document["openapi"].startswith("3.1") and document["paths"]
-    key = issue_key(config, KEY_OWNERS[service]) if service in KEY_OWNERS else None
+    key = keys.issue(*KEY_OWNERS[service]) if service in KEY_OWNERS else None
 
     done = schemathesis(process.base_url, key, tmp_path / "junit.xml")
     output = done.stdout + done.stderr

@@ -28,7 +28,10 @@ def tracker(amqp_uri, *args):
     return json.loads(done.stdout)
 
 
-def test_firms_are_tiered_end_to_end(run_service, config_for, publisher, rabbit_config):
+def test_firms_are_tiered_end_to_end(
+    run_service, config_for, publisher, rabbit_config, auth_process
+):
+    admin = auth_process.headers("admin")
     run_service("registry")
     tiering = run_service("tiering", config_for("tiering"))
     gazelle, eaglet = jilin_uscc(), jilin_uscc()
@@ -50,7 +53,9 @@ def test_firms_are_tiered_end_to_end(run_service, config_for, publisher, rabbit_
     publisher.publish_events(events)
 
     def tier_of(code):
-        response = requests.get(f"{tiering.base_url}/v1/enterprises/{code}/tier", timeout=5)
+        response = requests.get(
+            f"{tiering.base_url}/v1/enterprises/{code}/tier", headers=admin, timeout=5
+        )
         return response.json()["tier"] if response.ok else None
 
     wait_for(
@@ -58,7 +63,7 @@ def test_firms_are_tiered_end_to_end(run_service, config_for, publisher, rabbit_
         timeout=30,
         what="both firms tiered",
     )
-    summary = requests.get(f"{tiering.base_url}/v1/tiers/summary", timeout=5).json()
+    summary = requests.get(f"{tiering.base_url}/v1/tiers/summary", headers=admin, timeout=5).json()
     assert summary["counts"]["gazelle"] == 1 and summary["counts"]["eaglet"] == 1
 
     listed = tracker(rabbit_config["AMQP_URI"], "rulesets", "list")

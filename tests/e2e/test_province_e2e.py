@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
-from pymongo import MongoClient
 
-from shared.keys import ApiKeys
 from shared.province import generator, loader
 from shared.report import collect, page
+from tests.support.browser import HEADLESS
 
 pytestmark = pytest.mark.e2e
 TIERS = ("unicorn", "gazelle", "eaglet", "none")
@@ -20,18 +19,15 @@ TIERS = ("unicorn", "gazelle", "eaglet", "none")
 @pytest.fixture
 def services(run_service, config_for):
     configs = {
-        name: config_for(name) for name in ("registry", "tiering", "incubators", "notifications")
+        name: config_for(name)
+        for name in ("auth", "registry", "tiering", "incubators", "notifications")
     }
     return {name: run_service(name, config) for name, config in configs.items()}, configs
 
 
-def issue_keys(config, carriers):
-    with MongoClient(config["MONGODB_URI"]) as client:
-        keys = ApiKeys(client[config["MONGODB_DATABASE"]])
-        return {c["incubator_id"]: keys.issue(c["incubator_id"]) for c in carriers}
-
-
-def test_a_province_through_the_pipeline_matches_its_ground_truth(services, servers, tmp_path):
+def test_a_province_through_the_pipeline_matches_its_ground_truth(
+    services, servers, tmp_path, keys
+):
     running, configs = services
     amqp = configs["registry"]["AMQP_URI"]
     province = generator.Generator(2025, firms=300, carriers=8, incubated=150).generate()
@@ -45,7 +41,10 @@ def test_a_province_through_the_pipeline_matches_its_ground_truth(services, serv
         endpoints,
         events,
         incubators,
-        issue_keys(configs["incubators"], incubators["carriers"]),
+        {
+            c["incubator_id"]: keys.issue("incubator", c["incubator_id"])
+            for c in incubators["carriers"]
+        },
         timeout=300,
     )
     assert result["drained"]
@@ -59,6 +58,7 @@ def test_a_province_through_the_pipeline_matches_its_ground_truth(services, serv
             servers.rabbit_api_uri,
             running["tiering"].base_url,
             running["incubators"].base_url,
+            keys.issue("service", "report"),
         )
     )
     assert report["tiers_total"] == {t: truth["tier_counts"].get(t, 0) for t in TIERS}
@@ -87,17 +87,7 @@ def test_a_province_through_the_pipeline_matches_its_ground_truth(services, serv
 def render_in_chromium(html: Path, report: dict, directory: Path) -> None:
     chromium = shutil.which("chromium")
     assert chromium, "chromium is missing: make test installs it (scripts/ensure-chromium.sh)"
-    flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={directory / 'chromium'}",
-    ]
+    flags = [*HEADLESS, f"--user-data-dir={directory / 'chromium'}"]
     dom = subprocess.run(
         [chromium, *flags, "--dump-dom", html.as_uri()], capture_output=True, text=True, timeout=120
     ).stdout

@@ -13,8 +13,11 @@ from tests.support.waiting import wait_for
 pytestmark = pytest.mark.e2e
 
 
-def test_registrations_duplicates_and_rejections_end_to_end(run_service, publisher, queues):
+def test_registrations_duplicates_and_rejections_end_to_end(
+    run_service, publisher, queues, auth_process
+):
     registry = run_service("registry")
+    admin = auth_process.headers("admin")
     firms = [jilin_uscc(region=region) for region in ("220102", "220581", "222401")]
     events = [
         cloud_event("enterprise.registered", registration(code, region_code=code[2:8]))
@@ -24,7 +27,9 @@ def test_registrations_duplicates_and_rejections_end_to_end(run_service, publish
     publisher.publish_events([*events, events[0], bad])
 
     def stored(code):
-        response = requests.get(f"{registry.base_url}/v1/enterprises/{code}", timeout=5)
+        response = requests.get(
+            f"{registry.base_url}/v1/enterprises/{code}", headers=admin, timeout=5
+        )
         return response.json() if response.status_code == 200 else None
 
     records = [wait_for(lambda code=code: stored(code), what=f"firm {code}") for code in firms]

@@ -11,7 +11,6 @@ from pymongo import MongoClient
 from services.incubators.service import IncubatorsService
 from services.registry.service import RegistryService
 from shared.ingress.topology import REJECTED_QUEUE
-from shared.keys import ApiKeys
 from tests.support.events import (
     admission,
     carrier_report,
@@ -21,10 +20,11 @@ from tests.support.events import (
     jilin_uscc,
     registration,
 )
+from tests.support.keys import ADMIN_READ
 from tests.support.snapshots import firm
 from tests.support.waiting import wait_for
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("admin_reads")]
 
 A, B = "JL-INC-0001", "JL-INC-0002"
 BATCH = "application/cloudevents-batch+json"
@@ -45,17 +45,29 @@ def service(container_factory, config_for, publisher):
         ]
     )
     base = f"http://{config['WEB_SERVER_ADDRESS']}"
-    wait_for(lambda: requests.get(f"{base}/v1/incubators/{B}", timeout=5).ok, what="carriers")
+    wait_for(
+        lambda: requests.get(f"{base}/v1/incubators/{B}", headers=ADMIN_READ, timeout=5).ok,
+        what="carriers",
+    )
     return base, config
 
 
+class CarrierKeys:
+    """Incubator keys from the auth service the incubators service checks them with."""
+
+    def __init__(self, keys):
+        self.keys = keys
+
+    def issue(self, incubator_id):
+        return self.keys.issue("incubator", incubator_id)
+
+    def revoke(self, key_id):
+        return self.keys.call("revoke", key_id)
+
+
 @pytest.fixture
-def keys(service):
-    _, config = service
-    client = MongoClient(config["MONGODB_URI"])
-    repository = ApiKeys(client[config["MONGODB_DATABASE"]])
-    yield repository
-    client.close()
+def carrier_keys(admin_reads, keys):
+    return CarrierKeys(keys)
 
 
 def post(base, key, body, content_type=BATCH):
@@ -86,14 +98,16 @@ def graduate(incubator_id, code, **extra):
 
 
 def incubatees(base, incubator_id):
-    body = requests.get(f"{base}/v1/incubators/{incubator_id}", timeout=5).json()
+    body = requests.get(
+        f"{base}/v1/incubators/{incubator_id}", headers=ADMIN_READ, timeout=5
+    ).json()
     return {i["uscc"] for i in body["current_incubatees"]}, body
 
 
-def test_authorisation_matrix(service, keys):
+def test_authorisation_matrix(service, carrier_keys):
     base, _ = service
-    key_a, key_b, revoked = keys.issue(A), keys.issue(B), keys.issue(A)
-    keys.revoke(revoked.split(".")[0].removeprefix("tk_"))
+    key_a, key_b, revoked = carrier_keys.issue(A), carrier_keys.issue(B), carrier_keys.issue(A)
+    carrier_keys.revoke(revoked.split(".")[0].removeprefix("tk_"))
     theirs = jilin_uscc()
     assert post(base, key_b, [admit(B, theirs)]).status_code == 202
     wait_for(lambda: theirs in incubatees(base, B)[0], what="B's admission processed")
@@ -118,9 +132,9 @@ def test_authorisation_matrix(service, keys):
             assert response.json()["errors"]["0"]
 
 
-def test_a_batch_with_any_invalid_event_is_refused_whole(service, keys):
+def test_a_batch_with_any_invalid_event_is_refused_whole(service, carrier_keys):
     base, config = service
-    key = keys.issue(A)
+    key = carrier_keys.issue(A)
     good, code = admit(A, jilin_uscc()), jilin_uscc()
     bad = admit(A, code, admitted_on="2999-01-01")
     worse = {"specversion": "1.0", "type": "incubator.firm_admitted"}
@@ -141,9 +155,9 @@ def test_a_batch_with_any_invalid_event_is_refused_whole(service, keys):
         assert client[config["MONGODB_DATABASE"]]["accepted_events"].count_documents({}) == 0
 
 
-def test_from_http_through_the_broker_to_state_and_counts(service, keys):
+def test_from_http_through_the_broker_to_state_and_counts(service, carrier_keys):
     base, _ = service
-    key = keys.issue(A)
+    key = carrier_keys.issue(A)
     firms = [jilin_uscc() for _ in range(3)]
     first = post(base, key, [admit(A, c) for c in firms])
     assert first.status_code == 202 and len(first.json()["accepted"]) == 3
@@ -153,7 +167,7 @@ def test_from_http_through_the_broker_to_state_and_counts(service, keys):
     assert post(base, key, single, SINGLE).json() == {"accepted": [], "duplicates": [single["id"]]}
     _, body = wait_for(lambda: (r := incubatees(base, A))[0] == set(firms[1:]) and r)
     assert body["counts"] == {"current": 2, "cumulative": 3, "graduated": 1, "exited": 0}
-    progress = requests.get(f"{base}/v1/progress", timeout=5).json()
+    progress = requests.get(f"{base}/v1/progress", headers=ADMIN_READ, timeout=5).json()
     assert progress["carriers"] == {"actual": 2, "target": 350, "ratio": round(2 / 350, 4)}
     assert progress["incubated_firms"]["actual"] == 3
     assert progress["by_unit"]["220100"]["graduated"] == 1
@@ -243,13 +257,13 @@ def test_a_report_that_came_before_its_carrier_is_checked_when_the_carrier_regis
     with MongoClient(config["MONGODB_URI"]) as client:
         reports = client[config["MONGODB_DATABASE"]]["carrier_reports"]
         wait_for(lambda: reports.count_documents({"incubator_id": late}), what="the report")
-    assert not requests.get(f"{base}/v1/incubators/{late}", timeout=5).ok
+    assert not requests.get(f"{base}/v1/incubators/{late}", headers=ADMIN_READ, timeout=5).ok
     publisher.publish_events(
         [cloud_event("incubator.registered", incubator(late, grade="national"))]
     )
     body = wait_for(
         lambda: (
-            (r := requests.get(f"{base}/v1/incubators/{late}", timeout=5)).ok
+            (r := requests.get(f"{base}/v1/incubators/{late}", headers=ADMIN_READ, timeout=5)).ok
             and r.json()["findings"]
             and r.json()
         ),

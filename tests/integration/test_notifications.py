@@ -12,7 +12,6 @@ from standardwebhooks import Webhook
 
 from services.notifications.service import NotificationsService
 from services.notifications.signing import new_secret
-from shared.keys import ADMIN, ApiKeys
 from tests.support.events import jilin_uscc
 from tests.support.waiting import wait_for
 
@@ -32,11 +31,20 @@ def start(container_factory, config):
     return container
 
 
+class UnitKeys:
+    """Unit and admin keys from the auth service notifications checks them with."""
+
+    def __init__(self, keys):
+        self.keys = keys
+
+    def issue(self, owner):
+        kind = "admin" if owner == "admin" else "unit"
+        return self.keys.issue(kind, owner)
+
+
 @pytest.fixture
-def keys(notif_config):
-    client = MongoClient(notif_config["MONGODB_URI"])
-    yield ApiKeys(client[notif_config["MONGODB_DATABASE"]])
-    client.close()
+def unit_keys(auth_service, keys):
+    return UnitKeys(keys)
 
 
 def change(code, seq, old, new, unit="220200", name="吉林碳谷新材料有限公司"):
@@ -73,12 +81,12 @@ def inbox(config, unit, key, **params):
     )
 
 
-def test_routing_ordering_and_inbox_authorisation(container_factory, notif_config, keys):
+def test_routing_ordering_and_inbox_authorisation(container_factory, notif_config, unit_keys):
     start(container_factory, notif_config)
     jilin_key, province_key, admin_key = (
-        keys.issue("220200"),
-        keys.issue("220000"),
-        keys.issue(ADMIN),
+        unit_keys.issue("220200"),
+        unit_keys.issue("220000"),
+        unit_keys.issue("admin"),
     )
     code = jilin_uscc()
     dispatch = event_dispatcher(notif_config)
@@ -101,7 +109,8 @@ def test_routing_ordering_and_inbox_authorisation(container_factory, notif_confi
 
     assert inbox(notif_config, "220200", None).status_code == 401
     assert inbox(notif_config, "220200", "tk_nope.nope").status_code == 401
-    assert inbox(notif_config, "220200", province_key).status_code == 403
+    assert inbox(notif_config, "220200", unit_keys.issue("220100")).status_code == 403
+    assert inbox(notif_config, "220200", province_key).status_code == 200  # every unit
     assert inbox(notif_config, "220200", admin_key).status_code == 200
 
     page = inbox(notif_config, "220200", jilin_key, limit=1).json()
@@ -136,12 +145,12 @@ def add_subscription(config, admin_key, **body):
 
 
 def test_webhooks_are_signed_retried_through_failures_and_time_outs(
-    container_factory, notif_config, keys, webhook_receiver
+    container_factory, notif_config, unit_keys, webhook_receiver
 ):
     receiver, url = webhook_receiver
     receiver.script = [500, "timeout", 503]
     start(container_factory, notif_config)
-    admin_key, secret = keys.issue(ADMIN), new_secret()
+    admin_key, secret = unit_keys.issue("admin"), new_secret()
     created = add_subscription(
         notif_config, admin_key, unit="220200", channel="webhook", url=url, secret=secret
     )
@@ -155,7 +164,7 @@ def test_webhooks_are_signed_retried_through_failures_and_time_outs(
     assert (
         add_subscription(
             notif_config,
-            keys.issue("220200"),
+            unit_keys.issue("220200"),
             unit="220200",
             channel="webhook",
             url=url,
@@ -177,14 +186,19 @@ def test_webhooks_are_signed_retried_through_failures_and_time_outs(
 
 
 def test_a_restart_mid_retries_loses_nothing_and_sends_nothing_twice(
-    container_factory, notif_config, keys, webhook_receiver
+    container_factory, notif_config, unit_keys, webhook_receiver
 ):
     receiver, url = webhook_receiver
     receiver.default = 500
     config = {**notif_config, "DELIVERY": {**FAST, "max_attempts": 30}}
     first = start(container_factory, config)
     add_subscription(
-        config, keys.issue(ADMIN), unit="220300", channel="webhook", url=url, secret=new_secret()
+        config,
+        unit_keys.issue("admin"),
+        unit="220300",
+        channel="webhook",
+        url=url,
+        secret=new_secret(),
     )
     codes = [jilin_uscc() for _ in range(3)]
     for code in codes:
@@ -203,14 +217,19 @@ def test_a_restart_mid_retries_loses_nothing_and_sends_nothing_twice(
 
 
 def test_the_last_failure_dead_letters_with_the_reason(
-    container_factory, notif_config, keys, webhook_receiver
+    container_factory, notif_config, unit_keys, webhook_receiver
 ):
     receiver, url = webhook_receiver
     receiver.default = 410
     config = {**notif_config, "DELIVERY": {**FAST, "max_attempts": 3}}
     start(container_factory, config)
     add_subscription(
-        config, keys.issue(ADMIN), unit="220400", channel="webhook", url=url, secret=new_secret()
+        config,
+        unit_keys.issue("admin"),
+        unit="220400",
+        channel="webhook",
+        url=url,
+        secret=new_secret(),
     )
     event_dispatcher(config)(
         "tiering", "tier_changed", change(jilin_uscc(), 1, "none", "eaglet", unit="220400")
@@ -226,7 +245,7 @@ def test_the_last_failure_dead_letters_with_the_reason(
 
 
 def test_email_reaches_a_real_smtp_server_with_the_chinese_intact(
-    container_factory, notif_config, keys, smtp_sink
+    container_factory, notif_config, unit_keys, smtp_sink
 ):
     config = {
         **notif_config,
@@ -235,7 +254,7 @@ def test_email_reaches_a_real_smtp_server_with_the_chinese_intact(
     start(container_factory, config)
     created = add_subscription(
         config,
-        keys.issue(ADMIN),
+        unit_keys.issue("admin"),
         unit="222400",
         channel="email",
         address="kjj@yanbian.example",
@@ -257,7 +276,7 @@ def test_email_reaches_a_real_smtp_server_with_the_chinese_intact(
     assert message.get_body(("html",)) is not None
 
 
-def test_the_province_gets_a_daily_digest(container_factory, notif_config, keys):
+def test_the_province_gets_a_daily_digest(container_factory, notif_config, unit_keys):
     start(container_factory, notif_config)
     dispatch = event_dispatcher(notif_config)
     dispatch(
@@ -272,11 +291,11 @@ def test_the_province_gets_a_daily_digest(container_factory, notif_config, keys)
             "unit": "220100",
         },
     )
-    key = keys.issue("220100")
+    key = unit_keys.issue("220100")
     wait_for(lambda: inbox(notif_config, "220100", key).json()["items"], what="the finding")
     from shared import clock
 
     with ClusterRpcProxy(notif_config, timeout=30) as cluster:
         assert cluster.notifications.digest(clock.today().isoformat()) == 1
-    digest = inbox(notif_config, "220000", keys.issue("220000")).json()["items"]
+    digest = inbox(notif_config, "220000", unit_keys.issue("220000")).json()["items"]
     assert digest[0]["data"]["by_unit"] == {"220100": 1}

@@ -27,9 +27,10 @@ from tests.support.events import (
     status_change,
 )
 from tests.support.fixtures import free_port
+from tests.support.keys import ADMIN_READ
 from tests.support.waiting import wait_for
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("admin_reads")]
 
 FIRMS = 40
 
@@ -167,7 +168,9 @@ def snapshot_state(base_url):
     items, cursor = [], None
     while True:
         params = {"limit": 500, **({"cursor": cursor} if cursor else {})}
-        page = requests.get(f"{base_url}/v1/enterprises", params=params, timeout=30).json()
+        page = requests.get(
+            f"{base_url}/v1/enterprises", params=params, headers=ADMIN_READ, timeout=30
+        ).json()
         items += page["items"]
         cursor = page["next_cursor"]
         if not cursor:
@@ -178,7 +181,9 @@ def snapshot_state(base_url):
 def tier_state(base_url, codes):
     tiers = {}
     for code in codes:
-        response = requests.get(f"{base_url}/v1/enterprises/{code}/tier", timeout=10)
+        response = requests.get(
+            f"{base_url}/v1/enterprises/{code}/tier", headers=ADMIN_READ, timeout=10
+        )
         if response.ok:
             body = response.json()
             tiers[code] = (body["tier"], body["evaluated_year"], body["checks"])

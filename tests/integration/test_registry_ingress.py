@@ -18,9 +18,10 @@ from tests.support.events import (
     registration,
     status_change,
 )
+from tests.support.keys import ADMIN_READ
 from tests.support.waiting import wait_for
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("admin_reads")]
 
 
 @pytest.fixture
@@ -36,7 +37,7 @@ def snapshots(event_collector):
 
 
 def fetch(base_url, code):
-    return requests.get(f"{base_url}/v1/enterprises/{code}", timeout=5)
+    return requests.get(f"{base_url}/v1/enterprises/{code}", headers=ADMIN_READ, timeout=5)
 
 
 def counted(outcome):
@@ -242,7 +243,9 @@ def test_listing_with_filters_and_cursor_pagination(registry, publisher, base_ur
     )
 
     def listing(**params):
-        return requests.get(f"{base_url}/v1/enterprises", params=params, timeout=5)
+        return requests.get(
+            f"{base_url}/v1/enterprises", params=params, headers=ADMIN_READ, timeout=5
+        )
 
     wait_for(lambda: len(listing(unit="220200").json()["items"]) == 5, what="5 firms in 220200")
     seen, cursor = [], None

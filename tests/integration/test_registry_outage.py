@@ -7,10 +7,11 @@ from pymongo import MongoClient
 from services.registry.service import RegistryService
 from shared.cli.ingress import replay_parked
 from tests.support.events import annual_report, cloud_event, jilin_uscc, registration
+from tests.support.keys import ADMIN_READ
 from tests.support.metrics import sample
 from tests.support.waiting import wait_for
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("admin_reads")]
 
 
 def start_registry(container_factory, service_config, database_server, delays):
@@ -43,7 +44,7 @@ def retried(base_url):
 def state_of(base_url, firms):
     out = {}
     for code in firms:
-        response = requests.get(f"{base_url}/v1/enterprises/{code}", timeout=5)
+        response = requests.get(f"{base_url}/v1/enterprises/{code}", headers=ADMIN_READ, timeout=5)
         if response.status_code != 200:
             return None
         body = response.json()

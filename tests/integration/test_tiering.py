@@ -8,10 +8,11 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from services.registry.service import RegistryService
 from services.tiering.service import TieringService
 from tests.support.events import annual_report, cloud_event, jilin_uscc, registration
+from tests.support.keys import ADMIN_READ
 from tests.support.snapshots import firm, revenue_series
 from tests.support.waiting import wait_for
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("admin_reads")]
 
 GAZELLE_REVENUES = revenue_series(2e7, 2.4e7, 2.88e7, 3.456e7)
 
@@ -43,7 +44,7 @@ def send(config, *snapshots):
 
 
 def tier(base, code):
-    response = requests.get(f"{base}/v1/enterprises/{code}/tier", timeout=5)
+    response = requests.get(f"{base}/v1/enterprises/{code}/tier", headers=ADMIN_READ, timeout=5)
     return response.json() if response.status_code == 200 else None
 
 
@@ -141,24 +142,34 @@ def test_summary_and_watchlist(tiering):
         firm(founded="2016-01-01", reports=near) | {"uscc": codes[2], "version": 1},
     )
     wait_for(lambda: all(tier(base, c) for c in codes), what="three firms classified")
-    summary = requests.get(f"{base}/v1/tiers/summary", params={"unit": "220100"}, timeout=5).json()
+    summary = requests.get(
+        f"{base}/v1/tiers/summary", params={"unit": "220100"}, headers=ADMIN_READ, timeout=5
+    ).json()
     assert summary == {
         "unit": "220100",
         "counts": {"unicorn": 0, "gazelle": 1, "eaglet": 1, "none": 1},
         "total": 3,
     }
-    other = requests.get(f"{base}/v1/tiers/summary", params={"unit": "220200"}, timeout=5).json()
+    other = requests.get(
+        f"{base}/v1/tiers/summary", params={"unit": "220200"}, headers=ADMIN_READ, timeout=5
+    ).json()
     assert other["total"] == 0
-    province = requests.get(f"{base}/v1/tiers/summary", params={"unit": "220000"}, timeout=5)
+    province = requests.get(
+        f"{base}/v1/tiers/summary", params={"unit": "220000"}, headers=ADMIN_READ, timeout=5
+    )
     assert province.json() == {**summary, "unit": "220000"}  # the province covers every unit
-    bad = requests.get(f"{base}/v1/tiers/summary", params={"unit": "999999"}, timeout=5)
+    bad = requests.get(
+        f"{base}/v1/tiers/summary", params={"unit": "999999"}, headers=ADMIN_READ, timeout=5
+    )
     assert bad.status_code == 400 and "unit" in bad.json()["errors"]
 
-    watched = requests.get(f"{base}/v1/watchlist", timeout=5).json()["items"]
+    watched = requests.get(f"{base}/v1/watchlist", headers=ADMIN_READ, timeout=5).json()["items"]
     assert [w["uscc"] for w in watched] == [codes[2]]
     assert watched[0]["watch"]["next_tier"] == "gazelle"
     assert watched[0]["watch"]["missing"][0]["actual"] == 0.18
-    province = requests.get(f"{base}/v1/watchlist", params={"unit": "220000"}, timeout=5).json()
+    province = requests.get(
+        f"{base}/v1/watchlist", params={"unit": "220000"}, headers=ADMIN_READ, timeout=5
+    ).json()
     assert province["items"] == watched
 
 

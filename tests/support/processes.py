@@ -14,6 +14,8 @@ import requests
 from shared.config import config_path
 from tests.support.waiting import wait_for
 
+OPTIONAL_SETTINGS = ("AUTH_KEY_CACHE_SECONDS",)  # passed on only when a test sets them
+
 
 def service_target(service: str) -> str:
     """`services.registry.service:RegistryService`: the class, not the module, because the
@@ -34,6 +36,7 @@ class ServiceProcess:
             f"{prefix}_HTTP_ADDRESS": config["WEB_SERVER_ADDRESS"],
             "INGRESS_RETRY_DELAYS_MS": str(config["INGRESS_RETRY_DELAYS_MS"]),
             "EVENT_RETRY_DELAYS_MS": str(config["EVENT_RETRY_DELAYS_MS"]),
+            **{key: str(config[key]) for key in OPTIONAL_SETTINGS if key in config},
             "PYTHONWARNINGS": "ignore::DeprecationWarning",
         }
         self.log_path = log_path
