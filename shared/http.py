@@ -12,7 +12,7 @@ from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from shared import uscc
+from shared import codes, uscc
 from shared.envelope import flatten_errors
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ class ProblemWsgiApp(WsgiApp):
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         length = environ.get("CONTENT_LENGTH") or "0"
-        if length.isdigit() and int(length) > MAX_BODY_BYTES:
+        if codes.is_digits(length) and int(length) > MAX_BODY_BYTES:
             problem = Problem(
                 413, "Content Too Large", f"request bodies are limited to {MAX_BODY_BYTES} bytes"
             )

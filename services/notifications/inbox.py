@@ -15,11 +15,16 @@ from shared.envelope import flatten_errors
 from shared.http import Problem, load_query, read_json
 from shared.keys import ADMIN, ApiKeys, bearer_owner
 from shared.pagination import decode_cursor, encode_cursor
+from shared.units import WITH_PROVINCE
 
 
 def authorize_unit(keys: ApiKeys, request: Any, unit: str) -> None:
-    """A unit's key reads only that unit's inbox; an admin key reads any."""
+    """A unit's key reads only that unit's inbox; an admin key reads any that exists (a code
+    like 2201０0 names none, rather than an empty one)."""
     owner = bearer_owner(keys, request)
+    if unit not in WITH_PROVINCE:
+        known = ", ".join(WITH_PROVINCE)
+        raise Problem(404, "Not Found", f"no inbox {unit}", {"unit": [f"must be one of {known}"]})
     if owner not in (unit, ADMIN):
         raise Problem(403, "Forbidden", f"this key is for unit {owner}, not {unit}")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from shared import codes
 from shared.config import load_service_config
 from shared.keys import ADMIN, ApiKeys
 from shared.mongo import DATABASE_KEY, connect
@@ -33,9 +34,18 @@ def owner_and_service(args: argparse.Namespace) -> tuple[str | None, tuple[str, 
     return None, SERVICES
 
 
+def incubator_id(text: str) -> str:
+    """An id as incubator events carry it: a key issued for any other text could never post."""
+    if not codes.is_identifier(text):
+        raise argparse.ArgumentTypeError(f"{text!r}: {codes.IDENTIFIER_RULE}")
+    return text
+
+
 def add_owner_options(parser: argparse.ArgumentParser, required: bool) -> None:
     owner = parser.add_mutually_exclusive_group(required=required)
-    owner.add_argument("--incubator", help="an incubator id (for POST /v1/events)")
+    owner.add_argument(
+        "--incubator", type=incubator_id, help="an incubator id (for POST /v1/events)"
+    )
     owner.add_argument(
         "--unit", choices=WITH_PROVINCE, help="a unit or the province (for its alert inbox)"
     )
