@@ -64,6 +64,15 @@ def read_json(request: Any) -> Any:
         ) from None
 
 
+def sent_content_type(request: Any) -> str | None:
+    """The Content-Type the client sent, or None. eventlet's WSGI server puts text/plain in the
+    environ when there is none (the `email` package's default), so its raw headers decide."""
+    raw = request.environ.get("headers_raw")
+    if raw is None:  # another server: the environ says what was sent
+        return request.headers.get("Content-Type")
+    return next((value for name, value in raw if name.lower() == "content-type"), None)
+
+
 def load_query(request: Any, schema: Any) -> dict[str, Any]:
     """The query string validated by a marshmallow schema, or a 400 naming each bad field."""
     try:
