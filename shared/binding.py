@@ -27,11 +27,7 @@ JSON_DATA = "application/json"
 HEADER_PREFIX = "ce-"
 ATTRIBUTE_NAME = re.compile(r"[a-z0-9]{1,64}")
 # Attributes that binary mode does not carry in `ce-*` headers: the body and its Content-Type.
-NOT_IN_HEADERS = {
-    "data": "the body is the data",
-    "data_base64": "the body is the data",
-    "datacontenttype": "Content-Type carries it",
-}
+NOT_IN_HEADERS = {"data": "the body is the data", "datacontenttype": "Content-Type carries it"}
 QUOTED_PAIR = re.compile(r"\\(.)")
 
 
