@@ -8,10 +8,10 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from shared import clock, units, uscc
+from shared import clock, codes, units, uscc
 
 MAX_TEXT = 500
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # not \d: it takes any script's digits
 MAX_COUNT = 2**53 - 1  # the largest integer every JSON reader keeps exactly; fits MongoDB's int64
 
 
@@ -36,6 +36,32 @@ class RegionCode(fields.String):
         except units.UnknownRegion as exc:
             raise ValidationError(f"invalid region code: {exc}") from None
         return code
+
+
+class FullMatch(validate.Regexp):
+    """marshmallow's Regexp over the whole text: its `re.match` with a `$` also takes a trailing
+    newline. The pattern stays `^...$` for the OpenAPI documents (JSON Schema has no `\\Z`)."""
+
+    def __call__(self, value: Any) -> Any:
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+def identifier(**kwargs: Any) -> fields.String:
+    """An id that is safe as a field name (incubator ids, round ids)."""
+    return fields.String(
+        validate=FullMatch(codes.IDENTIFIER, error=codes.IDENTIFIER_RULE), **kwargs
+    )
+
+
+class QueryInteger(fields.Integer):
+    """A whole number in a query string, written 0-9: `int()` alone also reads "５０" or "٥٠"."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, str) and not codes.is_digits(value):
+            raise ValidationError("must be a whole number written with the digits 0-9")
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class Text(fields.String):

@@ -12,7 +12,7 @@ from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from shared import uscc
+from shared import codes, uscc
 from shared.envelope import flatten_errors
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,15 @@ def read_json(request: Any) -> Any:
         ) from None
 
 
+def sent_content_type(request: Any) -> str | None:
+    """The Content-Type the client sent, or None. eventlet's WSGI server puts text/plain in the
+    environ when there is none (the `email` package's default), so its raw headers decide."""
+    raw = request.environ.get("headers_raw")
+    if raw is None:  # another server: the environ says what was sent
+        return request.headers.get("Content-Type")
+    return next((value for name, value in raw if name.lower() == "content-type"), None)
+
+
 def load_query(request: Any, schema: Any) -> dict[str, Any]:
     """The query string validated by a marshmallow schema, or a 400 naming each bad field."""
     try:
@@ -95,7 +104,7 @@ class ProblemWsgiApp(WsgiApp):
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         length = environ.get("CONTENT_LENGTH") or "0"
-        if length.isdigit() and int(length) > MAX_BODY_BYTES:
+        if codes.is_digits(length) and int(length) > MAX_BODY_BYTES:
             problem = Problem(
                 413, "Content Too Large", f"request bodies are limited to {MAX_BODY_BYTES} bytes"
             )

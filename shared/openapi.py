@@ -60,6 +60,7 @@ class Doc:
     body: dict[str, Any] = field(default_factory=dict)  # media type -> schema or JSON schema
     key: bool = False  # needs `Authorization: Bearer <key>`
     path: dict[str, dict[str, Any]] = field(default_factory=dict)  # path parameter schemas
+    headers: dict[str, dict[str, Any]] = field(default_factory=dict)  # optional request headers
 
 
 def http_entrypoints(service_cls: type) -> list[Any]:
@@ -106,6 +107,10 @@ def operation(entrypoint: Any) -> tuple[str, dict[str, Any]]:
     ]
     if doc.query is not None:
         parameters.append({"in": "query", "schema": doc.query})
+    parameters += [
+        {"in": "header", "name": name, "required": False, **spec}
+        for name, spec in doc.headers.items()
+    ]
     statuses = {*doc.errors, 413}
     if names:
         statuses.add(404)

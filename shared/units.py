@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from shared import codes
+
 PROVINCE = "220000"
 
 PREFECTURES = {
@@ -34,8 +36,9 @@ def unit_for(region_code: str, zone: str | None = None) -> str:
         if zone not in ZONES:
             raise UnknownRegion(f"unknown zone {zone!r}; expected one of {sorted(ZONES)}")
         return zone
-    if len(region_code) != 6 or not region_code.isdigit():
-        raise UnknownRegion("must be 6 digits")
+    if len(region_code) != 6 or not codes.is_digits(region_code):
+        bad = codes.describe(ch for ch in region_code if not codes.is_digits(ch))
+        raise UnknownRegion("must be 6 digits 0-9" + (f", not {bad}" if bad else ""))
     if not region_code.startswith("22"):
         raise UnknownRegion("not a Jilin code (must start with 22)")
     code = LEGACY_CODES.get(region_code, region_code)

@@ -8,12 +8,14 @@ from then on, and every acceptance is logged with that approval.
 from __future__ import annotations
 
 import logging
-import unicodedata
+import string
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import yaml
+
+from shared import codes
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +29,23 @@ class InvalidUscc(ValueError):
     """The code is not a well-formed USCC; the message says why."""
 
 
+def _normalisation() -> dict[int, str | None]:
+    """DOMAIN.md's steps as one translation table: full-width forms (U+FF01-FF5E) to ASCII,
+    spaces (the ideographic one too) and hyphens dropped, a-z upper-cased."""
+    table: dict[int, str | None] = {ord(ch): ch.upper() for ch in string.ascii_lowercase}
+    table |= {code: chr(code - 0xFEE0).upper() for code in range(0xFF01, 0xFF5F)}
+    table |= dict.fromkeys(map(ord, " \t-\u3000\uff0d"), None)
+    return table
+
+
+_NORMALISATION = _normalisation()
+
+
 def normalise(raw: str) -> str:
-    """Strip spaces and hyphens, fold full-width characters to half-width, upper-case."""
-    folded = unicodedata.normalize("NFKC", raw)
-    return "".join(ch for ch in folded if ch not in " -\t\u3000").upper()
+    """Strip spaces and hyphens, fold full-width characters to half-width, upper-case: these
+    steps only. NFKC would also fold ², ① or ﬂ into code characters, and `str.upper()` turns ﬂ
+    into FL; any other character stays as it is, for `well_formed` to refuse."""
+    return raw.translate(_NORMALISATION)
 
 
 class InvalidOverrides(ValueError):
@@ -95,13 +110,15 @@ def check_character(first17: str) -> str:
 
 
 def well_formed(raw: str) -> str:
-    """The normalised code if its length and characters are a USCC's (the check aside)."""
+    """The normalised code if its characters and length are a USCC's (the check aside). The
+    characters first: a lookalike such as ﬂ (for FL) also changes the length, and the character
+    is what the sender has to fix."""
     code = normalise(raw)
-    if len(code) != LENGTH:
-        raise InvalidUscc(f"must be {LENGTH} characters, got {len(code)}")
     bad = sorted({ch for ch in code if ch not in _VALUES})
     if bad:
-        raise InvalidUscc(f"characters not allowed in a USCC: {''.join(bad)}")
+        raise InvalidUscc(f"characters not allowed in a USCC: {codes.describe(bad)}")
+    if len(code) != LENGTH:
+        raise InvalidUscc(f"must be {LENGTH} characters, got {len(code)}")
     return code
 
 

@@ -8,51 +8,42 @@ from typing import Any
 
 from services.incubators.schemas import EVENT_SCHEMAS, Accepted
 from services.incubators.storage import Incubators
+from shared.binding import (
+    BATCH,
+    JSON_DATA,
+    STRUCTURED,
+    Posted,
+    documented_headers,
+    read_events,
+)
 from shared.envelope import CloudEvent, CloudEventSchema, InvalidEvent, load_data, parse_envelope
-from shared.http import Problem, read_json
+from shared.http import Problem
 from shared.openapi import Doc
 from shared.publisher import INGRESS_EXCHANGE, Publisher
 
-SINGLE = "application/cloudevents+json"
-BATCH = "application/cloudevents-batch+json"
 MAX_BATCH = 500
 ENDING_TYPES = ("incubator.firm_graduated", "incubator.firm_exited")
 DOC = Doc(
-    "publish the caller's own incubator events, confirmed by the broker",
+    "publish the caller's own incubator events, confirmed by the broker: one structured event,"
+    " a batch, or one event in binary mode (its attributes in ce-* headers, its data the body)",
     Accepted,
     status=202,
     errors=(403, 415, 422, 429),
     body={
-        SINGLE: CloudEventSchema,
+        STRUCTURED: CloudEventSchema,
         BATCH: {"type": "array", "items": CloudEventSchema, "minItems": 1, "maxItems": MAX_BATCH},
+        JSON_DATA: {"oneOf": list(EVENT_SCHEMAS.values())},  # binary mode: the event's data
     },
+    headers=documented_headers(EVENT_SCHEMAS),
     key=True,
 )
 
 
-def read_documents(request: Any) -> list[Any]:
-    content_type = (request.mimetype or "").lower()
-    if content_type not in (SINGLE, BATCH):
-        raise Problem(415, "Unsupported Media Type", f"send {SINGLE} (one event) or {BATCH}")
-    body = read_json(request)
-    if content_type == SINGLE:
-        return [body]
-    if not isinstance(body, list) or not body:
-        raise Problem(
-            400,
-            "Bad Request",
-            "a batch is a non-empty JSON array of CloudEvents",
-            {"body": ["must be a non-empty JSON array"]},
-        )
-    if len(body) > MAX_BATCH:
-        raise Problem(413, "Content Too Large", f"at most {MAX_BATCH} events per batch")
-    return body
-
-
-def validate(documents: list[Any]) -> list[CloudEvent]:
-    """Every event checked; one invalid event refuses the whole batch, with each one's errors."""
+def validate(posted: Posted) -> list[CloudEvent]:
+    """Every event checked, whatever its content mode; one invalid event refuses the whole
+    batch, with each one's errors named as the caller wrote them (`ce-id` in binary mode)."""
     events, errors = [], {}
-    for index, document in enumerate(documents):
+    for index, document in enumerate(posted.documents):
         try:
             event = parse_envelope(document)
             schema = EVENT_SCHEMAS.get(event.type)
@@ -60,12 +51,12 @@ def validate(documents: list[Any]) -> list[CloudEvent]:
                 raise InvalidEvent({"type": [f"must be one of {', '.join(EVENT_SCHEMAS)}"]})
             events.append(load_data(event, schema()))
         except InvalidEvent as exc:
-            errors[str(index)] = exc.errors
+            errors[str(index)] = {posted.field(name): found for name, found in exc.errors.items()}
     if errors:
         raise Problem(
             422,
             "Unprocessable Content",
-            f"{len(errors)} of {len(documents)} events are invalid; none was accepted",
+            f"{len(errors)} of {len(posted.documents)} events are invalid; none was accepted",
             errors,
         )
     return events
@@ -124,7 +115,10 @@ def accept(
             continue
         seen.add(key)
         publisher.publish(
-            json.dumps(document, ensure_ascii=False).encode(), event.type, INGRESS_EXCHANGE, SINGLE
+            json.dumps(document, ensure_ascii=False).encode(),
+            event.type,
+            INGRESS_EXCHANGE,
+            STRUCTURED,
         )
         accepted.append(event.id)
         fresh.append(key)
@@ -132,22 +126,23 @@ def accept(
     return {"accepted": accepted, "duplicates": duplicates}
 
 
-def submit(
-    store: Incubators, publisher: Publisher, incubator_id: str, documents: list[Any]
-) -> dict[str, list[str]]:
-    """Events of one incubator, from `POST /v1/events` or the portal's upload: all of them
-    are checked before anything is published; one invalid or refused event refuses them all."""
-    events = validate(documents)
-    repeats = already_accepted(store, events)
-    authorize(store, incubator_id, events, repeats)
-    return accept(store, publisher, documents, events, repeats)
-
-
 def post(
     store: Incubators, publisher: Publisher, incubator_id: str, request: Any
 ) -> dict[str, list[str]]:
     """The whole request, once the caller is known and within its rate."""
-    return submit(store, publisher, incubator_id, read_documents(request))
+    return submit(store, publisher, incubator_id, read_events(request, MAX_BATCH))
+
+
+def submit(
+    store: Incubators, publisher: Publisher, incubator_id: str, posted: Posted
+) -> dict[str, list[str]]:
+    """Events of one incubator, from `POST /v1/events` (any content mode) or the portal's
+    upload: all of them are checked before anything is published; one invalid or refused
+    event refuses them all."""
+    events = validate(posted)
+    repeats = already_accepted(store, events)
+    authorize(store, incubator_id, events, repeats)
+    return accept(store, publisher, posted.documents, events, repeats)
 
 
 def submitted(
@@ -156,6 +151,6 @@ def submitted(
     """`submit` for RPC callers (the portal): a refusal is answered, not raised, with its
     status and the errors of each event by its index."""
     try:
-        return {"status": 202, **submit(store, publisher, incubator_id, documents)}
+        return {"status": 202, **submit(store, publisher, incubator_id, Posted(documents))}
     except Problem as problem:
         return {"status": problem.status, "detail": problem.detail, "errors": problem.errors}

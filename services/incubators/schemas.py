@@ -6,20 +6,26 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from shared.fields import PastDate, RegionCode, StrictSchema, Text, Uscc, count, money
+from shared.fields import (
+    PastDate,
+    RegionCode,
+    StrictSchema,
+    Text,
+    Uscc,
+    count,
+    identifier,
+    money,
+)
 from shared.units import ZONES
 
 KINDS = ("incubator", "maker_space", "incubation_base")
 GRADES = ("municipal", "provincial", "national", "national_standard", "national_excellent")
 TRACKS = ("biomedicine", "ic_design", "modern_agriculture")
 BASES = ("high_tech", "investment", "revenue", "acquired_or_listed")
-INCUBATOR_ID = validate.Regexp(
-    r"^[A-Za-z0-9_-]{1,64}$", error="must be 1-64 letters, digits, _ or -"
-)
 
 
 class EventData(StrictSchema):
-    incubator_id = fields.String(required=True, validate=INCUBATOR_ID)
+    incubator_id = identifier(required=True)
 
 
 class IncubatorRegistered(EventData):

@@ -16,9 +16,18 @@ from shared.envelope import flatten_errors
 from shared.http import Problem, load_query, read_json
 from shared.pagination import decode_cursor, encode_cursor
 from shared.scope import Principal, require_admin, require_own_unit, require_unit
+from shared.units import WITH_PROVINCE
 
 PAGE_SECONDS = 15.0
 PAGES = TtlCache(max_entries=1000)
+
+
+def known_unit(unit: str) -> None:
+    """An inbox exists for each unit and the province; a code like 2201０0 names none (404,
+    rather than an empty inbox)."""
+    if unit not in WITH_PROVINCE:
+        known = ", ".join(WITH_PROVINCE)
+        raise Problem(404, "Not Found", f"no inbox {unit}", {"unit": [f"must be one of {known}"]})
 
 
 def view(record: dict[str, Any]) -> dict[str, Any]:
@@ -27,6 +36,7 @@ def view(record: dict[str, Any]) -> dict[str, Any]:
 
 def page(store: Notifications, principal: Principal, request: Any, unit: str) -> dict[str, Any]:
     """A unit's inbox: its own key, the province's or an admin's."""
+    known_unit(unit)
     require_unit(principal, unit)
     query = load_query(request, InboxQuery())
     return inbox_page(store, unit, query["unread"], query.get("cursor"), query["limit"])
@@ -74,6 +84,7 @@ def marked(store: Notifications, unit: str, ids: list[str] | None) -> int:
 def mark_read(
     store: Notifications, principal: Principal, request: Any, unit: str
 ) -> dict[str, int]:
+    known_unit(unit)
     require_own_unit(principal, unit)
     body = read_json(request)
     try:

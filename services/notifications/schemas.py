@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.notifications.signing import SECRET_PREFIX
-from shared.fields import StrictSchema
+from shared.fields import QueryInteger, StrictSchema
 from shared.units import WITH_PROVINCE
 
 KINDS = ("tier_changed", "finding", "digest")
@@ -55,7 +55,7 @@ class SubscriptionIn(Strict):
 class InboxQuery(Strict):
     unread = fields.Boolean(truthy={"true"}, falsy={"false"}, load_default=False)
     cursor = fields.String(validate=validate.Length(1, 200))
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+    limit = QueryInteger(load_default=50, validate=validate.Range(1, 200))
 
 
 class MarkRead(Strict):

@@ -9,14 +9,24 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from shared import clock
-from shared.fields import PastDate, RegionCode, StrictSchema, Text, Uscc, count, flag, money
-from shared.units import ZONES
+from shared.fields import (
+    PastDate,
+    QueryInteger,
+    RegionCode,
+    StrictSchema,
+    Text,
+    Uscc,
+    count,
+    flag,
+    identifier,
+    money,
+)
+from shared.units import WITH_PROVINCE, ZONES
 
 ENTITY_KINDS = ("independent", "branch")
 LISTINGS = ("unlisted", "neeq", "listed")
 CURRENCIES = ("CNY", "USD")
 EARLIEST_YEAR = 1949
-ROUND_ID = validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$", error="must be 1-64 letters, digits, _ or -")
 STATUS_FIELDS = ("listing", "active", "credit_blacklisted", "entity_kind")
 
 
@@ -60,7 +70,7 @@ class AnnualReport(EventData):
 
 class FundingRound(EventData):
     uscc = Uscc(required=True)
-    round_id = fields.String(required=True, validate=ROUND_ID)
+    round_id = identifier(required=True)
     date = PastDate(required=True)
     amount = money(required=True)
     currency = fields.String(required=True, validate=validate.OneOf(CURRENCIES))
@@ -106,11 +116,11 @@ class EnterprisePage(Schema):
 class EnterpriseQuery(StrictSchema):
     """Query string of `GET /v1/enterprises`."""
 
-    unit = fields.String(validate=validate.Length(1, 32))
+    unit = fields.String(validate=validate.OneOf(WITH_PROVINCE))
     industry = Text(max_length=100)
     registered = fields.Boolean(truthy={"true"}, falsy={"false"})
     cursor = fields.String(validate=validate.Length(1, 64))
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    limit = QueryInteger(load_default=50, validate=validate.Range(1, 500))
 
 
 EVENT_SCHEMAS: dict[str, type[Schema]] = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from shared.fields import StrictSchema
+from shared.fields import QueryInteger, StrictSchema
 from shared.units import WITH_PROVINCE
 
 
@@ -19,7 +19,7 @@ class SummaryQuery(Query):
 class WatchlistQuery(Query):
     unit = fields.String(validate=validate.OneOf(WITH_PROVINCE))
     cursor = fields.String(validate=validate.Length(1, 64))
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    limit = QueryInteger(load_default=50, validate=validate.Range(1, 500))
 
 
 class TierView(Schema):

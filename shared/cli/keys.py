@@ -15,6 +15,7 @@ from typing import Any
 
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from shared import codes
 from shared.cli.ingress import amqp_uri
 from shared.units import WITH_PROVINCE
 
@@ -31,6 +32,13 @@ def issue_key(cluster: Any, kind: str, subject: str) -> str:
     return str(cluster.auth.issue({"kind": kind, "subject": subject})["key"])
 
 
+def incubator_id(text: str) -> str:
+    """An id as incubator events carry it: a key issued for any other text could never post."""
+    if not codes.is_identifier(text):
+        raise argparse.ArgumentTypeError(f"{text!r}: {codes.IDENTIFIER_RULE}")
+    return text
+
+
 def owner_of(args: argparse.Namespace) -> dict[str, str] | None:
     if args.incubator:
         return {"kind": "incubator", "subject": args.incubator}
@@ -45,7 +53,9 @@ def owner_of(args: argparse.Namespace) -> dict[str, str] | None:
 
 def add_owner_options(parser: argparse.ArgumentParser, required: bool) -> None:
     owner = parser.add_mutually_exclusive_group(required=required)
-    owner.add_argument("--incubator", help="an incubator id (its carrier and incubatees)")
+    owner.add_argument(
+        "--incubator", type=incubator_id, help="an incubator id (its carrier and incubatees)"
+    )
     owner.add_argument(
         "--unit", choices=WITH_PROVINCE, help="a unit, or the province 220000 (every unit)"
     )

@@ -5,6 +5,11 @@ import random
 
 import pytest
 import requests
+from cloudevents.core.bindings.http import to_binary_event, to_structured_event
+from cloudevents.core.v1.event import CloudEvent as SdkEvent
+from cloudevents.v1.conversion import to_binary as legacy_to_binary
+from cloudevents.v1.conversion import to_structured as legacy_to_structured
+from cloudevents.v1.http import CloudEvent as LegacyEvent
 from nameko.standalone.rpc import ClusterRpcProxy
 from pymongo import MongoClient
 
@@ -29,6 +34,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("admin_reads")]
 A, B = "JL-INC-0001", "JL-INC-0002"
 BATCH = "application/cloudevents-batch+json"
 SINGLE = "application/cloudevents+json"
+JSON = "application/json"
 
 
 @pytest.fixture
@@ -151,6 +157,90 @@ def test_a_batch_with_any_invalid_event_is_refused_whole(service, carrier_keys):
         headers={"Authorization": f"Bearer {key}", "Content-Type": SINGLE},
     )
     assert broken.status_code == 400
+    with MongoClient(config["MONGODB_URI"]) as client:
+        assert client[config["MONGODB_DATABASE"]]["accepted_events"].count_documents({}) == 0
+
+
+def sdk_event(attributes, data, api):
+    """An event made and encoded by the official SDK, as an outside client does: its 2.x API
+    (`cloudevents.core`), or the 1.x one that 2.x keeps as `cloudevents.v1`."""
+    if api == "core":
+        return SdkEvent(attributes, data)
+    return LegacyEvent(attributes, data)
+
+
+def send(base, key, headers, body):
+    authorised = {**headers, **({"Authorization": f"Bearer {key}"} if key else {})}
+    return requests.post(f"{base}/v1/events", data=body, headers=authorised, timeout=10)
+
+
+def core(encode):
+    def encoded(event):
+        message = encode(event)
+        return message.headers, message.body
+
+    return encoded
+
+
+SDK_CLIENTS = {  # (API, encoder, attributes beyond type/source/id/time)
+    "binary, SDK 2.x default": ("core", core(to_binary_event), {}),
+    "binary, application/json": ("core", core(to_binary_event), {"datacontenttype": JSON}),
+    "structured": ("core", core(to_structured_event), {}),
+    "binary, SDK 1.x to_binary": ("v1", legacy_to_binary, {}),
+    "structured, SDK 1.x to_structured": ("v1", legacy_to_structured, {}),
+}
+
+
+@pytest.mark.parametrize("client", SDK_CLIENTS, ids=list(SDK_CLIENTS))
+def test_the_official_sdk_posts_events_in_either_content_mode(service, carrier_keys, client):
+    """Binary mode (attributes in ce-* headers, percent-encoded; the data as the body) and
+    structured mode, as the SDK encodes them, get the same answers and the same effect."""
+    base, _ = service
+    api, encode, extra = SDK_CLIENTS[client]
+    key, code = carrier_keys.issue(A), jilin_uscc()
+    event_id = f"入孵 {code}" if api == "core" else f"admit-{code}"  # core percent-encodes
+    attributes = {"type": "incubator.firm_admitted", "source": source(A), "id": event_id}
+    headers, body = encode(sdk_event(attributes | extra, admission(A, code), api))
+    first = send(base, key, headers, body)
+    assert first.status_code == 202, first.text
+    assert first.json() == {"accepted": [event_id], "duplicates": []}
+    assert send(base, key, headers, body).json() == {"accepted": [], "duplicates": [event_id]}
+    wait_for(lambda: code in incubatees(base, A)[0], what="the admission applied")
+
+    about_b = {"type": "incubator.firm_graduated", "source": source(B)} | extra
+    theirs = sdk_event(about_b, graduation(B, code), api)
+    refused = send(base, key, *encode(theirs))
+    assert refused.status_code == 403 and refused.json()["errors"]["0"]
+    assert send(base, None, headers, body).status_code == 401
+
+
+def test_binary_mode_names_the_header_or_field_at_fault(service, carrier_keys):
+    base, config = service
+    key, code = carrier_keys.issue(A), jilin_uscc()
+    attributes = {"type": "incubator.firm_admitted", "source": source(A)}
+    headers, body = core(to_binary_event)(SdkEvent(attributes, admission(A, code)))
+    without_id = {name: value for name, value in headers.items() if name != "ce-id"}
+    bad_data = core(to_binary_event)(SdkEvent(attributes, admission(A, code[:-1] + "Z")))
+    cases = [  # headers, body, status, the header or field its errors name
+        (without_id, body, 422, "ce-id"),
+        (headers | {"ce-time": "yesterday"}, body, 422, "ce-time"),
+        (headers | {"ce-type": "incubator.firm_adopted"}, body, 422, "ce-type"),
+        (*bad_data, 422, "data.uscc"),
+        (headers | {"ce-source": "%C0%A0"}, body, 400, "ce-source"),  # overlong UTF-8
+        (headers | {"ce-datacontenttype": JSON}, body, 400, "ce-datacontenttype"),
+        (headers | {"Content-Type": JSON}, b"{nope", 400, "body"),
+        (headers | {"Content-Type": JSON}, b"", 422, "data"),
+        (headers | {"Content-Type": "text/plain"}, b"admitted", 415, None),
+        (headers | {"Content-Type": "application/xml"}, body, 415, None),
+        ({"Content-Type": "application/cloudevents+xml"}, body, 415, None),
+    ]
+    for sent, content, status, named in cases:
+        response = send(base, key, sent, content)
+        assert response.status_code == status, (sent, content, response.text)
+        assert response.headers["Content-Type"].startswith("application/problem+json")
+        errors = response.json().get("errors", {})
+        if named:
+            assert named in errors.get("0", errors), (named, errors)
     with MongoClient(config["MONGODB_URI"]) as client:
         assert client[config["MONGODB_DATABASE"]]["accepted_events"].count_documents({}) == 0
 

@@ -46,10 +46,17 @@ def test_every_write_and_every_inbox_read_needs_a_key(service):
 def test_events_are_rate_limited_and_documented_so():
     spec = build_document(IncubatorsService, "test")["paths"]["/v1/events"]["post"]
     assert spec["responses"]["429"]["headers"]["Retry-After"]["required"]
-    assert set(spec["requestBody"]["content"]) == {
+    content = spec["requestBody"]["content"]
+    assert set(content) == {
         "application/cloudevents+json",
         "application/cloudevents-batch+json",
+        "application/json",  # binary mode: the event's data, its attributes in ce-* headers
     }
+    assert len(content["application/json"]["schema"]["oneOf"]) == 5  # one per event type
+    headers = {p["name"]: p for p in spec["parameters"] if p["in"] == "header"}
+    assert set(headers) == {"ce-specversion", "ce-id", "ce-source", "ce-type", "ce-time"}
+    assert not any(p["required"] for p in headers.values())  # the other modes need none
+    assert "incubator.firm_admitted" in headers["ce-type"]["schema"]["enum"]
 
 
 @pytest.mark.parametrize("cursor", ["®", "%%%", "", "====", "\x00"])

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from services.tiering.rules.measures import MEASURES
+from shared import codes
 
 OPS = ("ge", "gt", "le", "lt", "eq", "startswith")
 OP_SYMBOLS = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<", "eq": "=", "startswith": "starts with"}
@@ -242,9 +243,9 @@ def parse_ruleset(text: str) -> RuleSet:
     if (
         not isinstance(regions, list)
         or not regions
-        or not all(isinstance(r, str) and r.isdigit() for r in regions)
+        or not all(isinstance(r, str) and codes.is_digits(r) for r in regions)
     ):
-        parser.fail("regions", 'required: a list of region code prefixes, e.g. ["22"]')
+        parser.fail("regions", 'required: a list of region code prefixes (digits 0-9), e.g. ["22"]')
         regions = []
     usd_cny = parser.number(document.get("usd_cny", 7.2), "usd_cny")
     neeq = document.get("neeq_counts_as_listed", False)
