@@ -73,13 +73,15 @@ def consumer_lost(service: str, consumer: str, reason: object) -> None:
 class DependencyChecks:
     """Broker and database checks run in the background; `failures()` reads their results."""
 
-    def __init__(self, service: str, config: dict[str, Any]):
-        self.service = service
+    def __init__(
+        self, service: str, config: dict[str, Any], dependencies: tuple[str, ...] = DEPENDENCIES
+    ):
+        self.service, self.dependencies = service, dependencies
         self.interval = float(config.get("HEALTH_CHECK_INTERVAL_SECONDS") or 5)
         self.timeout = float(config.get("HEALTH_CHECK_TIMEOUT_SECONDS") or 2)
         self.amqp_uri, self.amqp_ssl = config["AMQP_URI"], config.get("AMQP_SSL")
         self.mongo_uri = config.get(URI_KEY, DEFAULT_URI)
-        self.results = {name: Check() for name in DEPENDENCIES}
+        self.results = {name: Check() for name in dependencies}
         self.connection: Connection | None = None
         self.client: MongoClient | None = None
 
@@ -112,7 +114,8 @@ class DependencyChecks:
         self.client.admin.command("ping")
 
     def run_once(self) -> None:
-        for name, check in (("broker", self.broker), ("database", self.database)):
+        checks = {"broker": self.broker, "database": self.database}
+        for name, check in ((name, checks[name]) for name in self.dependencies):
             failure = None
             try:
                 with eventlet.Timeout(self.timeout * 2):
@@ -147,7 +150,9 @@ class DependencyChecks:
 
     def gauges(self) -> Iterable[Metric]:
         failed = self.failures()
-        rows = [((self.service, name), 0.0 if name in failed else 1.0) for name in DEPENDENCIES]
+        rows = [
+            ((self.service, name), 0.0 if name in failed else 1.0) for name in self.dependencies
+        ]
         return [
             gauge(
                 "tracker_dependency_up",
@@ -221,7 +226,11 @@ class OpsServer(DependencyProvider):
         return (*ROUTES, Route("/health/ready", "ready", READY_DOC, self.ready))
 
     def setup(self) -> None:
-        self.checks = DependencyChecks(self.container.service_name, self.container.config)
+        """A service with no database of its own (the portal) names the dependencies it has
+        in its class attribute `health_dependencies`."""
+        dependencies = getattr(self.container.service_cls, "health_dependencies", DEPENDENCIES)
+        config = self.container.config
+        self.checks = DependencyChecks(self.container.service_name, config, dependencies)
         self.source = CachedSource(f"{self.container.service_name}.health", self.checks.gauges, 0)
         SOURCES.add(self.source)
         self.bound_routes = self.routes

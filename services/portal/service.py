@@ -11,26 +11,15 @@ from werkzeug.wrappers import Response
 from services.portal import pages, reach, sheets, tables
 from services.portal.backends import Backends
 from services.portal.web import Sessions, attachment, page, page_context, redirect, render
-from shared.ops import OpsEndpoints, Readiness
+from shared.ops import OpsEndpoints
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-class BrokerReadiness(Readiness):
-    """The portal has no database: ready when the broker answers."""
-
-    def failures(self) -> dict[str, str]:
-        try:
-            self.broker_ok()
-        except Exception as exc:
-            return {"broker": f"{type(exc).__name__}: {exc}"}
-        return {}
 
 
 class PortalService(OpsEndpoints):
     name = "portal"
 
-    readiness = BrokerReadiness()
+    health_dependencies = ("broker",)  # no database of its own: ready when the broker answers
     calls = Backends()
     sessions = Sessions()
 

@@ -93,7 +93,7 @@ def test_each_service_reaches_only_the_broker_and_the_database(policies, service
 
 
 def test_the_data_stores_admit_only_their_clients(policies):
-    services = ("pods", "incubators", "notifications", "portal", "registry", "tiering")
+    services = ("pods", "auth", "incubators", "notifications", "portal", "registry", "tiering")
     assert allowed(policies, "rabbitmq", "Ingress") == {
         services,
         ("namespace keda",),

@@ -18,6 +18,7 @@ import pytest
 import requests
 from kombu import Connection
 from nameko.standalone.events import event_dispatcher
+from nameko.standalone.rpc import ClusterRpcProxy
 
 from scripts.monitoring.local import local_config
 from scripts.monitoring.render import groups, write_rules
@@ -58,16 +59,13 @@ def services(broker, database_server, tmp_path, monkeypatch):
         monkeypatch.setenv(key, value)
     amqp = broker.add_vhost("tracker")
     started = {}
-    for name in ("registry", "tiering"):
+    for name in ("auth", "registry", "tiering"):  # auth: every read API checks keys with it
         config = {
             "AMQP_URI": amqp,
             "MONGODB_URI": database_server.uri,
             "MONGODB_DATABASE": f"alerts_{name}",
             "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
-            # Retries wait out the claim lease of an event whose claim the hung database
-            # kept (README: the delays must add up to more than the lease).
             "INGRESS_RETRY_DELAYS_MS": "500,3000",
-            "INGRESS_CLAIM_LEASE_SECONDS": 2,
             "EVENT_RETRY_DELAYS_MS": "500,3000",
         }
         process = ServiceProcess(name, config, tmp_path / f"{name}.log")
@@ -133,14 +131,14 @@ def dead_letters(amqp: str) -> int:
 class ApiTraffic:
     """Clients reading one firm from registry, a few at a time, until stopped."""
 
-    def __init__(self, url: str, clients: int = 3):
-        self.url, self.running = url, True
+    def __init__(self, url: str, headers: dict[str, str], clients: int = 3):
+        self.url, self.headers, self.running = url, headers, True
         self.threads = [eventlet.spawn(self.loop) for _ in range(clients)]
 
     def loop(self) -> None:
         while self.running:
             try:
-                requests.get(self.url, timeout=5)
+                requests.get(self.url, headers=self.headers, timeout=5)
             except requests.RequestException:
                 eventlet.sleep(0.1)
 
@@ -162,7 +160,13 @@ def test_alerts_fire_on_real_faults_and_then_resolve(broker, database_server, se
     try:
         known = publish_registrations(amqp, 3)[0]
         firm_url = f"{registry.base_url}/v1/enterprises/{known}"
-        wait_for(lambda: requests.get(firm_url, timeout=5).ok, what="a first firm registered")
+        with ClusterRpcProxy({"AMQP_URI": amqp}, timeout=30) as cluster:
+            key = cluster.auth.issue({"kind": "admin", "subject": "admin"})["key"]
+        admin = {"Authorization": f"Bearer {key}"}
+        wait_for(
+            lambda: requests.get(firm_url, headers=admin, timeout=5).ok,
+            what="a first firm registered",
+        )
         wait_for(
             lambda: len(prometheus.query("up == 1")) == 4,
             timeout=30,
@@ -187,7 +191,7 @@ def test_alerts_fire_on_real_faults_and_then_resolve(broker, database_server, se
 
         # The database stops: registry reports it, parks events after their retries, and its
         # API fails; then it comes back and an operator replays what was parked.
-        traffic = ApiTraffic(firm_url)
+        traffic = ApiTraffic(firm_url, admin)
         already_parked = dead_letters(amqp)
         database_server.stop()
         parked = publish_registrations(amqp, 5)
@@ -207,6 +211,12 @@ def test_alerts_fire_on_real_faults_and_then_resolve(broker, database_server, se
         assert replay_parked(amqp, "registry") == already_parked + len(parked)
         changes(prometheus, "TrackerDeadLettersGrowing", None, queue="registry.ingress")
         for code in parked:
-            wait_for(lambda c=code: requests.get(f"{registry.base_url}/v1/enterprises/{c}").ok)
+            wait_for(
+                lambda c=code: (
+                    requests.get(
+                        f"{registry.base_url}/v1/enterprises/{c}", headers=admin, timeout=5
+                    ).ok
+                )
+            )
     finally:
         prometheus.stop()

@@ -136,10 +136,10 @@ def test_routing_ordering_and_inbox_authorisation(container_factory, notif_confi
 
 
 def test_an_inbox_is_named_by_an_ascii_unit_code_and_limits_are_ascii_digits(
-    container_factory, notif_config, keys
+    container_factory, notif_config, unit_keys
 ):
     start(container_factory, notif_config)
-    admin_key = keys.issue(ADMIN)
+    admin_key = unit_keys.issue("admin")
     unknown = inbox(notif_config, "2202０0", admin_key)  # an empty inbox before, for any text
     assert unknown.status_code == 404 and "unit" in unknown.json()["errors"]
     odd_limit = inbox(notif_config, "220200", admin_key, limit="５")
