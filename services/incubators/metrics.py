@@ -9,8 +9,8 @@ from typing import Any
 from nameko.standalone.rpc import ClusterRpcProxy
 from prometheus_client.core import Metric
 
-from services.incubators.handling import current_progress
 from services.incubators.storage import Incubators
+from services.incubators.views import current_progress
 from shared.gauges import gauge
 
 INCUBATEE_COUNTS = ("current", "cumulative", "graduated")

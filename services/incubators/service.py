@@ -1,5 +1,6 @@
-"""incubators service: entrypoints and dependencies only; rules in lifecycle.py, findings.py,
-progress.py; use cases in handling.py, api.py (POST /v1/events) and views.py (reads)."""
+"""incubators service: entrypoints and dependencies only; the rules in lifecycle.py, findings.py
+and progress.py (their numbers are data: rules.py, rulesets/); use cases in handlers.py and
+api.py (POST /v1/events); answers in views.py."""
 
 from __future__ import annotations
 
@@ -12,16 +13,17 @@ from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 from werkzeug.wrappers import Response
 
-from services.incubators import api, handling, schemas, views
+from services.incubators import api, handlers, schemas, views
 from services.incubators.metrics import storage_gauges
-from services.incubators.storage import IncubatorStore
+from services.incubators.rules import IncubatorRules, parse_rules
+from services.incubators.storage import DEFAULT_RULES, IncubatorStore, RulesStore
 from shared import clock, scope
-from shared.auth import Access
+from shared.auth import Access, ask
 from shared.batches import Batch
 from shared.envelope import CloudEvent
 from shared.events import EventDispatcher, subscribe
 from shared.gauges import StorageGauges
-from shared.http import http, json_response
+from shared.http import Problem, http, json_response
 from shared.ingress import ingress
 from shared.keys import LegacyKeyStore
 from shared.openapi import Doc
@@ -37,6 +39,7 @@ class IncubatorsService(OpsEndpoints):
 
     config = Config()
     store = IncubatorStore()
+    rulebook = RulesStore()
     old_keys = LegacyKeyStore()
     access = Access()
     rate_limit = RateLimit("EVENTS_RATE_LIMIT")
@@ -45,33 +48,70 @@ class IncubatorsService(OpsEndpoints):
     registry = RpcProxy("registry")
     gauges = StorageGauges(storage_gauges)
 
+    @property
+    def rules(self) -> IncubatorRules:
+        return self.rulebook.active(self.config.get("INCUBATOR_RULES") or DEFAULT_RULES)
+
     def announce(self, found: list[dict[str, Any]]) -> None:
+        """Findings raised, withdrawn or raised again, to their units (an id per state)."""
         if found:
-            self.dispatch.many(("incubator_finding", finding) for finding in found)
-            self.store.mark_announced([finding["finding_id"] for finding in found])
+            self.dispatch.many(("incubator_finding", views.announced(f)) for f in found)
+            self.store.mark_announced(found)
+
+    def founding_dates(self, usccs: list[str]) -> dict[str, str]:
+        """When firms were founded, as the registry knows (nothing, if it does not answer:
+        findings judge their admissions once their facts arrive)."""
+        try:
+            return dict(ask(self.registry, "founding_dates", usccs))
+        except Problem:
+            return {}
 
     @ingress(schemas.EVENT_SCHEMAS)
     def on_events(self, batch: Batch[CloudEvent]) -> None:
-        found = handling.on_events(self.store, batch)
-        wanted = handling.firms_without_facts(self.store, batch)
+        found = handlers.on_events(self.store, self.rules, batch, self.founding_dates)
+        wanted = handlers.firms_without_facts(self.store, batch)
         if wanted:
             self.dispatch("snapshots_wanted", {"usccs": wanted})
         self.announce(found)
 
     @subscribe("registry", "enterprise_updated")
     def on_enterprise_updated(self, batch: Batch[dict[str, Any]]) -> None:
-        self.announce(handling.enterprise_updated(self.store, batch))
+        self.announce(handlers.enterprise_updated(self.store, self.rules, batch))
 
     @timer(interval=SWEEP_SECONDS)
     def sweep_overdue(self) -> None:
-        self.announce(handling.sweep(self.store, clock.today()))
+        self.announce(handlers.sweep(self.store, self.rules, clock.today()))
 
     @rpc
     def sweep(self, as_of: str | None = None) -> int:
         """Operators (and tests) run the overdue sweep as of a given day."""
-        found = handling.sweep(self.store, date.fromisoformat(as_of) if as_of else clock.today())
+        day = date.fromisoformat(as_of) if as_of else clock.today()
+        found = handlers.sweep(self.store, self.rules, day)
         self.announce(found)
         return len(found)
+
+    @rpc
+    def load_rules(self, text: str) -> dict[str, Any]:
+        rules = parse_rules(text)
+        self.rulebook.store(rules)
+        return views.rules_loaded(rules)
+
+    @rpc
+    def list_rules(self) -> dict[str, Any]:
+        return {"loaded": self.rulebook.listing(), "active": self.rulebook.active_id(fresh=True)}
+
+    @rpc
+    def simulate_rules(self, rules_id: str) -> dict[str, Any]:
+        candidate = self.rulebook.get(rules_id, fresh=True)
+        return handlers.simulate(self.store, candidate, clock.today())
+
+    @rpc
+    def activate_rules(self, rules_id: str) -> dict[str, Any]:
+        rules = self.rulebook.get(rules_id, fresh=True)
+        self.rulebook.set_active(rules)
+        found = handlers.resync(self.store, rules, clock.today())
+        self.announce(found)
+        return {"rules": rules.label, "findings_changed": len(found)}
 
     @http("POST", "/v1/events", doc=api.DOC)
     def post_events(self, request: Any) -> Response:
@@ -94,7 +134,8 @@ class IncubatorsService(OpsEndpoints):
     )
     def get_incubator(self, request: Any, incubator_id: str) -> Response:
         principal = self.access.principal(request)
-        return json_response(views.scoped_incubator(self.store, principal, incubator_id))
+        found = views.scoped_incubator(self.store, self.rules, principal, incubator_id)
+        return json_response(found)
 
     @http(
         "GET",
@@ -133,7 +174,7 @@ class IncubatorsService(OpsEndpoints):
     def carrier_page(
         self, incubator_id: str, past_after: str | None, limit: int
     ) -> dict[str, Any] | None:
-        return views.carrier_page(self.store, incubator_id, past_after, limit)
+        return views.carrier_page(self.store, self.rules, incubator_id, past_after, limit)
 
     @rpc
     def carriers_of(self, unit: str | None, after: str | None, limit: int) -> list[dict[str, Any]]:

@@ -1,28 +1,36 @@
-"""MongoDB storage of the incubators service: carriers and their reports, each firm's
-incubations (one document per firm, found by `_id`), the registry facts of the firms it
-incubates (firms.py), findings, and the ids the HTTP API has accepted. Per-event work reads
-and writes by `_id` only; the counts that span everything are computed when asked for."""
+"""MongoDB storage of the incubators service: carriers and their yearly reports, each firm's
+life cycle (its facts and the incubations derived from them, one document per firm found by
+`_id`), each carrier's map of its incubations, the registry facts of the firms it incubates
+(firms.py), findings with their history, and the ids the HTTP API has accepted. Per-event work
+reads and writes by `_id` (a batch's documents at once); the counts that span everything are
+computed when asked for."""
 
 from __future__ import annotations
 
 import hashlib
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import suppress
+from pathlib import Path
 from typing import Any
 
-from pymongo import DESCENDING
+from pymongo import DESCENDING, InsertOne, UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from services.incubators.findings import Change, Finding
 from services.incubators.firms import facts_of
-from services.incubators.lifecycle import Incubation
+from services.incubators.lifecycle import Facts, Incubation
+from services.incubators.rules import IncubatorRules, parse_rules
 from shared import clock
 from shared.locks import KeyedLocks
-from shared.mongo import Repository, RepositoryProvider, pack, unpack
+from shared.mongo import BULK_CHUNK, Repository, RepositoryProvider, bulk_write, pack, unpack
+from shared.rulesets import RuleSetTexts
 from shared.versioned import Versioned
 
 NO_ID = {"_id": False}
-FINDING_FIELDS = {"_id": False, "announced": False}
+FINDING_FIELDS = {"_id": False, "history": False}
+DUPLICATE_KEY = 11000
 
 
 def tally(incubations: Iterable[dict[str, Any]]) -> dict[str, int]:
@@ -35,6 +43,14 @@ def tally(incubations: Iterable[dict[str, Any]]) -> dict[str, int]:
     }
 
 
+def map_key(incubation_id: str) -> str:
+    """A field-name-safe key of an incubation in its carrier's map."""
+    return hashlib.blake2b(incubation_id.encode(), digest_size=8).hexdigest()
+
+
+MAP_FIELDS = ("uscc", "state", "admitted_on", "ended_on")
+
+
 class Incubators(Repository):
     def __init__(self, db: Any):
         super().__init__(db)
@@ -42,6 +58,7 @@ class Incubators(Repository):
         # snapshots meet on a firm (an admission and the founding date it is checked against).
         self.locks = KeyedLocks()
         self.carrier_locks = KeyedLocks()
+        self.lifecycles = Versioned(self.db.firm_incubations)  # facts and incubations
         self.firms = Versioned(self.db.firms)  # registry facts, a batch at a time
 
     def ensure_indexes(self) -> None:
@@ -49,93 +66,104 @@ class Incubators(Repository):
         self.backfill_carrier_incubations()
 
     def backfill_carrier_incubations(self) -> None:
-        """Once, for a database written before carriers kept the states of their incubations."""
-        if self.db.carrier_incubations.find_one({}, {"_id": True}) is not None:
+        """Once, for a database written before carriers kept the dates of their incubations."""
+        if self.db.carrier_incubations.find_one({"dated": True}, {"_id": True}) is not None:
             return
         for incubation in self.all_incubations():
-            self.note_in_carrier(incubation)
+            self.note_in_carriers([incubation])
+        self.db.carrier_incubations.update_many({}, {"$set": {"dated": True}})
 
     # carriers -------------------------------------------------------------------------------
     def put_carrier(self, carrier: dict[str, Any], key: str) -> None:
         """Newest registration wins (by event time, then id), whatever the arrival order."""
-        record = {**carrier, "order_key": key}
-        where = {"_id": carrier["incubator_id"], "order_key": {"$lte": key}}
-        if self.db.carriers.update_one(where, {"$set": record}).matched_count == 0:
-            with suppress(DuplicateKeyError):  # a newer registration is stored
-                self.db.carriers.insert_one({"_id": carrier["incubator_id"], **record})
+        self.put_newest(self.db.carriers, carrier["incubator_id"], carrier, key)
+
+    def put_newest(self, collection: Any, _id: str, fields: dict[str, Any], key: str) -> None:
+        """Store `fields` under `_id` unless a document with a greater order key is there."""
+        record = {**fields, "order_key": key}
+        where = {"_id": _id, "order_key": {"$lte": key}}
+        if collection.update_one(where, {"$set": record}).matched_count == 0:
+            with suppress(DuplicateKeyError):  # a newer one is stored
+                collection.insert_one({"_id": _id, **record})
 
     def carrier(self, incubator_id: str) -> dict[str, Any] | None:
         return self.db.carriers.find_one({"_id": incubator_id}, {"_id": False, "order_key": False})
 
     def carriers(self) -> dict[str, dict[str, Any]]:
-        return {c["incubator_id"]: c for c in self.db.carriers.find({}, NO_ID)}
+        return {
+            c["incubator_id"]: c for c in self.db.carriers.find({}, {**NO_ID, "order_key": False})
+        }
 
     def carrier_count(self) -> int:
         return self.db.carriers.count_documents({})
 
-    def put_carrier_report(self, report: dict[str, Any]) -> None:
-        key = f"{report['incubator_id']}:{report['year']}"
-        self.db.carrier_reports.replace_one({"_id": key}, report, upsert=True)
+    def put_carrier_report(self, report: dict[str, Any], key: str) -> None:
+        """A later report for the same carrier and year replaces the earlier one (by event
+        time, then id), whatever the arrival order."""
+        _id = f"{report['incubator_id']}:{report['year']}"
+        self.put_newest(self.db.carrier_reports, _id, report, key)
 
     def carrier_reports(self, incubator_id: str) -> list[dict[str, Any]]:
-        return list(self.db.carrier_reports.find({"incubator_id": incubator_id}, {"_id": False}))
+        found = self.db.carrier_reports.find(
+            {"incubator_id": incubator_id}, {**NO_ID, "order_key": False}
+        )
+        return sorted(found, key=lambda r: r["year"])
 
-    # incubations ----------------------------------------------------------------------------
+    # life cycles ----------------------------------------------------------------------------
+    def lifecycles_of(self, usccs: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Each of these firms' life-cycle document (facts, incubations, held ends), one query;
+        one written before facts were kept has them rebuilt from its incubations."""
+        return {
+            uscc: with_facts(document) for uscc, document in self.lifecycles.read(usccs).items()
+        }
+
     def incubations_of(self, uscc: str) -> list[Incubation]:
-        record = self.db.firm_incubations.find_one({"_id": uscc}, {"items": True})
-        return record["items"] if record else []
+        return self.incubations_of_firms([uscc]).get(uscc, [])
 
     def incubations_of_firms(self, usccs: list[str]) -> dict[str, list[Incubation]]:
         """The incubations of each of these firms that has any, one query."""
         found = self.db.firm_incubations.find({"_id": {"$in": sorted(set(usccs))}}, {"items": True})
-        return {record["_id"]: record["items"] for record in found}
+        return {record["_id"]: record.get("items", []) for record in found if record.get("items")}
 
-    def put_incubation(self, incubation: Incubation) -> None:
-        """Add or replace one incubation in its firm's document (callers hold the firm lock)."""
-        items = [
-            i
-            for i in self.incubations_of(incubation["uscc"])
-            if i["incubation_id"] != incubation["incubation_id"]
-        ]
-        items = sorted([*items, incubation], key=lambda i: i["admitted_on"])
-        self.db.firm_incubations.replace_one(
-            {"_id": incubation["uscc"]}, {"items": items}, upsert=True
-        )
-        self.note_in_carrier(incubation)
+    def note_in_carriers(self, incubations: list[Incubation]) -> None:
+        """Each carrier's own map of its incubations (state and dates), so that a carrier's
+        counts, its incubatees and its counts at a year's end never read every firm's document
+        (a full scan on FerretDB). Written after the firm's document: a redelivered event
+        rewrites both."""
+        by_carrier: dict[str, dict[str, Any]] = {}
+        for incubation in incubations:
+            item = {field: incubation.get(field) for field in MAP_FIELDS}
+            key = map_key(incubation["incubation_id"])
+            by_carrier.setdefault(incubation["incubator_id"], {})[f"items.{key}"] = item
+        for incubator_id, fields in sorted(by_carrier.items()):
+            with self.carrier_locks.hold(incubator_id):  # FerretDB: no isolation
+                self.db.carrier_incubations.update_one(
+                    {"_id": incubator_id}, {"$set": {**fields, "dated": True}}, upsert=True
+                )
 
-    def note_in_carrier(self, incubation: Incubation) -> None:
-        """The carrier's own map of its incubations' states, so that a carrier's counts and
-        current incubatees never read every firm's document (a full scan on FerretDB, once per
-        carrier report). Written after the firm's document: a redelivered event rewrites both."""
-        item = {"uscc": incubation["uscc"], "state": incubation["state"]}
-        key = hashlib.blake2b(incubation["incubation_id"].encode(), digest_size=8).hexdigest()
-        with self.carrier_locks.hold(incubation["incubator_id"]):  # FerretDB: no isolation
-            self.db.carrier_incubations.update_one(
-                {"_id": incubation["incubator_id"]}, {"$set": {f"items.{key}": item}}, upsert=True
-            )
-
-    def carrier_items(self, incubator_id: str) -> list[dict[str, str]]:
-        """(uscc, state) of each of the carrier's incubations."""
+    def carrier_items(self, incubator_id: str) -> list[dict[str, Any]]:
+        """(uscc, state, admitted_on, ended_on) of each of the carrier's incubations."""
         record = self.db.carrier_incubations.find_one({"_id": incubator_id}, {"items": True})
         return list((record or {}).get("items", {}).values())
 
     def all_incubations(self) -> Iterator[Incubation]:
         for record in self.db.firm_incubations.find({}, {"items": True}):
-            yield from record["items"]
+            yield from record.get("items", [])
 
-    def open_incubations(self, incubator_id: str | None = None) -> list[Incubation]:
-        """Open incubations: all of them, or one carrier's (read from its firms' documents)."""
-        if incubator_id is None:
-            return [i for i in self.all_incubations() if i["state"] == "open"]
+    def all_lifecycles(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        for document in self.db.firm_incubations.find({}):
+            yield document["_id"], with_facts(document)
+
+    def open_incubations(self, incubator_id: str) -> list[Incubation]:
+        """A carrier's open incubations (read from its firms' documents)."""
         items = self.carrier_items(incubator_id)
         usccs = sorted({i["uscc"] for i in items if i["state"] == "open"})
         if not usccs:
             return []
-        firms = self.db.firm_incubations.find({"_id": {"$in": usccs}}, {"items": True})
         return [
             i
-            for record in firms
-            for i in record["items"]
+            for found in self.incubations_of_firms(usccs).values()
+            for i in found
             if i["state"] == "open" and i["incubator_id"] == incubator_id
         ]
 
@@ -160,67 +188,92 @@ class Incubators(Repository):
         return {unit: tally(items) for unit, items in sorted(by_unit.items())}
 
     def distinct_incubated_firms(self) -> int:
-        return self.db.firm_incubations.count_documents({})
+        """Firms with at least one incubation (an end held for its admission is none)."""
+        return self.db.firm_incubations.count_documents({"items.0": {"$exists": True}})
 
-    # firms (registry snapshots) -------------------------------------------------------------
+    # firms (registry facts) -----------------------------------------------------------------
     def firm(self, uscc: str) -> dict[str, Any] | None:
         """The firm's registry facts (firms.py), or None before its first snapshot."""
-        document = self.db.firms.find_one({"_id": uscc})
-        return None if document is None else stored_facts(document)
+        return self.registry_facts([uscc]).get(uscc)
+
+    def registry_facts(self, usccs: Iterable[str]) -> dict[str, dict[str, Any]]:
+        return {uscc: stored_facts(d) for uscc, d in self.firms.read(usccs).items()}
 
     # findings -------------------------------------------------------------------------------
-    def add_finding(self, found: dict[str, Any]) -> dict[str, Any] | None:
-        """Store a finding once. Returns it while it is to be announced: not announced yet (so
-        a redelivered event announces what a crash or a broker restart left unannounced) and
-        with its carrier's unit known (else the carrier's registration announces it)."""
-        record = {**found, "unit": self.carrier_unit(found["incubator_id"]), "at": clock.now()}
-        try:
-            self.db.findings.insert_one({"_id": found["finding_id"], **record, "announced": False})
-        except DuplicateKeyError:
-            record = self.db.findings.find_one(
-                {"_id": found["finding_id"], "announced": False}, FINDING_FIELDS
+    def stored_findings(self, finding_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """These findings as stored (absent ones left out), in reads of BULK_CHUNK ids."""
+        wanted, found = sorted(set(finding_ids)), {}
+        for start in range(0, len(wanted), BULK_CHUNK * 10):
+            chunk = wanted[start : start + BULK_CHUNK * 10]
+            for document in self.db.findings.find({"_id": {"$in": chunk}}):
+                found[document["_id"]] = as_current_finding(document)
+        return found
+
+    def apply_findings(self, changes: list[Change]) -> None:
+        """Store new findings and the changes of stored ones (each guarded by the revision it
+        was computed from: a writer that lost to another leaves the other's)."""
+        inserts = [
+            InsertOne({"_id": c.document["finding_id"], **c.document}) for c in changes if c.new
+        ]
+        updates = [
+            UpdateOne(
+                {"_id": c.document["finding_id"], "revision": c.previous_revision},
+                {"$set": c.fields, **({"$push": {"history": c.entry}} if c.entry else {})},
             )
-        if record is not None and record["unit"] is None:
-            # The carrier may have registered since it was read: it then did not see this one.
-            record["unit"] = self.carrier_unit(found["incubator_id"])
-            if record["unit"] is not None:
-                self.db.findings.update_one(
-                    {"_id": found["finding_id"], "unit": None}, {"$set": {"unit": record["unit"]}}
-                )
-        return record if record is not None and record["unit"] is not None else None
+            for c in changes
+            if not c.new
+        ]
+        for start in range(0, len(inserts), BULK_CHUNK):
+            with suppress(BulkWriteError):  # stored meanwhile by another writer: theirs stands
+                self.db.findings.bulk_write(inserts[start : start + BULK_CHUNK], ordered=False)
+        bulk_write(self.db.findings, updates)
+
+    def carrier_units(self, incubator_ids: Iterable[str]) -> dict[str, str | None]:
+        wanted = sorted(set(incubator_ids))
+        found = self.db.carriers.find({"_id": {"$in": wanted}}, {"unit": True})
+        units = {c["_id"]: c.get("unit") for c in found}
+        return {i: units.get(i) for i in wanted}
 
     def carrier_unit(self, incubator_id: str) -> str | None:
-        return (self.carrier(incubator_id) or {}).get("unit")
+        return self.carrier_units([incubator_id])[incubator_id]
 
     def findings_waiting_for(self, incubator_id: str, unit: str) -> list[dict[str, Any]]:
         """Findings made before their carrier was known: they get its unit, to be announced."""
-        waiting = list(
-            self.db.findings.find(
-                {"incubator_id": incubator_id, "unit": None, "announced": False}, FINDING_FIELDS
-            )
+        self.db.findings.update_many(
+            {"incubator_id": incubator_id, "unit": None}, {"$set": {"unit": unit}}
         )
-        for record in waiting:
-            self.db.findings.update_one(
-                {"_id": record["finding_id"], "unit": None}, {"$set": {"unit": unit}}
-            )
-            record["unit"] = unit
-        return waiting
+        found = self.db.findings.find({"incubator_id": incubator_id, "unit": unit})
+        return [
+            f for f in map(as_current_finding, found) if f["announced_revision"] < f["revision"]
+        ]
 
-    def mark_announced(self, finding_ids: list[str]) -> None:
-        self.db.findings.update_many({"_id": {"$in": finding_ids}}, {"$set": {"announced": True}})
+    def mark_announced(self, findings: list[Finding]) -> None:
+        bulk_write(
+            self.db.findings,
+            [
+                UpdateOne(
+                    {"_id": f["finding_id"], "announced_revision": {"$lt": f["revision"]}},
+                    {"$set": {"announced_revision": f["revision"]}},
+                )
+                for f in findings
+            ],
+        )
 
     def findings_of(self, incubator_id: str, limit: int = 100) -> list[dict[str, Any]]:
-        return list(
-            self.db.findings.find({"incubator_id": incubator_id}, FINDING_FIELDS)
+        found = (
+            self.db.findings.find({"incubator_id": incubator_id})
             .sort("at", DESCENDING)
             .limit(limit)
         )
+        return [public(as_current_finding(f)) for f in found]
+
+    def open_findings(self) -> Iterator[dict[str, Any]]:
+        for document in self.db.findings.find({"status": {"$ne": "resolved"}}):
+            yield as_current_finding(document)
 
     def findings_by_kind_and_unit(self) -> Counter:
-        return Counter(
-            (row["kind"], row.get("unit") or "unknown")
-            for row in self.db.findings.find({}, {"kind": True, "unit": True})
-        )
+        """Open findings, by kind and unit."""
+        return Counter((f["kind"], f.get("unit") or "unknown") for f in self.open_findings())
 
     def findings_summary(self) -> dict[str, Any]:
         by_kind: Counter = Counter()
@@ -251,8 +304,50 @@ class Incubators(Repository):
             )
 
 
+def with_facts(document: dict[str, Any]) -> dict[str, Any]:
+    """A life-cycle document with its facts; one stored before facts were kept (only its
+    incubations) has them rebuilt from those."""
+    if "facts" in document:
+        return document
+    facts: Facts = {"admissions": [], "ends": []}
+    for i in document.get("items", []):
+        facts["admissions"].append(
+            {
+                "key": i["admitted_by"],
+                "incubator_id": i["incubator_id"],
+                "order": "",
+                "admitted_on": i["admitted_on"],
+                "track": i.get("track"),
+            }
+        )
+        if i.get("ended_by"):
+            end = {"key": i["ended_by"], "incubator_id": i["incubator_id"], "order": ""}
+            detail = {k: i[k] for k in ("basis", "reason") if k in i}
+            facts["ends"].append({**end, "state": i["state"], "ended_on": i["ended_on"], **detail})
+    return {**document, "facts": facts, "held": document.get("held", [])}
+
+
+def as_current_finding(document: dict[str, Any]) -> dict[str, Any]:
+    """A stored finding with every field of the current form (one stored before findings
+    could be withdrawn was open, at revision 1, announced or not)."""
+    finding = {k: v for k, v in document.items() if k != "_id"}
+    finding.setdefault("status", "open")
+    finding.setdefault("revision", 1)
+    finding.setdefault("announced_revision", 1 if finding.pop("announced", False) else 0)
+    finding.setdefault("resolved_at", None)
+    finding.setdefault("resolution", None)
+    finding.setdefault("ruleset", None)
+    finding.setdefault("history", [])
+    return finding
+
+
+def public(finding: dict[str, Any]) -> dict[str, Any]:
+    """What the APIs show of a finding (its history stays in the database)."""
+    return {k: v for k, v in finding.items() if k not in ("history", "announced_revision")}
+
+
 def firm_document(snapshot: dict[str, Any]) -> dict[str, Any]:
-    """A firm's stored facts, packed."""
+    """A firm's stored registry facts, packed."""
     return {
         "_id": snapshot["uscc"],
         "uscc": snapshot["uscc"],
@@ -270,3 +365,47 @@ def stored_facts(document: dict[str, Any]) -> dict[str, Any]:
 
 class IncubatorStore(RepositoryProvider):
     repository_class = Incubators
+
+
+BUNDLED_RULES = Path(__file__).resolve().parent / "rulesets"
+ACTIVE = "incubator_rules"  # the settings document naming the active rule set
+ACTIVE_CACHE_SECONDS = 5.0
+
+
+class IncubatorRuleSets(RuleSetTexts[IncubatorRules]):
+    """The incubator rule sets loaded (every version kept) and the one active for the province."""
+
+    def __init__(self, db: Any):
+        super().__init__(db, parse_rules, BUNDLED_RULES, collection="incubator_rulesets")
+        self._active: tuple[float, str | None] = (0.0, None)
+
+    def install_bundled(self, default_id: str) -> None:
+        """Load the repository's rule sets when absent; activate the default if none is."""
+        self.install_missing()
+        if self.active_id(fresh=True) is None:
+            self.set_active(self.get(default_id))
+
+    def active_id(self, fresh: bool = False) -> str | None:
+        read_at, active = self._active
+        if fresh or time.monotonic() - read_at > ACTIVE_CACHE_SECONDS:
+            active = (self.settings.find_one({"_id": ACTIVE}) or {}).get("active")
+            self._active = (time.monotonic(), active)
+        return active
+
+    def active(self, default_id: str) -> IncubatorRules:
+        return self.get(self.active_id() or default_id)
+
+    def set_active(self, rules: IncubatorRules) -> None:
+        self.settings.update_one({"_id": ACTIVE}, {"$set": {"active": rules.id}}, upsert=True)
+        self._active = (time.monotonic(), rules.id)
+
+
+class RulesStore(RepositoryProvider):
+    repository_class = IncubatorRuleSets
+
+    def start(self) -> None:
+        super().start()
+        self.repository.install_bundled(self.container.config.get("INCUBATOR_RULES", DEFAULT_RULES))
+
+
+DEFAULT_RULES = "jl-incubators-2025"

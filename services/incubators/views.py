@@ -6,9 +6,11 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from services.incubators.handling import current_progress
-from services.incubators.storage import Incubators, tally
+from services.incubators import progress as plan
+from services.incubators.rules import IncubatorRules
+from services.incubators.storage import Incubators, public, tally
 from shared import scope
+from shared.auth import ask
 from shared.cache import TtlCache
 from shared.http import Problem
 from shared.scope import Principal
@@ -21,14 +23,44 @@ CARRIER_FIELDS = ("incubator_id", "name", "kind", "grade", "region_code", "zone"
 FirmCounts = Callable[[], dict[str, Any]]  # the registry's counts of the firms, when needed
 
 
-def incubator(store: Incubators, incubator_id: str) -> dict[str, Any]:
+def with_limits(rules: IncubatorRules, incubations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Incubations with the limit their track has under the active rules (48 or 60 months)."""
+    return [{**i, "limit_months": rules.limit_for(i.get("track"))} for i in incubations]
+
+
+def announced(finding: dict[str, Any]) -> dict[str, Any]:
+    """The `incubator_finding` event of a finding's state: an id of its own per state, so the
+    unit gets an alert when a finding is raised, when it is withdrawn and if it comes back."""
+    return {**public(finding), "event_id": f"{finding['finding_id']}#{finding['revision']}"}
+
+
+def rules_loaded(rules: IncubatorRules) -> dict[str, Any]:
+    return {"id": rules.id, "version": rules.version, "title": rules.title}
+
+
+def current_progress(
+    store: Incubators, configured: dict[str, Any], firms: dict[str, Any]
+) -> dict[str, Any]:
+    """Progress to the plan's targets (configured targets over the defaults): carriers and
+    incubated firms from here, the firms' facts as the registry counts them (`firms`)."""
+    return plan.progress(
+        store.carrier_count(),
+        store.distinct_incubated_firms(),
+        firms["tech_smes_registered"],
+        Counter({int(year): n for year, n in firms["high_tech_by_year"].items()}),
+        Counter({int(year): n for year, n in firms["latest_years"].items()}),
+        {**plan.DEFAULT_TARGETS, **configured},
+    )
+
+
+def incubator(store: Incubators, rules: IncubatorRules, incubator_id: str) -> dict[str, Any]:
     """A carrier, the firms it incubates now, its counts and its findings."""
     carrier = store.carrier(incubator_id)
     if carrier is None:
         raise Problem(404, "Not Found", f"no incubator {incubator_id}")
     return {
         "incubator": carrier,
-        "current_incubatees": store.open_incubations(incubator_id),
+        "current_incubatees": with_limits(rules, store.open_incubations(incubator_id)),
         "counts": store.counts(incubator_id),
         "findings": store.findings_of(incubator_id),
     }
@@ -37,12 +69,7 @@ def incubator(store: Incubators, incubator_id: str) -> dict[str, Any]:
 def firm_counts(registry: Any) -> dict[str, Any]:
     """What the registry counts of the firms (technology SMEs, high-tech certificates), or a 503
     that says the registry does not answer."""
-    try:
-        return dict(registry.progress_facts())
-    except Exception as exc:  # the registry is down or slow: say so, do not guess
-        raise Problem(
-            503, "Service Unavailable", f"the registry's firm counts are unavailable: {exc}"
-        ) from None
+    return dict(ask(registry, "progress_facts"))
 
 
 def progress(store: Incubators, targets: dict[str, Any], firms: dict[str, Any]) -> dict[str, Any]:
@@ -50,13 +77,15 @@ def progress(store: Incubators, targets: dict[str, Any], firms: dict[str, Any]) 
     return {**current_progress(store, targets, firms), "by_unit": store.counts_by_unit()}
 
 
-def scoped_incubator(store: Incubators, principal: Principal, incubator_id: str) -> dict[str, Any]:
+def scoped_incubator(
+    store: Incubators, rules: IncubatorRules, principal: Principal, incubator_id: str
+) -> dict[str, Any]:
     """`GET /v1/incubators/{id}` for a key: its own carrier, or a carrier of its unit."""
     carrier = store.carrier(incubator_id)
     if carrier is None:
         raise Problem(404, "Not Found", f"no incubator {incubator_id}")
     scope.require_carrier(principal, incubator_id, carrier.get("unit"))
-    return incubator(store, incubator_id)
+    return incubator(store, rules, incubator_id)
 
 
 def scoped_progress(
@@ -128,7 +157,7 @@ def incubations_of_firms(store: Incubators, usccs: list[str]) -> list[dict[str, 
 
 
 def carrier_page(
-    store: Incubators, incubator_id: str, past_after: str | None, limit: int
+    store: Incubators, rules: IncubatorRules, incubator_id: str, past_after: str | None, limit: int
 ) -> dict[str, Any] | None:
     """The portal's carrier page: the carrier, its current incubatees, a page of its past
     incubations (keyset on the firm's USCC), its findings and its yearly reports; the carrier's
@@ -141,7 +170,7 @@ def carrier_page(
     ended = sorted({i["uscc"] for i in items if i["state"] != "open"})
     past_usccs = [u for u in ended if past_after is None or u > past_after][: min(limit, 500)]
     incubations = incubations_of_firms(store, sorted(wanted | set(past_usccs)))
-    mine = [i for i in incubations if i["incubator_id"] == incubator_id]
+    mine = with_limits(rules, [i for i in incubations if i["incubator_id"] == incubator_id])
     return {
         "incubator": carrier,
         "current_incubatees": [i for i in mine if i["state"] == "open"],
@@ -149,5 +178,5 @@ def carrier_page(
         "findings": store.findings_of(incubator_id),
         "past": [i for i in mine if i["state"] != "open" and i["uscc"] in past_usccs],
         "past_next": past_usccs[-1] if len(past_usccs) == limit else None,
-        "reports": sorted(store.carrier_reports(incubator_id), key=lambda r: r["year"]),
+        "reports": store.carrier_reports(incubator_id),
     }

@@ -282,12 +282,6 @@ def upload(
     except sheets.UploadRefused as exc:
         return {"refused": str(exc)}
     events = sheets.to_events(incubator_id, found, datetime.now().astimezone())
-    from services.incubators.api import validate  # the same checks as POST /v1/events
-
-    try:
-        validate([e.document for e in events])
-    except Problem as problem:
-        return {"errors": sheets.located_errors(events, problem.errors or {})}
     answer = calls.call("incubators", "submit_events", incubator_id, [e.document for e in events])
     if answer["status"] != 202:
         return {

@@ -43,6 +43,12 @@ class RegistryService(OpsEndpoints):
         self.announce(handlers.current_snapshots(self.enterprises, batch))
 
     @rpc
+    def founding_dates(self, usccs: list[str]) -> dict[str, str]:
+        """When each of these firms was founded, where the registry knows it (incubators: an
+        admission before that cannot be true)."""
+        return views.founding_dates(self.enterprises, usccs)
+
+    @rpc
     def progress_facts(self) -> dict[str, Any]:
         """What the plan's progress counts of the firms (incubators' `GET /v1/progress`)."""
         return self.enterprises.progress_counts()

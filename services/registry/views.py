@@ -62,3 +62,9 @@ def summary(snapshot: dict[str, Any]) -> dict[str, Any]:
         "unit": snapshot["unit"],
         "latest_year": reports[-1]["year"] if reports else None,
     }
+
+
+def founding_dates(store: Enterprises, usccs: list[str]) -> dict[str, str]:
+    """The founding date of each of up to MAX_USCCS firms the registry has a profile of."""
+    records = (from_document(d) for d in store.versioned.read(usccs[:MAX_USCCS]).values())
+    return {r["uscc"]: r["profile"]["founded_on"] for r in records if r.get("profile")}

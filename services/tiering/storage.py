@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 from pymongo import ASCENDING, ReplaceOne, UpdateOne
-from pymongo.errors import DuplicateKeyError
 
 from services.tiering.rules.ruleset import RuleSet, parse_ruleset
-from shared import clock
 from shared.mongo import Repository, RepositoryProvider, bulk_write, pack, unpack
+from shared.rulesets import RuleSetTexts
 from shared.versioned import Versioned, fields, stamped
 
 BUNDLED_RULESETS = Path(__file__).resolve().parent / "rulesets"
@@ -217,104 +215,20 @@ def copy_of(held: dict[str, Any] | None) -> tuple[Any, Any]:
     return (held or {}).get("unit"), (held or {}).get("tier")
 
 
-class RuleSets(Repository):
-    """Loaded rule sets and the active one per region prefix, cached briefly in memory. Every
-    version loaded is kept (`ruleset_versions`), so a decision can be explained under the
-    version that made it."""
+class RuleSets(RuleSetTexts[RuleSet]):
+    """Tier rule sets (shared/rulesets.py: every version loaded kept, so a decision can be
+    explained under the version that made it) and the active one per region prefix, cached
+    briefly in memory."""
 
     def __init__(self, db: Any):
-        super().__init__(db)
-        self._parsed: dict[tuple[str, int], RuleSet] = {}
-        self._recent: dict[str, tuple[float, RuleSet]] = {}
+        super().__init__(db, parse_ruleset, BUNDLED_RULESETS)
         self._active: tuple[float, dict[str, str]] = (0.0, {})
-
-    @property
-    def texts(self):  # type: ignore[no-untyped-def]
-        return self.db["rulesets"]
-
-    @property
-    def settings(self):  # type: ignore[no-untyped-def]
-        return self.db["settings"]
-
-    @property
-    def versions(self):  # type: ignore[no-untyped-def]
-        return self.db["ruleset_versions"]
 
     def install_bundled(self, default_id: str) -> None:
         """Load the repository's rule sets when absent; activate the default if none is."""
-        for path in sorted(BUNDLED_RULESETS.glob("*.yaml")):
-            ruleset = parse_ruleset(path.read_text(encoding="utf-8"))
-            if self.texts.count_documents({"_id": ruleset.id}, limit=1) == 0:
-                self.store(ruleset)
+        self.install_missing()
         if not self.active_map(fresh=True):
             self.set_active(self.get(default_id))
-
-    def store(self, ruleset: RuleSet) -> None:
-        stored = self.texts.find_one({"_id": ruleset.id})
-        if stored and stored["version"] > ruleset.version:
-            raise ValueError(
-                f"{ruleset.id} version {stored['version']} is loaded; "
-                f"version {ruleset.version} is older"
-            )
-        self.keep_version(ruleset.id, ruleset.version, ruleset.source)
-        self.texts.update_one(
-            {"_id": ruleset.id},
-            {
-                "$set": {
-                    "id": ruleset.id,
-                    "version": ruleset.version,
-                    "text": ruleset.source,
-                    "loaded_at": clock.now(),
-                }
-            },
-            upsert=True,
-        )
-        self._recent.pop(ruleset.id, None)
-
-    def get(self, ruleset_id: str, fresh: bool = False) -> RuleSet:
-        """The stored rule set, parsed; read again at most every ACTIVE_CACHE_SECONDS, so a
-        batch of firms costs no round trip for it."""
-        read_at, ruleset = self._recent.get(ruleset_id, (0.0, None))
-        if ruleset is not None and not fresh and time.monotonic() - read_at <= ACTIVE_CACHE_SECONDS:
-            return ruleset
-        stored = self.texts.find_one({"_id": ruleset_id})
-        if stored is None:
-            stored = self.install_bundled_one(ruleset_id)
-        key = (stored["id"], stored["version"])
-        if key not in self._parsed:
-            self._parsed[key] = parse_ruleset(stored["text"])
-            self.keep_version(stored["id"], stored["version"], stored["text"])
-        self._recent[ruleset_id] = (time.monotonic(), self._parsed[key])
-        return self._parsed[key]
-
-    def install_bundled_one(self, ruleset_id: str) -> dict[str, Any]:
-        """A rule set shipped in the repository, stored on first use (the service may be asked
-        before its start-up has installed them)."""
-        path = BUNDLED_RULESETS / f"{ruleset_id}.yaml"
-        if not path.exists():
-            raise KeyError(f"no rule set {ruleset_id!r} is loaded")
-        with suppress(DuplicateKeyError):
-            self.store(parse_ruleset(path.read_text(encoding="utf-8")))
-        return self.texts.find_one({"_id": ruleset_id})
-
-    def keep_version(self, ruleset_id: str, version: int, text: str) -> None:
-        key = f"{ruleset_id}@{version}"
-        document = {"id": ruleset_id, "version": version, "text": text}
-        self.versions.replace_one({"_id": key}, document, upsert=True)
-
-    def at(self, ruleset_id: str, version: int | None) -> RuleSet:
-        """The rule set as it was at `version`. A version loaded before versions were kept, and
-        replaced since, is not known: the loaded one stands in for it."""
-        key = (ruleset_id, version or 0)
-        if key not in self._parsed:
-            stored = self.versions.find_one({"_id": f"{ruleset_id}@{version}"})
-            if stored is None:
-                return self.get(ruleset_id)
-            self._parsed[key] = parse_ruleset(stored["text"])
-        return self._parsed[key]
-
-    def listing(self) -> list[dict[str, Any]]:
-        return list(self.texts.find({}, {"_id": False, "text": False}).sort("id", ASCENDING))
 
     def active_map(self, fresh: bool = False) -> dict[str, str]:
         loaded_at, active = self._active

@@ -13,13 +13,21 @@ from cloudevents.v1.http import CloudEvent as LegacyEvent
 from nameko.standalone.rpc import ClusterRpcProxy
 from pymongo import MongoClient
 
+from services.incubators import handlers
+from services.incubators.findings import finding
+from services.incubators.rules import parse_rules
+from services.incubators.schemas import EVENT_SCHEMAS
 from services.incubators.service import IncubatorsService
+from services.incubators.storage import BUNDLED_RULES, Incubators
 from services.registry.service import RegistryService
+from shared.batches import Batch
+from shared.envelope import load_data, parse_envelope
 from shared.ingress.topology import REJECTED_QUEUE
 from tests.support.events import (
     admission,
     carrier_report,
     cloud_event,
+    funding_round,
     graduation,
     incubator,
     jilin_uscc,
@@ -263,39 +271,55 @@ def test_from_http_through_the_broker_to_state_and_counts(service, carrier_keys)
     assert progress["by_unit"]["220100"]["graduated"] == 1
 
 
-def test_impossible_life_cycles_are_rejected_with_a_reason(service, publisher, queues):
-    base, _ = service
-    code = jilin_uscc()
-    publisher.publish_events([admit(A, code)])
-    wait_for(lambda: code in incubatees(base, A)[0])
-    publisher.publish_events([admit(B, code), graduate(B, code)])
+def test_what_cannot_be_true_is_rejected_with_a_reason(service, publisher, queues):
+    """Two admissions of one firm on one day; an admission before the firm was founded (the
+    registry knows it, though incubators never heard of the firm)."""
+    base, config = service
+    twice, young = jilin_uscc(), jilin_uscc()
+    publisher.publish_events(
+        [cloud_event("enterprise.registered", registration(young, founded_on="2021-01-01"))]
+    )
+    publisher.publish_events([admit(A, twice, admitted_on="2024-03-01")])
+    wait_for(lambda: twice in incubatees(base, A)[0])
+    with ClusterRpcProxy(config, timeout=30) as cluster:
+        wait_for(
+            lambda: cluster.registry.founding_dates([young]) == {young: "2021-01-01"},
+            what="the registry to know when the young firm was founded",
+        )
+    publisher.publish_events(
+        [admit(B, twice, admitted_on="2024-03-01"), admit(B, young, admitted_on="2020-06-01")]
+    )
     rejected = []
     wait_for(
         lambda: rejected.extend(queues.drain(REJECTED_QUEUE)) or len(rejected) == 2,
         what="two rejections",
     )
-    reasons = [json.loads(m.headers["x-rejection-reason"])["data.uscc"][0] for m in rejected]
-    assert any("already incubated by JL-INC-0001" in r for r in reasons)
-    assert any("no open admission at JL-INC-0002" in r for r in reasons)
-
-
-def test_an_end_that_overtakes_its_admission_waits_for_it(service, publisher, queues):
-    """Two replicas may take an admission and its graduation from one batch at once: the end
-    is retried until the admission is stored, and parked (never lost) if it never comes."""
-    base, _ = service
-    overtaking, orphan = jilin_uscc(), jilin_uscc()
-    publisher.publish_events([graduate(A, orphan)])
-    parked = wait_for(lambda: queues.drain("incubators.ingress.dead"), what="the parked end")
-    assert "AdmissionPending" in parked[0].headers["x-last-error"]
-    assert json.loads(parked[0].body)["data"]["uscc"] == orphan
-
-    publisher.publish_events([graduate(A, overtaking), admit(A, overtaking)])
-    _, body = wait_for(
-        lambda: (r := incubatees(base, A)) and r[1]["counts"]["graduated"] == 1 and r,
-        what="the graduation applied after its admission",
+    reasons = sorted(
+        json.loads(m.headers["x-rejection-reason"])["data.admitted_on"][0] for m in rejected
     )
-    assert body["counts"] == {"current": 0, "cumulative": 1, "graduated": 1, "exited": 0}
-    assert queues.drain(REJECTED_QUEUE) == []
+    assert "2020-06-01 is before the firm was founded, on 2021-01-01" in reasons[0]
+    assert "admitted at JL-INC-0001 on 2024-03-01 already" in reasons[1]
+
+
+def test_life_cycles_across_carriers_end_the_same_in_any_order(service, publisher):
+    """The issue's example: admitted at A, graduated from A, admitted at B; sent in reverse.
+    And an end that arrives before its admission is held, then paired."""
+    base, _ = service
+    code = jilin_uscc()
+    publisher.publish_events(
+        [
+            admit(B, code, admitted_on="2023-06-01"),
+            graduate(A, code, graduated_on="2023-03-01"),
+            admit(A, code, admitted_on="2022-01-10"),
+        ]
+    )
+    _, a = wait_for(
+        lambda: (r := incubatees(base, A)) and r[1]["counts"]["graduated"] == 1 and r,
+        what="A's incubation, admitted and graduated",
+    )
+    assert a["counts"] == {"current": 0, "cumulative": 1, "graduated": 1, "exited": 0}
+    assert code in incubatees(base, B)[0]
+    assert not [f for f in a["findings"] if f["status"] == "open"]
 
 
 def test_findings_are_stored_and_announced(service, publisher, event_collector):
@@ -363,12 +387,11 @@ def test_a_report_that_came_before_its_carrier_is_checked_when_the_carrier_regis
     assert {f["unit"] for f in body["findings"]} == {"220100"}
 
 
+RULES = parse_rules((BUNDLED_RULES / "jl-incubators-2025.yaml").read_text(encoding="utf-8"))
+
+
 def test_of_concurrent_snapshots_of_a_firm_the_newest_is_kept(servers, mongo_database):
     from eventlet.greenpool import GreenPool
-
-    from services.incubators import handling
-    from services.incubators.storage import Incubators
-    from shared.batches import Batch
 
     codes = [jilin_uscc() for _ in range(5)]
     snapshots = [
@@ -380,62 +403,99 @@ def test_of_concurrent_snapshots_of_a_firm_the_newest_is_kept(servers, mongo_dat
     with MongoClient(servers.mongodb_uri, tz_aware=True) as client:
         store = Incubators(client[mongo_database])
         for code in codes:  # only the facts of firms it incubates are kept
-            store.put_incubation(
-                {
-                    "incubation_id": f"A:{code}",
-                    "incubator_id": "A",
-                    "uscc": code,
-                    "state": "open",
-                    "admitted_on": "2024-01-01",
-                }
-            )
+            admitted = Batch([life_cycle_event(admission(A, code, "2024-01-01"))])
+            handlers.apply_life_cycles(store, admitted, list(admitted), lambda usccs: {})
         batches = [Batch(snapshots[n : n + 3]) for n in range(0, len(snapshots), 3)]
-        list(GreenPool(20).imap(lambda b: handling.enterprise_updated(store, b), batches))
+        list(GreenPool(20).imap(lambda b: handlers.enterprise_updated(store, RULES, b), batches))
         assert all(batch.failures == {} for batch in batches)
         stored = [store.firm(code) for code in codes]
     assert [(s["version"], s["annual_reports"][-1]["year"]) for s in stored] == [(20, 2024)] * 5
 
 
+def life_cycle_event(data, event_type="incubator.firm_admitted"):
+    return load_data(parse_envelope(cloud_event(event_type, data)), EVENT_SCHEMAS[event_type]())
+
+
 def test_a_finding_is_offered_again_until_it_is_announced(servers, mongo_database):
     """A handler that stored a finding but died before dispatching it (a kill, a broker
     restart) finds it again on the redelivered event, instead of never announcing it."""
-    from services.incubators.findings import finding
-    from services.incubators.handling import keep
-    from services.incubators.storage import Incubators
-
-    found = finding("late_admission:x", "late_admission", {"incubator_id": A}, "admitted late")
+    found = finding("late_admission:x", "late_admission", A, None, "admitted late")
     with MongoClient(servers.mongodb_uri, tz_aware=True) as client:
         store = Incubators(client[mongo_database])
         store.put_carrier(incubator(A) | {"unit": "220100"}, "k")
-        first, redelivered = keep(store, found), keep(store, found)
-        store.mark_announced(["late_admission:x"])
-        after_announcement = keep(store, found)
+        ids = {"late_admission:x"}
+        first, redelivered = (handlers.sync(store, RULES, ids, [found]) for _ in range(2))
+        store.mark_announced(first)
+        after_announcement = handlers.sync(store, RULES, ids, [found])
     assert [f["finding_id"] for f in first + redelivered] == ["late_admission:x"] * 2
-    assert first[0]["detail"] == redelivered[0]["detail"] and "announced" not in redelivered[0]
+    assert first[0]["revision"] == redelivered[0]["revision"] == 1
     assert after_announcement == []
 
 
 def test_a_finding_made_before_its_carrier_is_known_waits_for_its_unit(servers, mongo_database):
     """An admission handled before its carrier's registration (they travel apart) makes a
     finding with no unit to alert: the registration gives it one and announces it."""
-    from services.incubators import handling
-    from services.incubators.findings import finding
-    from services.incubators.schemas import IncubatorRegistered
-    from services.incubators.storage import Incubators
-    from shared.envelope import load_data, parse_envelope
-
-    found = finding("late_admission:y", "late_admission", {"incubator_id": B}, "admitted late")
-    registration = load_data(
-        parse_envelope(cloud_event("incubator.registered", incubator(B, region_code="220202"))),
-        IncubatorRegistered(),
-    )
+    found = finding("late_admission:y", "late_admission", B, None, "admitted late")
+    registration = life_cycle_event(incubator(B, region_code="220202"), "incubator.registered")
     with MongoClient(servers.mongodb_uri, tz_aware=True) as client:
         store = Incubators(client[mongo_database])
-        before_carrier = handling.keep(store, found)
-        on_registration = handling.registered(store, registration)
+        before_carrier = handlers.sync(store, RULES, {"late_admission:y"}, [found])
+        on_registration = handlers.on_events(store, RULES, Batch([registration]), dict)
         stored = store.findings_of(B)
     assert before_carrier == []
     assert [(f["finding_id"], f["unit"]) for f in on_registration] == [
         ("late_admission:y", "220200")
     ]
     assert [f["unit"] for f in stored] == ["220200"]
+
+
+def test_a_finding_is_withdrawn_when_later_data_supports_it_and_raised_again(
+    service, publisher, event_collector
+):
+    """A graduation on the investment basis with no funding known is a finding; the funding
+    round that arrives later withdraws it (kept, with when and why, announced as resolved);
+    a correction of that round below the bar raises it again."""
+    base, _ = service
+    announced = event_collector("incubators", "incubator_finding")
+    code = jilin_uscc()
+    publisher.publish_events(
+        [cloud_event("enterprise.registered", registration(code, founded_on="2021-01-01"))]
+    )
+    publisher.publish_events(
+        [
+            admit(A, code, admitted_on="2021-06-01"),
+            graduate(A, code, graduated_on="2024-05-01", basis="investment"),
+        ]
+    )
+
+    def finding():
+        found = incubatees(base, A)[1]["findings"]
+        return next((f for f in found if f["kind"] == "graduation_unsupported"), None)
+
+    raised = wait_for(finding, what="the unsupported graduation")
+    assert raised["status"] == "open" and raised["ruleset"] == "jl-incubators-2025@1"
+
+    def round_of(amount, event_id):
+        data = funding_round(code, "A-1", date="2023-09-01", amount=amount, currency="CNY")
+        return cloud_event("enterprise.funding_round", data, event_id=event_id)
+
+    publisher.publish_events([round_of(6_000_000.0, "round-1")])
+    resolved = wait_for(lambda: (f := finding()) and f["status"] == "resolved" and f)
+    assert resolved["resolved_at"] and "supports the basis" in resolved["resolution"]
+    publisher.publish_events([round_of(4_000_000.0, "round-1-corrected")])
+    again = wait_for(lambda: (f := finding()) and f["status"] == "open" and f)
+    assert again["revision"] == 3
+    states = []
+    wait_for(
+        lambda: (
+            states.extend(
+                (f["status"], f["event_id"])
+                for f in announced()
+                if f["kind"] == "graduation_unsupported"
+            )
+            or len(states) == 3
+        ),
+        what="three announcements",
+    )
+    assert [s for s, _ in states] == ["open", "resolved", "open"]
+    assert len({event_id for _, event_id in states}) == 3  # an alert of its own for each

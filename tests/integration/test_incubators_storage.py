@@ -5,11 +5,16 @@ a database written before they existed."""
 import pytest
 from pymongo import MongoClient
 
-from services.incubators import handling
-from services.incubators.storage import Incubators
+from services.incubators import handlers
+from services.incubators.rules import parse_rules
+from services.incubators.schemas import EVENT_SCHEMAS
+from services.incubators.storage import BUNDLED_RULES, Incubators
 from shared.batches import Batch
+from shared.envelope import load_data, parse_envelope
 from shared.mongo import pack
-from tests.support.events import jilin_uscc
+from tests.support.events import admission, cloud_event, graduation, jilin_uscc
+
+RULES = parse_rules((BUNDLED_RULES / "jl-incubators-2025.yaml").read_text(encoding="utf-8"))
 
 pytestmark = pytest.mark.integration
 
@@ -34,7 +39,7 @@ def snapshot(code, version, *reports):
 
 def keep(store, *snapshots):
     batch = Batch(snapshots)
-    handling.enterprise_updated(store, batch)
+    handlers.enterprise_updated(store, RULES, batch)
     assert batch.failures == {}
 
 
@@ -43,8 +48,9 @@ def test_facts_of_incubated_firms_follow_the_newest_snapshot(servers, mongo_data
     with MongoClient(servers.mongodb_uri, tz_aware=True) as client:
         store = Incubators(client[mongo_database])
         a, b, c = jilin_uscc(), jilin_uscc(), jilin_uscc()
-        store.put_incubation(incubation("i.a", "A", a, "open"))
-        store.put_incubation(incubation("i.c", "A", c, "exited") | {"ended_on": "2024-06-01"})
+        life_cycle(store, admitted("A", a), admitted("A", c, "2023-01-01"))
+        exit_c = {"incubator_id": "A", "uscc": c, "exited_on": "2024-06-01", "reason": "moved"}
+        life_cycle(store, ("incubator.firm_exited", exit_c))
         keep(store, snapshot(a, 1, (2023, False, True)))
         keep(store, snapshot(a, 2, (2023, False, True), (2024, True, True)), snapshot(c, 1))
         keep(store, snapshot(a, 1, (2023, False, True)), snapshot(b, 1, (2024, True, False)))
@@ -59,7 +65,7 @@ def test_a_firm_stored_before_facts_were_cut_down_is_read_and_replaced(servers, 
     with MongoClient(servers.mongodb_uri, tz_aware=True) as client:
         store = Incubators(client[mongo_database])
         code = jilin_uscc()
-        store.put_incubation(incubation("i.1", "A", code, "open"))
+        life_cycle(store, admitted("A", code))
         old = snapshot(code, 1, (2023, True, False))
         store.db.firms.insert_one({"_id": code, "uscc": code, "version": 1, "snapshot": pack(old)})
         assert store.firm(code)["annual_reports"] == [
@@ -74,27 +80,31 @@ def test_a_firm_stored_before_facts_were_cut_down_is_read_and_replaced(servers, 
         assert [r["year"] for r in store.firm(code)["annual_reports"]] == [2023, 2024]
 
 
-def incubation(incubation_id, incubator_id, uscc, state, admitted_on="2024-03-01"):
-    return {
-        "incubation_id": incubation_id,
-        "incubator_id": incubator_id,
-        "uscc": uscc,
-        "state": state,
-        "admitted_on": admitted_on,
-    }
+def life_cycle(store, *events):
+    """Life-cycle events through incubators' own use case (founding dates unknown)."""
+    loaded = [load_data(parse_envelope(cloud_event(t, d)), EVENT_SCHEMAS[t]()) for t, d in events]
+    batch = Batch(loaded)
+    handlers.apply_life_cycles(store, batch, loaded, lambda usccs: {})
+    assert batch.failures == {}
+
+
+def admitted(incubator_id, code, day="2024-03-01"):
+    return "incubator.firm_admitted", admission(incubator_id, code, day)
+
+
+def graduated(incubator_id, code, day="2025-01-01"):
+    return "incubator.firm_graduated", graduation(incubator_id, code, day)
 
 
 def test_a_carriers_counts_and_incubatees_come_from_its_own_map(servers, mongo_database):
-    """A carrier's counts and current incubatees are read from its own map of incubation
-    states (not from every firm's document), kept as incubations change, and built once
-    for a database written before carriers had it."""
+    """A carrier's counts and current incubatees are read from its own map of its
+    incubations (not from every firm's document), kept as incubations change, and built once
+    for a database written before carriers kept their incubations' dates."""
     with MongoClient(servers.mongodb_uri, tz_aware=True) as client:
         store = Incubators(client[mongo_database])
         a, b, c = jilin_uscc(), jilin_uscc(), jilin_uscc()
-        store.put_incubation(incubation("i.1", "A", a, "open"))
-        store.put_incubation(incubation("i.2", "A", b, "open"))
-        store.put_incubation(incubation("i.3", "B", c, "open"))
-        store.put_incubation(incubation("i.2", "A", b, "graduated"))  # a later change
+        life_cycle(store, admitted("A", a), admitted("A", b), admitted("B", c))
+        life_cycle(store, graduated("A", b))  # a later change
 
         def seen():
             return store.counts("A"), sorted(i["uscc"] for i in store.open_incubations("A"))
@@ -102,6 +112,33 @@ def test_a_carriers_counts_and_incubatees_come_from_its_own_map(servers, mongo_d
         expected = ({"current": 1, "cumulative": 2, "graduated": 1, "exited": 0}, [a])
         assert seen() == expected
         assert store.counts("B")["current"] == 1 and store.counts()["cumulative"] == 3
+        assert {i["ended_on"] for i in store.carrier_items("A")} == {None, "2025-01-01"}
         store.db.carrier_incubations.drop()  # as written before carriers had their map
         store.ensure_indexes()
         assert seen() == expected
+
+
+def test_a_life_cycle_stored_before_facts_were_kept_is_rebuilt_from_its_incubations(
+    servers, mongo_database
+):
+    """A database written by the version that kept only each firm's incubations: an end that
+    arrives now is paired with the admission rebuilt from them."""
+    with MongoClient(servers.mongodb_uri, tz_aware=True) as client:
+        store = Incubators(client[mongo_database])
+        code = jilin_uscc()
+        old = {
+            "incubation_id": f"A:{code}:2024-03-01",
+            "incubator_id": "A",
+            "uscc": code,
+            "admitted_on": "2024-03-01",
+            "track": None,
+            "limit_months": 48,
+            "state": "open",
+            "ended_on": None,
+            "admitted_by": "/incubators/A|old-admission",
+            "ended_by": None,
+        }
+        store.db.firm_incubations.insert_one({"_id": code, "items": [old]})
+        life_cycle(store, graduated("A", code))
+        [incubation] = store.incubations_of(code)
+    assert (incubation["incubation_id"], incubation["state"]) == (old["incubation_id"], "graduated")

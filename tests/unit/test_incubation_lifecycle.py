@@ -1,118 +1,207 @@
-from datetime import UTC, date, datetime
+"""The order-free incubation life cycle (services/incubators/lifecycle.py): any order and any
+repeat of a firm's events across carriers gives the same incubations, held ends and findings."""
+
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from services.incubators import lifecycle
-from services.incubators.schemas import FirmAdmitted, FirmExited, FirmGraduated
-from shared.dates import add_months
-from shared.envelope import load_data, parse_envelope
-from tests.support.events import admission, cloud_event, graduation, jilin_uscc
+from services.incubators import findings, lifecycle
+from services.incubators.rules import parse_rules
+from services.incubators.storage import BUNDLED_RULES
+from shared.envelope import CloudEvent
 
-CODE = jilin_uscc(42)
-SCHEMAS = {
-    "incubator.firm_admitted": FirmAdmitted(),
-    "incubator.firm_graduated": FirmGraduated(),
-    "incubator.firm_exited": FirmExited(),
-}
-
-
-def event(event_type, data, event_id=None):
-    raw = cloud_event(event_type, data, event_id=event_id, time=datetime(2025, 1, 1, tzinfo=UTC))
-    return load_data(parse_envelope(raw), SCHEMAS[event_type])
+RULES = parse_rules((BUNDLED_RULES / "jl-incubators-2025.yaml").read_text(encoding="utf-8"))
+USCC = "912201010000000010"
+TODAY = date(2024, 6, 1)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def admitted(incubator="A", on="2024-03-01", **extra):
-    return lifecycle.admit(
-        [], event("incubator.firm_admitted", admission(incubator, CODE, on, **extra))
+def event(event_type, incubator, n, **data):
+    days = {k: date.fromisoformat(v) for k, v in data.items() if k.endswith("_on")}
+    return CloudEvent(
+        id=f"{incubator}-{n}",
+        source=f"/incubators/{incubator}",
+        type=event_type,
+        time=T0 + timedelta(minutes=n),
+        data={"incubator_id": incubator, "uscc": USCC, **data, **days},
     )
 
 
-def test_admission_opens_an_incubation_with_its_limit():
-    assert admitted()["state"] == "open" and admitted()["limit_months"] == 48
-    assert admitted(track="ic_design")["limit_months"] == 60
+def admitted(incubator, n, day, track=None):
+    return event("incubator.firm_admitted", incubator, n, admitted_on=day, track=track)
 
 
-def test_a_second_open_admission_is_refused_with_the_reason():
-    with pytest.raises(lifecycle.Refused) as refused:
-        lifecycle.admit([admitted("A")], event("incubator.firm_admitted", admission("B", CODE)))
-    assert "already incubated by A" in refused.value.errors["data.uscc"][0]
+def graduated(incubator, n, day, basis="revenue"):
+    return event("incubator.firm_graduated", incubator, n, graduated_on=day, basis=basis)
 
 
-def test_the_same_admission_event_again_is_not_a_second_admission():
-    first = event("incubator.firm_admitted", admission("A", CODE), event_id="adm-1")
-    incubation = lifecycle.admit([], first)
-    assert lifecycle.admit([incubation], first) == incubation
+def exited(incubator, n, day):
+    return event("incubator.firm_exited", incubator, n, exited_on=day, reason="moved away")
 
 
-def test_graduation_closes_and_needs_an_open_admission_at_that_carrier():
-    done = lifecycle.graduate(
-        [admitted("A")], event("incubator.firm_graduated", graduation("A", CODE))
-    )
-    assert (done["state"], done["ended_on"], done["basis"]) == (
-        "graduated",
-        "2025-05-01",
-        "high_tech",
-    )
-    with pytest.raises(lifecycle.Refused) as refused:
-        lifecycle.graduate(
-            [admitted("B")], event("incubator.firm_graduated", graduation("A", CODE))
+def replay(events, founded_on=None):
+    """The facts after each event in turn (refused ones left out); what was refused."""
+    facts, refused = {}, []
+    for e in events:
+        try:
+            facts = lifecycle.add(facts, e, founded_on)
+        except lifecycle.Refused as exc:
+            refused.append((e.id, exc.errors))
+    return facts, refused
+
+
+def state(events):
+    facts, refused = replay(events)
+    derived = lifecycle.derive(USCC, facts)
+    found = findings.firm_findings(RULES, USCC, derived, None, TODAY)
+    return derived.incubations, derived.held, sorted(f["finding_id"] for f in found), refused
+
+
+def test_the_issue_example_in_either_order():
+    """Admitted at A, graduated from A, then admitted at B: the same whatever arrives first."""
+    stream = [
+        admitted("A", 1, "2022-01-10"),
+        graduated("A", 2, "2023-03-01"),
+        admitted("B", 3, "2023-06-01"),
+    ]
+    expected = state(stream)
+    assert [(i["incubator_id"], i["state"]) for i in expected[0]] == [
+        ("A", "graduated"),
+        ("B", "open"),
+    ]
+    assert expected[1:] == ([], [], [])
+    assert state(list(reversed(stream))) == expected
+    assert state([stream[2], stream[0], stream[1]]) == expected
+
+
+def test_a_back_filled_earlier_incubation_is_taken():
+    later = [admitted("B", 1, "2023-06-01")]
+    backfill = [admitted("A", 2, "2021-01-05"), exited("A", 3, "2021-11-30")]
+    incubations, held, found, refused = state(later + backfill)
+    assert [(i["incubator_id"], i["state"]) for i in incubations] == [
+        ("A", "exited"),
+        ("B", "open"),
+    ]
+    assert (held, found, refused) == ([], [], [])
+
+
+def test_an_end_before_its_admission_is_held_and_paired_when_it_comes():
+    end = exited("A", 2, "2024-02-01")
+    incubations, held, found, _ = state([end])
+    assert incubations == [] and [e["key"] for e in held] == ["/incubators/A|A-2"]
+    assert found == ["unpaired_end:/incubators/A|A-2"]
+    incubations, held, found, _ = state([end, admitted("A", 1, "2023-01-01")])
+    assert [i["state"] for i in incubations] == ["exited"] and held == [] and found == []
+
+
+def test_a_readmission_on_the_day_an_incubation_ended_is_one_of_its_own():
+    stream = [
+        admitted("A", 1, "2022-01-01"),
+        exited("A", 2, "2023-01-01"),
+        admitted("A", 3, "2023-01-01"),
+    ]
+    for order in (stream, stream[::-1]):
+        incubations = state(order)[0]
+        assert [(i["admitted_on"], i["state"]) for i in incubations] == [
+            ("2022-01-01", "exited"),
+            ("2023-01-01", "open"),
+        ]
+        assert incubations[0]["incubation_id"] != incubations[1]["incubation_id"]
+
+
+def test_overlapping_incubations_are_a_finding_until_the_data_separates_them():
+    a, b = admitted("A", 1, "2022-01-10"), admitted("B", 2, "2023-06-01")
+    assert state([a, b])[2] == [
+        "overlap:A:912201010000000010:2022-01-10|B:912201010000000010:2023-06-01"
+    ]
+    assert state([a, b, graduated("A", 3, "2023-03-01")])[2] == []
+
+
+def test_what_no_later_event_could_make_true_is_refused():
+    _, refused = replay([admitted("A", 1, "2022-01-10"), admitted("B", 2, "2022-01-10")])
+    assert [(n, list(errors)) for n, errors in refused] == [("B-2", ["data.admitted_on"])]
+    assert "admitted at A on 2022-01-10 already" in refused[0][1]["data.admitted_on"][0]
+    _, refused = replay([admitted("A", 3, "2019-12-31")], founded_on="2020-01-01")
+    assert refused[0][1] == {
+        "data.admitted_on": ["2019-12-31 is before the firm was founded, on 2020-01-01"]
+    }
+    _, refused = replay([graduated("A", 4, "2019-06-01")], founded_on="2020-01-01")
+    assert "data.graduated_on" in refused[0][1]
+
+
+# A firm's consistent history over several carriers: consecutive incubations, each ended or
+# the last left open, readmissions allowed on the day the last one ended.
+@st.composite
+def histories(draw):
+    carriers = draw(st.lists(st.sampled_from("ABCD"), min_size=1, max_size=5))
+    day, events, n = date(2015, 1, 1), [], 0
+    for position, carrier in enumerate(carriers):
+        day += timedelta(days=draw(st.integers(0 if position else 1, 400)))
+        n += 1
+        events.append(
+            admitted(carrier, n, day.isoformat(), draw(st.sampled_from([None, "ic_design"])))
         )
-    assert "no open admission at A; it is incubated by B" in refused.value.errors["data.uscc"][0]
+        last = position == len(carriers) - 1
+        if last and draw(st.booleans()):
+            break
+        day += timedelta(days=draw(st.integers(1, 1900)))
+        n += 1
+        end = graduated if draw(st.booleans()) else exited
+        events.append(end(carrier, n, day.isoformat()))
+    return events
 
 
-def test_an_end_with_no_open_incubation_waits_for_its_admission():
-    """Not refused: an admission posted in the same batch may still be on its way."""
-    done = lifecycle.graduate(
-        [admitted("A")], event("incubator.firm_graduated", graduation("A", CODE))
-    )
-    for history in ([], [done]):
-        with pytest.raises(lifecycle.AdmissionPending, match="no open admission at A"):
-            lifecycle.graduate(history, event("incubator.firm_graduated", graduation("A", CODE)))
-
-
-def test_dates_that_run_backwards_are_refused():
-    with pytest.raises(lifecycle.Refused) as refused:
-        lifecycle.graduate(
-            [admitted(on="2024-03-01")],
-            event("incubator.firm_graduated", graduation("A", CODE, graduated_on="2024-02-01")),
-        )
-    assert "before the admission" in refused.value.errors["data.graduated_on"][0]
-    ended = lifecycle.exit_(
-        [admitted(on="2023-01-01")],
-        event(
-            "incubator.firm_exited",
-            {"incubator_id": "A", "uscc": CODE, "exited_on": "2024-01-01", "reason": "moved"},
-        ),
-    )
-    with pytest.raises(lifecycle.Refused) as refused:
-        lifecycle.admit(
-            [ended], event("incubator.firm_admitted", admission("B", CODE, "2023-06-01"))
-        )
-    assert "previous incubation" in refused.value.errors["data.admitted_on"][0]
-    again = lifecycle.admit(
-        [ended], event("incubator.firm_admitted", admission("B", CODE, "2024-02-01"))
-    )
-    assert again["incubator_id"] == "B"
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(histories(), st.randoms(use_true_random=False), st.lists(st.integers(0, 20), max_size=6))
+def test_any_order_and_any_repeat_give_the_same_incubations_and_findings(events, rng, repeats):
+    expected = state(events)
+    assert expected[3] == [] and expected[1] == []  # consistent: nothing refused, nothing held
+    shuffled = list(events) + [events[r % len(events)] for r in repeats]
+    rng.shuffle(shuffled)
+    assert state(shuffled) == expected
 
 
 @pytest.mark.parametrize(
-    ("start", "months", "end"),
+    ("basis", "reports", "rounds", "listing", "supported"),
     [
-        (date(2024, 1, 31), 1, date(2024, 2, 29)),
-        (date(2023, 1, 31), 1, date(2023, 2, 28)),
-        (date(2020, 3, 15), 48, date(2024, 3, 15)),
-        (date(2020, 11, 30), 3, date(2021, 2, 28)),
+        (
+            "investment",
+            [],
+            [("2023-01-01", 1_000_000.0, "CNY")] * 5,
+            "unlisted",
+            False,
+        ),  # exactly 500万
+        ("investment", [], [("2023-01-01", 1_000_000.01, "CNY")] * 5, "unlisted", True),
+        ("investment", [], [("2023-01-01", 700_000.0, "USD")], "unlisted", True),  # 504万 at 7.2
+        ("acquired_or_listed", [], [], "neeq", True),  # NEEQ 挂牌 counts for graduation
+        ("acquired_or_listed", [], [], "unlisted", False),
+        ("high_tech", [(2022, True)], [], "unlisted", True),  # G-2
+        ("high_tech", [(2021, True)], [], "unlisted", False),  # G-3: expired
+        (
+            "revenue",
+            [(2023, False, 5_000_000.0), (2024, False, 5_000_000.0)],
+            [],
+            "unlisted",
+            False,
+        ),
+        (
+            "revenue",
+            [(2023, False, 5_000_000.0), (2024, False, 5_000_000.01)],
+            [],
+            "unlisted",
+            True,
+        ),
     ],
 )
-def test_month_arithmetic(start, months, end):
-    assert add_months(start, months) == end
-
-
-def test_a_readmission_on_the_day_the_last_incubation_ended_is_a_record_of_its_own():
-    first = admitted("A")
-    exit_data = {"incubator_id": "A", "uscc": CODE, "exited_on": first["admitted_on"]}
-    ended = lifecycle.exit_([first], event("incubator.firm_exited", exit_data | {"reason": "x"}))
-    again = event("incubator.firm_admitted", admission("A", CODE), event_id="adm-2")
-    second = lifecycle.admit([ended], again)
-    assert second["incubation_id"] == f"{first['incubation_id']}:2"
-    assert lifecycle.admit([ended, second], again) == second  # the same event again
+def test_graduation_bases_are_checked_exactly(basis, reports, rounds, listing, supported):
+    registry = {
+        "annual_reports": [
+            {"year": r[0], "high_tech_certified": r[1], "revenue": r[2] if len(r) > 2 else 0.0}
+            for r in reports
+        ],
+        "funding_rounds": [{"date": d, "amount": a, "currency": c} for d, a, c in rounds],
+        "status": {"listing": listing},
+    }
+    assert (findings.basis_supported(RULES, basis, "2024-06-30", registry) is None) is supported

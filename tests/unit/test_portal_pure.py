@@ -11,6 +11,7 @@ from openpyxl import Workbook, load_workbook
 
 from services.incubators.api import validate
 from services.portal import charts, pages, session, sheets, tables
+from shared.binding import Posted
 from shared.http import Problem
 from tests.support.events import jilin_uscc
 
@@ -99,7 +100,7 @@ def test_rows_become_events_with_ids_that_repeat_for_the_same_row():
     assert [e.document["id"] for e in events] == [e.document["id"] for e in again]
     other = sheets.to_events("JL-INC-0002", found, datetime(2026, 2, 1).astimezone())
     assert events[0].document["id"] != other[0].document["id"]
-    validate([e.document for e in events])  # incubators' own checks take them
+    validate(Posted([e.document for e in events]))  # incubators' own checks take them
 
 
 def test_an_invalid_row_is_named_by_sheet_row_and_column():
@@ -107,7 +108,7 @@ def test_an_invalid_row_is_named_by_sheet_row_and_column():
     found = sheets.read_upload("mine.xlsx", data, 10**6, 100)
     events = sheets.to_events("JL-INC-0001", found, datetime(2026, 1, 1).astimezone())
     with pytest.raises(Problem) as refused:
-        validate([e.document for e in events])
+        validate(Posted([e.document for e in events]))
     errors = sheets.located_errors(events, refused.value.errors)
     assert {(e["sheet"], e["row"], e["column"]) for e in errors} == {
         ("入孵 admissions", 3, "统一社会信用代码 / uscc"),

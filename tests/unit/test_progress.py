@@ -38,3 +38,15 @@ def test_progress_against_the_targets():
 def test_no_data_is_not_progress():
     growth = progress(0, 0, 0, Counter(), Counter(), DEFAULT_TARGETS)["high_tech_growth"]
     assert growth["met"] is False and growth["growth"] is None
+
+
+def test_growth_is_met_exactly_not_after_rounding():
+    """2,001 → 2,201 firms is 9.995 % growth: shown as 0.1 (rounded), but short of 10 %."""
+    short = progress(
+        0, 0, 0, Counter({2024: 2201, 2023: 2001}), Counter({2024: 1}), DEFAULT_TARGETS
+    )
+    assert short["high_tech_growth"]["growth"] == 0.1 and short["high_tech_growth"]["met"] is False
+    exactly = progress(
+        0, 0, 0, Counter({2024: 2200, 2023: 2000}), Counter({2024: 1}), DEFAULT_TARGETS
+    )
+    assert exactly["high_tech_growth"]["met"] is True

@@ -1,0 +1,324 @@
+"""incubators' use cases: what a batch of events changes (carriers, their reports, firms' life
+cycles, firms' registry facts), and which findings that raises or withdraws. Each returns the
+findings whose state changed (or whose announcement a crash interrupted), for the service to
+announce to their units."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date
+from typing import Any
+
+from services.incubators import findings as policy
+from services.incubators import lifecycle
+from services.incubators.lifecycle import Derived
+from services.incubators.rules import IncubatorRules
+from services.incubators.storage import Incubators, firm_document, with_facts
+from shared import clock
+from shared.batches import Batch
+from shared.envelope import CloudEvent
+from shared.ingress import EventRejected
+from shared.units import unit_for
+
+Found = list[dict[str, Any]]
+LIFE_CYCLE = ("incubator.firm_admitted", "incubator.firm_graduated", "incubator.firm_exited")
+SYNC_CHUNK = 200  # firms whose findings are brought up to date in one pass
+
+
+class ChangedMeanwhile(RuntimeError):
+    """Another writer kept changing the firm's life cycle while this batch applied its events."""
+
+
+FoundingDates = Callable[[list[str]], dict[str, str]]
+
+
+def on_events(
+    store: Incubators,
+    rules: IncubatorRules,
+    batch: Batch[CloudEvent],
+    founding_dates: FoundingDates,
+) -> Found:
+    """The batch's carrier registrations and reports, then its life-cycle events, each firm's
+    at once; then the findings of every firm and carrier they touched. `founding_dates` asks
+    the registry when firms not incubated here before were founded (an admission before that
+    cannot be true)."""
+    carriers: set[str] = set()
+    registered: dict[str, str] = {}
+    for event in sorted(batch, key=lambda e: e.order_key):
+        if event.type == "incubator.registered":
+            with batch.each(event):
+                registered[event.data["incubator_id"]] = put_carrier(store, event)
+        elif event.type == "incubator.annual_report":
+            with batch.each(event):
+                store.put_carrier_report(dict(event.data), event.order_key)
+        carriers.add(event.data["incubator_id"])
+    life_cycle = [e for e in batch if e.type in LIFE_CYCLE]
+    firms = apply_life_cycles(store, batch, life_cycle, founding_dates)
+    found = sync_firms(store, rules, firms, clock.today())
+    found += sync_carriers(store, rules, carriers)
+    for incubator_id, unit in registered.items():
+        found += store.findings_waiting_for(incubator_id, unit)
+    return unique(found)
+
+
+def put_carrier(store: Incubators, event: CloudEvent) -> str:
+    """Store a registration (the newest wins); the carrier's unit."""
+    data = event.data
+    unit = unit_for(data["region_code"], data.get("zone"))
+    carrier = {**data, "recognised_on": data["recognised_on"].isoformat(), "unit": unit}
+    store.put_carrier(carrier, event.order_key)
+    return unit
+
+
+def apply_life_cycles(
+    store: Incubators,
+    batch: Batch[CloudEvent],
+    events: list[CloudEvent],
+    founding_dates: FoundingDates,
+) -> list[str]:
+    """Add each firm's events to its facts (in event order, so that of two admissions on one
+    day the earlier event is the one kept) and store the incubations derived from them;
+    events that cannot be true are refused (what the registry does not know yet is judged by
+    findings once it does). The firms whose life cycle was looked at."""
+    by_firm: dict[str, list[CloudEvent]] = {}
+    for event in events:
+        by_firm.setdefault(event.data["uscc"], []).append(event)
+    if not by_firm:
+        return []
+    refused: dict[str, dict[int, lifecycle.Refused]] = {}
+    written: dict[str, list[dict[str, Any]]] = {}
+
+    def apply(uscc: str, stored: dict[str, Any] | None) -> dict[str, Any] | None:
+        document = with_facts(stored) if stored else {"facts": {"admissions": [], "ends": []}}
+        facts, refused[uscc] = document["facts"], {}
+        founded_on = founded.get(uscc)
+        for event in sorted(by_firm[uscc], key=lambda e: e.order_key):
+            try:
+                facts = lifecycle.add(facts, event, founded_on)
+            except lifecycle.Refused as exc:
+                refused[uscc][id(event)] = exc
+        if facts is document["facts"]:
+            return None
+        derived = lifecycle.derive(uscc, facts)
+        written[uscc] = derived.incubations
+        return {
+            "_id": uscc,
+            "uscc": uscc,
+            "facts": facts,
+            "items": derived.incubations,
+            "held": derived.held,
+        }
+
+    with store.locks.hold_all(by_firm):  # a snapshot's check reads what is stored here
+        founded = founding_dates_of(store, sorted(by_firm), founding_dates)
+        lost = store.lifecycles.update(by_firm, apply)
+        store.note_in_carriers(
+            [i for uscc, items in written.items() if uscc not in lost for i in items]
+        )
+    for uscc, events_of_firm in by_firm.items():
+        for event in events_of_firm:
+            if uscc in lost:
+                batch.fail(event, ChangedMeanwhile(f"{uscc} kept changing"))
+            elif id(event) in refused.get(uscc, {}):
+                batch.fail(event, EventRejected(refused[uscc][id(event)].errors))
+    return sorted(by_firm)
+
+
+def founding_dates_of(
+    store: Incubators, usccs: list[str], ask_registry: FoundingDates
+) -> dict[str, str]:
+    """When the firms were founded: from the registry facts kept here, else asked of the
+    registry (a firm not incubated before); unknown where the registry does not know it yet
+    or does not answer (then findings judge the admission once its facts arrive)."""
+    kept = {
+        uscc: facts["profile"]["founded_on"]
+        for uscc, facts in store.registry_facts(usccs).items()
+        if facts.get("profile")
+    }
+    unknown = [uscc for uscc in usccs if uscc not in kept]
+    if unknown:
+        kept.update(ask_registry(unknown))
+    return kept
+
+
+def enterprise_updated(
+    store: Incubators, rules: IncubatorRules, batch: Batch[dict[str, Any]]
+) -> Found:
+    """Keep the newest registry facts of the firms it incubates (or did), then bring their
+    findings up to date; other firms' snapshots change nothing here. An older snapshot changes
+    nothing; the one stored, redelivered, syncs again, so findings a crash left unannounced
+    are announced."""
+    newest: dict[str, dict[str, Any]] = {}
+    for snapshot in batch:
+        held = newest.get(snapshot["uscc"])
+        if held is None or snapshot["version"] > held["version"]:
+            newest[snapshot["uscc"]] = snapshot
+    looked_at: set[str] = set()
+
+    def keep_newest(uscc: str, stored: dict[str, Any] | None) -> dict[str, Any] | None:
+        snapshot = newest[uscc]
+        if stored is not None and stored["version"] >= snapshot["version"]:
+            if stored["version"] == snapshot["version"]:
+                looked_at.add(uscc)
+            return None
+        looked_at.add(uscc)
+        return firm_document(snapshot)
+
+    with store.locks.hold_all(newest):  # an admission checks against what is stored here
+        incubated = store.incubations_of_firms(list(newest))
+        for uscc in store.firms.update(incubated, keep_newest):
+            looked_at.discard(uscc)
+            for snapshot in batch:
+                if snapshot["uscc"] == uscc:
+                    batch.fail(snapshot, RuntimeError(f"{uscc}'s facts kept changing"))
+    return sync_firms(store, rules, sorted(looked_at), clock.today())
+
+
+def firms_without_facts(store: Incubators, batch: Batch[CloudEvent]) -> list[str]:
+    """Firms the batch's life-cycle events were about whose registry facts are not kept here
+    yet (first incubations): the registry is asked to announce them again."""
+    firms = {event.data["uscc"] for event in batch.handled() if event.type in LIFE_CYCLE}
+    return sorted(firms - set(store.firms.read(firms)))
+
+
+def firm_state(
+    rules: IncubatorRules,
+    uscc: str,
+    document: dict[str, Any],
+    registry: dict[str, Any] | None,
+    today: date,
+) -> tuple[set[str], list[dict[str, Any]]]:
+    """A firm's candidate finding ids and its findings now."""
+    derived = Derived(document.get("items", []), document.get("held", []))
+    candidates = policy.candidates_of_firm(uscc, derived, document["facts"])
+    return candidates, policy.firm_findings(rules, uscc, derived, registry, today)
+
+
+def sync_firms(
+    store: Incubators, rules: IncubatorRules, usccs: Iterable[str], today: date
+) -> Found:
+    """Bring the findings of these firms up to date, SYNC_CHUNK firms a pass."""
+    found = []
+    for chunk in chunks(sorted(set(usccs)), SYNC_CHUNK):
+        documents = store.lifecycles_of(chunk)
+        registry = store.registry_facts(documents)
+        candidates, current = set(), []
+        for uscc, document in documents.items():
+            ids, now = firm_state(rules, uscc, document, registry.get(uscc), today)
+            candidates |= ids
+            current += now
+        found += sync(store, rules, candidates, current)
+    return found
+
+
+def carrier_state(
+    store: Incubators, rules: IncubatorRules, incubator_id: str
+) -> tuple[set[str], list[dict[str, Any]]]:
+    reports = store.carrier_reports(incubator_id)
+    candidates = policy.candidates_of_carrier(incubator_id, [r["year"] for r in reports])
+    carrier = store.carrier(incubator_id)
+    if carrier is None:  # checked when it registers
+        return set(), []
+    items = store.carrier_items(incubator_id)
+    current = [f for r in reports for f in policy.national_shortfalls(rules, carrier, r, items)]
+    return candidates, current
+
+
+def sync_carriers(store: Incubators, rules: IncubatorRules, incubator_ids: Iterable[str]) -> Found:
+    """Bring the national-threshold findings of these carriers up to date (their registration,
+    a report, or their incubations' counts at a year's end may have changed)."""
+    candidates, current = set(), []
+    for incubator_id in sorted(set(incubator_ids)):
+        ids, now = carrier_state(store, rules, incubator_id)
+        candidates |= ids
+        current += now
+    return sync(store, rules, candidates, current)
+
+
+def sync(
+    store: Incubators, rules: IncubatorRules, candidates: set[str], current: list[dict[str, Any]]
+) -> Found:
+    """Store what makes the stored findings among `candidates` exactly `current`; those to
+    announce (a changed state, or an announcement a crash interrupted), once their unit is
+    known."""
+    if not candidates and not current:
+        return []
+    stored = store.stored_findings(candidates | {f["finding_id"] for f in current})
+    subjects = {f["incubator_id"] for f in current} | {f["incubator_id"] for f in stored.values()}
+    changes = policy.reconcile(
+        candidates, current, stored, store.carrier_units(subjects), rules.label, clock.now()
+    )
+    store.apply_findings(changes)
+    changed = {c.document["finding_id"] for c in changes}
+    pending = [c.document for c in changes if c.announce]
+    pending += [
+        f for i, f in stored.items() if i not in changed and f["announced_revision"] < f["revision"]
+    ]
+    return [f for f in pending if f.get("unit")]
+
+
+def sweep(store: Incubators, rules: IncubatorRules, today: date) -> Found:
+    """The periodic check of open incubations against their limit, as of `today`."""
+    firms = [
+        uscc
+        for uscc, document in store.all_lifecycles()
+        if any(i["state"] == "open" for i in document.get("items", []))
+    ]
+    return sync_firms(store, rules, firms, today)
+
+
+def resync(store: Incubators, rules: IncubatorRules, today: date) -> Found:
+    """Every firm's and every carrier's findings under `rules` (a rule set just activated)."""
+    found = sync_firms(store, rules, [uscc for uscc, _ in store.all_lifecycles()], today)
+    return found + sync_carriers(store, rules, store.carriers())
+
+
+def simulate(
+    store: Incubators, candidate: IncubatorRules, today: date, shown: int = 50
+) -> dict[str, Any]:
+    """Which findings would appear and which would go if `candidate` were active. Reads only."""
+    would: dict[str, dict[str, Any]] = {}
+    for chunk in chunks([uscc for uscc, _ in store.all_lifecycles()], SYNC_CHUNK):
+        documents = store.lifecycles_of(chunk)
+        registry = store.registry_facts(documents)
+        for uscc, document in documents.items():
+            would.update(
+                {
+                    f["finding_id"]: f
+                    for f in firm_state(candidate, uscc, document, registry.get(uscc), today)[1]
+                }
+            )
+    for incubator_id in store.carriers():
+        would.update({f["finding_id"]: f for f in carrier_state(store, candidate, incubator_id)[1]})
+    open_now = {f["finding_id"]: f for f in store.open_findings()}
+    appear = [f for i, f in would.items() if i not in open_now]
+    go = [f for i, f in open_now.items() if i not in would]
+    return {
+        "rules": candidate.label,
+        "open_now": len(open_now),
+        "open_then": len(would),
+        "appear": summary(appear, shown),
+        "go": summary(go, shown),
+    }
+
+
+def summary(found: list[dict[str, Any]], shown: int) -> dict[str, Any]:
+    by_kind: dict[str, int] = {}
+    for f in found:
+        by_kind[f["kind"]] = by_kind.get(f["kind"], 0) + 1
+    keep = ("finding_id", "kind", "incubator_id", "uscc", "detail")
+    return {
+        "count": len(found),
+        "by_kind": by_kind,
+        "examples": [{k: f.get(k) for k in keep} for f in found[:shown]],
+    }
+
+
+def chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def unique(found: Found) -> Found:
+    """Each finding once (the last state found of it)."""
+    return list({f["finding_id"]: f for f in found}.values())
