@@ -66,6 +66,9 @@ class IncubatorAnnualReport(EventData):
     incubatees_with_financing = count(required=True)
     incubatees_with_ip = count(required=True)
     income = money(required=True)
+    # Not in the Torch form every carrier fills; where reported, the national rule's other way
+    # to meet the IP threshold (patent applications at ≥ 50% of incubatees).
+    incubatees_with_patent_applications = count(load_default=None, allow_none=True)
 
     @validates_schema
     def consistent(self, data: dict[str, Any], **kwargs: Any) -> None:

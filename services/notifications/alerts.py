@@ -85,7 +85,9 @@ def lines(record: dict[str, Any], tier_url: str) -> tuple[str, list[str], list[s
             f"Details: {link}",
         ]
     elif record["kind"] == "finding":
-        subject = f"[{zh_title}] {data['incubator_id']}: {data['kind']}"
+        resolved = data.get("status") == "resolved"
+        state = "（已解除 resolved）" if resolved else ""
+        subject = f"[{zh_title}] {data['incubator_id']}: {data['kind']}{state}"
         zh = [
             f"孵化载体：{data['incubator_id']}",
             f"所属单位：{unit_name}（{unit}）",
@@ -98,6 +100,12 @@ def lines(record: dict[str, Any], tier_url: str) -> tuple[str, list[str], list[s
             f"Firm: {data.get('uscc') or '-'}",
             f"Finding ({data['kind']}): {data['detail']}",
         ]
+        if resolved:
+            zh.append(f"已解除：{data.get('resolution')}")
+            en.append(f"Resolved: {data.get('resolution')}")
+        if data.get("ruleset"):
+            zh.append(f"规则：{data['ruleset']}")
+            en.append(f"Rules: {data['ruleset']}")
     else:
         subject = f"[{zh_title}] {data['day']}"
         counts = [f"{u}: {n}" for u, n in sorted(data["by_unit"].items())]

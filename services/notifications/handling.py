@@ -59,7 +59,13 @@ def tier_changes(store: Notifications, batch: Batch[dict[str, Any]], now: dateti
 
 def findings(store: Notifications, batch: Batch[dict[str, Any]], now: datetime) -> list[dict]:
     made = [
-        ("finding", found["finding_id"], found, routing.recipients("finding", found))
+        # A finding's every state (raised, withdrawn, raised again) has an alert of its own.
+        (
+            "finding",
+            found.get("event_id", found["finding_id"]),
+            found,
+            routing.recipients("finding", found),
+        )
         for found in batch
     ]
     return route(store, made, now)

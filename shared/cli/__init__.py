@@ -10,6 +10,7 @@ warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")  # namek
 
 from shared.cli import (  # noqa: E402
     demo,
+    incubator_rules,
     incubators,
     ingress,
     keys,
@@ -22,7 +23,8 @@ from shared.cli import (  # noqa: E402
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tracker", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    for module in (ingress, rulesets, keys, incubators, subscriptions, demo, report):
+    modules = (ingress, rulesets, incubator_rules, keys, incubators, subscriptions, demo, report)
+    for module in modules:
         module.register(commands)
     return parser
 

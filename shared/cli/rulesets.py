@@ -33,12 +33,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     activate.set_defaults(run=lambda args: call(args, "activate_ruleset", args.id))
 
 
-def call(args: argparse.Namespace, method: str, *params: Any) -> int:
+def call(args: argparse.Namespace, method: str, *params: Any, service: str = "tiering") -> int:
+    """One RPC of a service; its answer printed as JSON, a refusal said plainly (exit 1)."""
     try:
         with cluster_proxy({"AMQP_URI": amqp_uri()}, timeout=args.timeout) as cluster:
-            result = getattr(cluster.tiering, method)(*params)
+            result = getattr(getattr(cluster, service), method)(*params)
     except RemoteError as exc:
-        print(f"tiering refused: {exc.value}", file=sys.stderr)
+        print(f"{service} refused: {exc.value}", file=sys.stderr)
         return 1
     print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
     return 0

@@ -21,7 +21,7 @@ from typing import Any
 
 from shared import uscc
 from shared.dates import add_months
-from shared.province.truth import expected_tier
+from shared.province.truth import expected_tier, graduation_supported
 from shared.units import unit_for
 
 REFERENCE_DAY = date(2025, 11, 30)  # the generated world's "today": fixed, so runs repeat
@@ -301,7 +301,7 @@ class Generator:
                 )
             )
         counts: Counter = Counter()
-        late_admissions = overdue = 0
+        late_admissions = overdue = unsupported = 0
         # Incubators take young firms: draw from the most recently founded.
         youngest = sorted(range(len(firms)), key=lambda i: firms[i][0]["founded_on"], reverse=True)[
             : max(self.n_incubated, int(len(firms) * 0.6))
@@ -333,6 +333,9 @@ class Generator:
             ended = min(admitted + timedelta(days=self.rng.randint(200, 1400)), REFERENCE_DAY)
             if roll < 0.35:
                 basis = self.graduation_basis(reports, rounds)
+                unsupported += not graduation_supported(
+                    basis, ended.isoformat(), profile, reports, rounds
+                )
                 end.append(
                     self.event(
                         "incubator.firm_graduated",
@@ -389,6 +392,7 @@ class Generator:
             "incubated_firms": len(chosen),
             "incubations": dict(counts),
             "late_admissions": late_admissions,
+            "graduations_unsupported": unsupported,
             "overdue_as_of_reference_day": overdue,
             "reference_day": REFERENCE_DAY.isoformat(),
             "carriers_per_unit": dict(

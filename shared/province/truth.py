@@ -84,3 +84,36 @@ def eaglet(t: int, reports: dict[int, dict[str, Any]]) -> bool:
     return (
         now["invention_patents"] >= 1 or now["other_ip"] >= 2 or now["high_tech_certified"] or award
     )
+
+
+def graduation_supported(
+    basis: str,
+    graduated_on: str,
+    profile: dict[str, Any],
+    reports: dict[int, dict[str, Any]],
+    rounds: list[dict[str, Any]],
+) -> bool:
+    """Whether the registry data supports a graduation in year G on its basis, as DOMAIN.md
+    "Incubators" writes the national rule (any one of): a high-tech certificate valid in G (one
+    reported for G-2, G-1 or G); cumulative angel/VC investment above 500万 (strictly, exactly);
+    revenue over two consecutive years above 1000万 in total; listed, NEEQ 挂牌 included."""
+    year = int(graduated_on[:4])
+    if basis == "high_tech":
+        return any(
+            reports.get(y, {}).get("high_tech_certified") for y in (year - 2, year - 1, year)
+        )
+    if basis == "investment":
+        invested = sum(
+            d(r["amount"]) * (USD_CNY if r["currency"] == "USD" else 1)
+            for r in rounds
+            if r["date"] <= graduated_on
+        )
+        return invested > 5_000_000
+    if basis == "revenue":
+        return any(
+            y <= year
+            and y - 1 in reports
+            and d(r["revenue"]) + d(reports[y - 1]["revenue"]) > 10_000_000
+            for y, r in reports.items()
+        )
+    return profile.get("listing") in ("neeq", "listed")

@@ -29,8 +29,15 @@ from typing import Any
 
 SHOWN = 10
 ORDER_DEPENDENT = {"tiering.tier_history", "notifications.firm_sequences"}
-ORDER_DEPENDENT_FIELDS = {"tiering.firms": ("seq", "announced_seq")}
+# A finding's states on the way (raised before the registry data that withdraws it arrived, or
+# never) depend on the order too: its current state and detail do not.
+ORDER_DEPENDENT_FIELDS = {
+    "tiering.firms": ("seq", "announced_seq"),
+    "incubators.findings": ("revision", "announced_revision", "history"),
+}
 TIER_ALERT = "tier_changed"
+FINDING_ALERT = "finding"
+ORDER_DEPENDENT_ALERTS = (TIER_ALERT, FINDING_ALERT)
 
 
 def order_free(documents: dict[str, dict]) -> dict[str, dict]:
@@ -40,7 +47,9 @@ def order_free(documents: dict[str, dict]) -> dict[str, dict]:
         if name in ORDER_DEPENDENT:
             continue
         if name == "notifications.alerts":
-            docs = {k: d for k, d in docs.items() if d["kind"] != TIER_ALERT}
+            docs = {k: d for k, d in docs.items() if d["kind"] not in ORDER_DEPENDENT_ALERTS}
+        if name == "incubators.findings":  # withdrawn ones are the history on the way
+            docs = {k: d for k, d in docs.items() if d.get("status") != "resolved"}
         dropped = ORDER_DEPENDENT_FIELDS.get(name, ())
         out[name] = {k: {f: v for f, v in d.items() if f not in dropped} for k, d in docs.items()}
     return out
@@ -113,6 +122,13 @@ def alert_problems(run: dict[str, Any]) -> list[str]:
         for uscc, firm in firms.items()
         if firm["seq"] and seen.get(uscc, {}).get("seq") != firm["seq"]
     ]
+    finding_alerts = {
+        a["data"].get("event_id") for a in alerts.values() if a["kind"] == FINDING_ALERT
+    }
+    for finding_id, found in documents.get("incubators.findings", {}).items():
+        current = f"{finding_id}#{found['revision']}"
+        if found.get("unit") and current not in finding_alerts:
+            problems.append(f"{finding_id}: its state {found['status']} never reached its unit")
     inbox = Counter(i for ids in run["inboxes"].values() for i in ids)
     problems += [f"{a}: in the inbox {inbox[a]} times" for a in alerts if inbox[a] != 1]
     problems += [f"{a}: in an inbox, not stored" for a in inbox if a not in alerts]

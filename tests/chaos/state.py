@@ -22,7 +22,7 @@ from tests.chaos.pipeline import Pipeline
 # and redelivered moves it) and the token each write leaves (shared/versioned.py).
 VOLATILE = frozenset(("version", "since", "at", "evaluated_at", "created_at", "processed_at",
                       "claimed_at", "sent_at", "next_attempt_at", "loaded_at", "read_at",
-                      "generated_at", "write_id"))  # fmt: skip
+                      "generated_at", "write_id", "resolved_at"))  # fmt: skip
 # Parts stored as JSON text (shared.mongo.pack), compared as what they hold.
 PACKED = {
     "registry.enterprises": ("parts",),
