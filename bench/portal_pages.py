@@ -12,32 +12,19 @@ from __future__ import annotations
 import json
 import random
 import statistics
+import tempfile
 import time
-from contextlib import suppress
-from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 from pymongo import MongoClient
 
-from bench.harness import MONGODB_URI, Stage
-from services.incubators import handling as incubation
-from services.incubators.lifecycle import AdmissionPending
-from services.incubators.schemas import EVENT_SCHEMAS as INCUBATOR_SCHEMAS
-from services.incubators.storage import Incubators
-from services.notifications import handling as alerting
-from services.notifications.storage import Notifications
-from services.registry import changes, records
-from services.registry.schemas import EVENT_SCHEMAS as ENTERPRISE_SCHEMAS
-from services.registry.storage import Enterprises
-from services.tiering import classify
-from services.tiering.storage import RuleSets, Tiers
+from bench.harness import MANAGEMENT_URL, MONGODB_URI, Stage
 from shared.cli.demo import sizes
 from shared.cli.keys import issue_key
-from shared.envelope import InvalidEvent, load_data, parse_envelope
-from shared.ingress.entrypoint import EventRejected
-from shared.province.generator import Generator
+from shared.province import generator, loader
 from tests.support.browser import signed_in
 from tests.support.fixtures import free_port
 
@@ -47,64 +34,43 @@ RULESET = "jl-2025"
 SERVICES = ("auth", "registry", "tiering", "incubators", "notifications", "portal")
 
 
-def parsed(document: Any, schemas: dict[str, Any]) -> Any:
-    """A generated event validated as the services' ingress does; None when it is refused."""
-    try:
-        event = parse_envelope(json.loads(document) if isinstance(document, bytes) else document)
-        return load_data(event, schemas[event.type]())
-    except (InvalidEvent, KeyError, ValueError):
-        return None
-
-
 def seed(stage: Stage, scale: float) -> dict[str, Any]:
-    """The province stored through the services' own code; what was stored, and how long."""
-    started = time.monotonic()
-    province = Generator(2025, **sizes(scale)).generate()
-    now = datetime.now(UTC)
-    with MongoClient(MONGODB_URI, tz_aware=True) as client:
-        enterprises = Enterprises(stage.db(client, "registry"))
-        tiers, rulesets = Tiers(stage.db(client, "tiering")), RuleSets(stage.db(client, "tiering"))
-        carriers = Incubators(stage.db(client, "incubators"))
-        inboxes = Notifications(stage.db(client, "notifications"))
-        for repository in (enterprises, tiers, carriers, inboxes):
-            repository.ensure_indexes()
-        rulesets.install_bundled(RULESET)
-        touched = set()
-        for document in province.enterprise_events:
-            event = parsed(document, ENTERPRISE_SCHEMAS)
-            if event is not None and changes.apply(enterprises, event) is not None:
-                touched.add(event.data["uscc"])
-        moves: list[dict[str, Any]] = []
-        snapshots = [records.snapshot(enterprises.get(code)) for code in sorted(touched)]
-        for snapshot in snapshots:
-            classify.on_snapshot(tiers, rulesets, snapshot, RULESET, moves.append)
-        found: list[dict[str, Any]] = []
-        handlers = {
-            "incubator.registered": incubation.registered,
-            "incubator.firm_admitted": incubation.admitted,
-            "incubator.firm_graduated": incubation.graduated,
-            "incubator.firm_exited": incubation.exited,
-            "incubator.annual_report": incubation.carrier_report,
+    """The province loaded through the running services, as `tracker demo load` does it (the
+    services' own code, so the pages read what the pipeline stores); what was stored and how
+    long it took."""
+    with tempfile.TemporaryDirectory() as directory:  # as `tracker demo` hands it over
+        generator.write(generator.Generator(2025, **sizes(scale)).generate(), Path(directory))
+        events, incubators, _ = generator.read(Path(directory))
+    with ClusterRpcProxy({"AMQP_URI": stage.amqp_uri}, timeout=60) as cluster:
+        keys = {
+            c["incubator_id"]: issue_key(cluster, "incubator", c["incubator_id"])
+            for c in incubators["carriers"]
         }
-        for phase in province.incubator_phases:
-            for document in phase:
-                event = parsed(document, INCUBATOR_SCHEMAS)
-                if event is not None:
-                    with suppress(EventRejected, AdmissionPending):  # refused, as the service does
-                        found += handlers[event.type](carriers, event)
-        for snapshot in snapshots:
-            found += incubation.enterprise_updated(carriers, snapshot)
-        alerts = sum(len(alerting.tier_changed(inboxes, move, now)) for move in moves)
-        alerts += sum(len(alerting.finding(inboxes, finding, now)) for finding in found)
+    endpoints = loader.Endpoints(
+        stage.amqp_uri,
+        MANAGEMENT_URL,
+        registry_url=stage.url("registry"),
+        incubators_url=stage.url("incubators"),
+        tiering_url=stage.url("tiering"),
+        notifications_url=stage.url("notifications"),
+    )
+    loaded = loader.load(endpoints, events, incubators, keys)
+    if not loaded["drained"]:
+        raise AssertionError(f"the province did not drain: {loaded}")
+    with MongoClient(MONGODB_URI, tz_aware=True) as client:
+        firms = sorted(r["_id"] for r in stage.db(client, "tiering").firms.find({}, {"_id": True}))
+        stored = {
+            "firms": len(firms),
+            "carriers": stage.db(client, "incubators").carriers.count_documents({}),
+            "findings": stage.db(client, "incubators").findings.count_documents({}),
+            "alerts": stage.db(client, "notifications").alerts.count_documents({}),
+        }
     return {
-        "firms": len(touched),
-        "carriers": len(province.carriers),
-        "tier_changes": len(moves),
-        "findings": len(found),
-        "alerts": alerts,
-        "seconds": round(time.monotonic() - started, 1),
-        "sample_firms": random.Random(7).sample(sorted(touched), min(40, len(touched))),
-        "carrier_ids": [c["incubator_id"] for c in province.carriers],
+        **stored,
+        "events": loaded["events"],
+        "seconds": loaded["seconds"],
+        "sample_firms": random.Random(7).sample(firms, min(40, len(firms))),
+        "carrier_ids": [c["incubator_id"] for c in incubators["carriers"]],
     }
 
 
@@ -139,9 +105,9 @@ def own_ports(stage: Stage) -> None:
 
 
 def run(stage: Stage, scale: float = 1.0) -> dict[str, Any]:
-    seeded = seed(stage, scale)
     own_ports(stage)
     stage.start(*SERVICES)
+    seeded = seed(stage, scale)
     with ClusterRpcProxy({"AMQP_URI": stage.amqp_uri}, timeout=30) as cluster:
         unit_key = issue_key(cluster, "unit", "220100")
         province_key = issue_key(cluster, "unit", "220000")

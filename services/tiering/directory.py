@@ -22,8 +22,7 @@ import eventlet
 from eventlet import GreenPool
 from nameko.extensions import DependencyProvider
 
-from services.tiering.storage import Tiers
-from shared.mongo import unpack
+from services.tiering.storage import Tiers, from_document
 from shared.units import PROVINCE
 
 log = logging.getLogger(__name__)
@@ -32,18 +31,19 @@ Row = dict[str, Any]
 
 
 def firm_row(document: dict[str, Any]) -> Row:
-    snapshot = unpack(document["snapshot"]) if isinstance(document.get("snapshot"), str) else {}
+    record = from_document(document)  # the snapshot and the watch entry are stored packed
+    snapshot = record.get("snapshot") or {}
     profile = snapshot.get("profile") or {}
     reports = snapshot.get("annual_reports") or []
     return {
-        "uscc": document["uscc"],
-        "name": document.get("name"),
-        "unit": document.get("unit"),
-        "tier": document.get("tier"),
+        "uscc": record["uscc"],
+        "name": record.get("name"),
+        "unit": record.get("unit"),
+        "tier": record.get("tier"),
         "industry": profile.get("industry"),
         "founded_on": profile.get("founded_on"),
         "latest_year": max((r["year"] for r in reports), default=None),
-        "watch": document.get("watch"),
+        "watch": record.get("watch"),
     }
 
 
