@@ -16,7 +16,7 @@ from datetime import date, datetime
 from fractions import Fraction
 from typing import Any
 
-from services.incubators.lifecycle import Derived, Fact, Incubation, overlapping
+from services.incubators.lifecycle import Derived, Fact, Incubation, incubation_id, overlapping
 from services.incubators.rules import IncubatorRules
 from shared.dates import add_months
 
@@ -64,9 +64,9 @@ def firm_findings(
         found.append(overdue(rules, incubation, today))
         if founded_on is not None:
             found.append(late_admission(rules, incubation, founded_on))
-            found.append(before_founding(incubation, founded_on))
         if incubation["state"] == "graduated" and registry is not None:
             found.append(unsupported_graduation(rules, incubation, registry))
+    found += [before_founding(uscc, admission, founded_on) for admission in derived.void]
     found += [overlap(first, second) for first, second in overlapping(derived.incubations)]
     found += [unpaired_end(uscc, end, derived.incubations) for end in derived.held]
     return [f for f in found if f is not None]
@@ -90,17 +90,16 @@ def late_admission(
     )
 
 
-def before_founding(incubation: Incubation, founded_on: str) -> Finding | None:
+def before_founding(uscc: str, admission: Fact, founded_on: str | None) -> Finding:
     """An admission accepted before the founding date was known (or before it was corrected)
-    that the founding date now contradicts."""
-    if incubation["admitted_on"] >= founded_on:
-        return None
+    that the founding date now contradicts: void, it counts nowhere (lifecycle.derive)."""
     return finding(
-        f"admitted_before_founding:{incubation['incubation_id']}",
+        f"admitted_before_founding:{incubation_id(uscc, admission)}",
         "admitted_before_founding",
-        incubation["incubator_id"],
-        incubation["uscc"],
-        f"admitted on {incubation['admitted_on']}, before the firm was founded on {founded_on}",
+        admission["incubator_id"],
+        uscc,
+        f"admitted on {admission['admitted_on']}, before the firm was founded on {founded_on}: "
+        "the admission counts nowhere",
     )
 
 
@@ -428,26 +427,22 @@ def reconcile(
     return changes
 
 
-def candidates_of_firm(uscc: str, derived: Derived, facts: dict[str, list[Fact]]) -> set[str]:
+def candidates_of_firm(uscc: str, facts: dict[str, list[Fact]]) -> set[str]:
     """Every id a firm's findings could have: what `firm_findings` makes, for any data."""
     ids = set()
-    for incubation in derived.incubations:
-        key = incubation["incubation_id"]
+    # every admission, void ones included: an incubation can become void (and back again)
+    admitted = sorted({(a["admitted_on"], a["incubator_id"]) for a in facts.get("admissions", [])})
+    keys = [f"{carrier}:{uscc}:{day}" for day, carrier in admitted]
+    for key in keys:
         ids |= {
             f"late_admission:{key}",
             f"admitted_before_founding:{key}",
             f"overdue:{key}",
             f"graduation_basis:{key}",
         }
-    ids |= {
-        f"overlap:{a['incubation_id']}|{b['incubation_id']}" for a, b in pairs(derived.incubations)
-    }
+    ids |= {f"overlap:{a}|{b}" for n, a in enumerate(keys) for b in keys[n + 1 :]}
     ids |= {f"unpaired_end:{end['key']}" for end in facts.get("ends", [])}
     return ids
-
-
-def pairs(incubations: list[Incubation]) -> list[tuple[Incubation, Incubation]]:
-    return [(a, b) for n, a in enumerate(incubations) for b in incubations[n + 1 :]]
 
 
 def candidates_of_carrier(incubator_id: str, years: Iterable[int]) -> set[str]:

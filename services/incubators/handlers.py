@@ -11,7 +11,7 @@ from typing import Any
 
 from services.incubators import findings as policy
 from services.incubators import lifecycle
-from services.incubators.lifecycle import Derived
+from services.incubators.lifecycle import Derived, Facts
 from services.incubators.rules import IncubatorRules
 from services.incubators.storage import Incubators, firm_document, with_facts
 from shared import clock
@@ -76,45 +76,28 @@ def apply_life_cycles(
     events: list[CloudEvent],
     founding_dates: FoundingDates,
 ) -> list[str]:
-    """Add each firm's events to its facts (in event order, so that of two admissions on one
-    day the earlier event is the one kept) and store the incubations derived from them;
-    events that cannot be true are refused (what the registry does not know yet is judged by
-    findings once it does). The firms whose life cycle was looked at."""
+    """Add each firm's events to its facts and store the incubations derived from them; events
+    that cannot be true are refused (what the registry does not know yet is judged once it
+    does). The firms whose life cycle was looked at."""
     by_firm: dict[str, list[CloudEvent]] = {}
     for event in events:
         by_firm.setdefault(event.data["uscc"], []).append(event)
     if not by_firm:
         return []
     refused: dict[str, dict[int, lifecycle.Refused]] = {}
-    written: dict[str, list[dict[str, Any]]] = {}
 
-    def apply(uscc: str, stored: dict[str, Any] | None) -> dict[str, Any] | None:
-        document = with_facts(stored) if stored else {"facts": {"admissions": [], "ends": []}}
-        facts, refused[uscc] = document["facts"], {}
-        founded_on = founded.get(uscc)
-        for event in sorted(by_firm[uscc], key=lambda e: e.order_key):
+    def add_events(uscc: str, facts: Facts) -> Facts:
+        refused[uscc] = {}
+        for event in by_firm[uscc]:
             try:
-                facts = lifecycle.add(facts, event, founded_on)
+                facts = lifecycle.add(facts, event, founded.get(uscc))
             except lifecycle.Refused as exc:
                 refused[uscc][id(event)] = exc
-        if facts is document["facts"]:
-            return None
-        derived = lifecycle.derive(uscc, facts)
-        written[uscc] = derived.incubations
-        return {
-            "_id": uscc,
-            "uscc": uscc,
-            "facts": facts,
-            "items": derived.incubations,
-            "held": derived.held,
-        }
+        return facts
 
     with store.locks.hold_all(by_firm):  # a snapshot's check reads what is stored here
         founded = founding_dates_of(store, sorted(by_firm), founding_dates)
-        lost = store.lifecycles.update(by_firm, apply)
-        store.note_in_carriers(
-            [i for uscc, items in written.items() if uscc not in lost for i in items]
-        )
+        lost = derive_and_store(store, list(by_firm), founded, add_events)
     for uscc, events_of_firm in by_firm.items():
         for event in events_of_firm:
             if uscc in lost:
@@ -122,6 +105,49 @@ def apply_life_cycles(
             elif id(event) in refused.get(uscc, {}):
                 batch.fail(event, EventRejected(refused[uscc][id(event)].errors))
     return sorted(by_firm)
+
+
+def derive_and_store(
+    store: Incubators,
+    usccs: list[str],
+    founded: dict[str, str],
+    change: Callable[[str, Facts], Facts] = lambda uscc, facts: facts,
+) -> set[str]:
+    """Derive the firms' incubations from their facts (after `change`) and founding dates, and
+    store those that differ, in the firm's document and in its carriers' maps (an incubation
+    that became void leaves them). The firms whose write kept losing."""
+    noted: dict[str, list[dict[str, Any]]] = {}  # by firm: the last attempt's
+    gone: dict[str, list[dict[str, Any]]] = {}
+
+    def apply(uscc: str, stored: dict[str, Any] | None) -> dict[str, Any] | None:
+        document = with_facts(stored) if stored else {"facts": {"admissions": [], "ends": []}}
+        facts = change(uscc, document["facts"])
+        derived = lifecycle.derive(uscc, facts, founded.get(uscc))
+        kept = {i["incubation_id"] for i in derived.incubations}
+        before = document.get("items", [])
+        if facts is document["facts"] and (derived.incubations, derived.held, derived.void) == (
+            before,
+            document.get("held", []),
+            document.get("void", []),
+        ):
+            return None
+        noted[uscc] = derived.incubations
+        gone[uscc] = [i for i in before if i["incubation_id"] not in kept]
+        return {
+            "_id": uscc,
+            "uscc": uscc,
+            "facts": facts,
+            "items": derived.incubations,
+            "held": derived.held,
+            "void": derived.void,
+        }
+
+    lost = store.lifecycles.update(usccs, apply)
+    store.note_in_carriers(
+        [i for uscc, items in noted.items() if uscc not in lost for i in items],
+        [i for uscc, items in gone.items() if uscc not in lost for i in items],
+    )
+    return lost
 
 
 def founding_dates_of(
@@ -166,12 +192,20 @@ def enterprise_updated(
 
     with store.locks.hold_all(newest):  # an admission checks against what is stored here
         incubated = store.incubations_of_firms(list(newest))
-        for uscc in store.firms.update(incubated, keep_newest):
-            looked_at.discard(uscc)
-            for snapshot in batch:
-                if snapshot["uscc"] == uscc:
-                    batch.fail(snapshot, RuntimeError(f"{uscc}'s facts kept changing"))
+        lost = store.firms.update(incubated, keep_newest)
+        looked_at -= lost
+        founded = {uscc: founded_on(newest[uscc]) for uscc in looked_at}
+        lost |= derive_and_store(store, sorted(looked_at), {k: v for k, v in founded.items() if v})
+    for uscc in lost:
+        looked_at.discard(uscc)
+        for snapshot in batch:
+            if snapshot["uscc"] == uscc:
+                batch.fail(snapshot, RuntimeError(f"{uscc}'s facts kept changing"))
     return sync_firms(store, rules, sorted(looked_at), clock.today())
+
+
+def founded_on(snapshot: dict[str, Any]) -> str | None:
+    return (snapshot.get("profile") or {}).get("founded_on")
 
 
 def firms_without_facts(store: Incubators, batch: Batch[CloudEvent]) -> list[str]:
@@ -189,8 +223,8 @@ def firm_state(
     today: date,
 ) -> tuple[set[str], list[dict[str, Any]]]:
     """A firm's candidate finding ids and its findings now."""
-    derived = Derived(document.get("items", []), document.get("held", []))
-    candidates = policy.candidates_of_firm(uscc, derived, document["facts"])
+    derived = Derived(document.get("items", []), document.get("held", []), document.get("void", []))
+    candidates = policy.candidates_of_firm(uscc, document["facts"])
     return candidates, policy.firm_findings(rules, uscc, derived, registry, today)
 
 

@@ -9,18 +9,22 @@ derived from the facts alone, so any arrival order, and any repeat, gives the sa
   ends it;
 - an end no admission takes yet is held (an end before any admission at its carrier, or a
   second end inside one admission's window) and is paired as soon as the admission it belongs
-  to arrives: carriers send their history late, and back-fill it.
+  to arrives: carriers send their history late, and back-fill it;
+- two admissions at one carrier on one day are one admission (the same event sent again under
+  a new id): the first by event time, then key, gives its track;
+- an admission before the firm was founded is void: it cannot be true, so it counts nowhere.
 
-Only what no later event could make true is refused when it arrives: two admissions of the firm
-on one day, or an admission or an end before the firm was founded (once the founding date is
-known). Everything else that the data does not (yet) add up to is a finding that follows the
-data (findings.py): incubations that overlap as the facts stand, or an end waiting for its
-admission.
+An admission or an end dated before the firm was founded is refused when it arrives if the
+founding date is known then (the publisher is told why); one that arrived before the date was
+known (or before it was corrected) is void from the moment it is, with a finding saying so, so
+the incubations and every count end the same either way. Everything else the data does not
+(yet) add up to is a finding that follows the data (findings.py): incubations that overlap as
+the facts stand (two carriers on one day among them), or an end waiting for its admission.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from shared.envelope import CloudEvent
@@ -62,12 +66,18 @@ def fact_of(event: CloudEvent) -> tuple[str, Fact]:
 class Derived:
     incubations: list[Incubation]  # by admission day, then carrier
     held: list[Fact]  # ends no admission takes (yet), by day
+    void: list[Fact] = field(default_factory=list)  # admissions before the founding date
 
 
-def derive(uscc: str, facts: Facts) -> Derived:
-    """The firm's incubations from its facts (see the module docstring)."""
+def derive(uscc: str, facts: Facts, founded_on: str | None = None) -> Derived:
+    """The firm's incubations from its facts and, where known, its founding date (see the
+    module docstring)."""
     admissions: dict[str, list[Fact]] = {}
-    for admission in facts.get("admissions", []):
+    void = []
+    for admission in first_of_each_day(facts.get("admissions", [])):
+        if founded_on is not None and admission["admitted_on"] < founded_on:
+            void.append(admission)
+            continue
         admissions.setdefault(admission["incubator_id"], []).append(admission)
     ends: dict[str, list[Fact]] = {}
     for end in facts.get("ends", []):
@@ -79,7 +89,20 @@ def derive(uscc: str, facts: Facts) -> Derived:
         held += waiting
     incubations.sort(key=lambda i: (i["admitted_on"], i["incubator_id"]))
     held.sort(key=lambda e: (e["ended_on"], e["incubator_id"], e["order"]))
-    return Derived(incubations, held)
+    void.sort(key=lambda a: (a["admitted_on"], a["incubator_id"]))
+    return Derived(incubations, held, void)
+
+
+def first_of_each_day(admissions: list[Fact]) -> list[Fact]:
+    """One admission per carrier and day: the first by event time, then key."""
+    kept: dict[tuple[str, str], Fact] = {}
+    for admission in sorted(admissions, key=lambda a: (a["order"], a["key"])):
+        kept.setdefault((admission["incubator_id"], admission["admitted_on"]), admission)
+    return list(kept.values())
+
+
+def incubation_id(uscc: str, admission: Fact) -> str:
+    return f"{admission['incubator_id']}:{uscc}:{admission['admitted_on']}"
 
 
 def pair(
@@ -106,7 +129,7 @@ def pair(
 
 def incubation(uscc: str, admission: Fact, end: Fact | None) -> Incubation:
     record = {
-        "incubation_id": f"{admission['incubator_id']}:{uscc}:{admission['admitted_on']}",
+        "incubation_id": incubation_id(uscc, admission),
         "incubator_id": admission["incubator_id"],
         "uscc": uscc,
         "admitted_on": admission["admitted_on"],
@@ -134,25 +157,14 @@ def overlapping(incubations: list[Incubation]) -> list[tuple[Incubation, Incubat
 
 def add(facts: Facts, event: CloudEvent, founded_on: str | None = None) -> Facts:
     """The facts with the event's own (the same event again changes nothing), or Refused with
-    why it cannot be true whatever else arrives."""
+    why it cannot be true: dated before the firm was founded (`founded_on`, where known)."""
     kind, fact = fact_of(event)
     if any(f["key"] == fact["key"] for f in facts.get(kind, [])):
         return facts
     day = fact["admitted_on"] if kind == "admissions" else fact["ended_on"]
-    field = f"data.{'admitted_on' if kind == 'admissions' else date_field(fact)}"
+    name = f"data.{'admitted_on' if kind == 'admissions' else date_field(fact)}"
     if founded_on is not None and day < founded_on:
-        raise Refused({field: [f"{day} is before the firm was founded, on {founded_on}"]})
-    if kind == "admissions":
-        for other in facts.get("admissions", []):
-            if other["admitted_on"] == day:
-                raise Refused(
-                    {
-                        field: [
-                            f"the firm was admitted at {other['incubator_id']} on {day} already: "
-                            "a firm has one carrier at a time"
-                        ]
-                    }
-                )
+        raise Refused({name: [f"{day} is before the firm was founded, on {founded_on}"]})
     return {**facts, kind: [*facts.get(kind, []), fact]}
 
 

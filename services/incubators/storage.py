@@ -125,21 +125,28 @@ class Incubators(Repository):
         found = self.db.firm_incubations.find({"_id": {"$in": sorted(set(usccs))}}, {"items": True})
         return {record["_id"]: record.get("items", []) for record in found if record.get("items")}
 
-    def note_in_carriers(self, incubations: list[Incubation]) -> None:
+    def note_in_carriers(
+        self, incubations: list[Incubation], removed: Iterable[Incubation] = ()
+    ) -> None:
         """Each carrier's own map of its incubations (state and dates), so that a carrier's
         counts, its incubatees and its counts at a year's end never read every firm's document
-        (a full scan on FerretDB). Written after the firm's document: a redelivered event
-        rewrites both."""
-        by_carrier: dict[str, dict[str, Any]] = {}
+        (a full scan on FerretDB); `removed`: incubations no longer derived (void). Written
+        after the firm's document: a redelivered event rewrites both."""
+        sets: dict[str, dict[str, Any]] = {}
+        unsets: dict[str, dict[str, Any]] = {}
         for incubation in incubations:
             item = {field: incubation.get(field) for field in MAP_FIELDS}
             key = map_key(incubation["incubation_id"])
-            by_carrier.setdefault(incubation["incubator_id"], {})[f"items.{key}"] = item
-        for incubator_id, fields in sorted(by_carrier.items()):
+            sets.setdefault(incubation["incubator_id"], {})[f"items.{key}"] = item
+        for incubation in removed:
+            key = map_key(incubation["incubation_id"])
+            unsets.setdefault(incubation["incubator_id"], {})[f"items.{key}"] = ""
+        for incubator_id in sorted(sets.keys() | unsets.keys()):
+            change: dict[str, Any] = {"$set": {**sets.get(incubator_id, {}), "dated": True}}
+            if incubator_id in unsets:
+                change["$unset"] = unsets[incubator_id]
             with self.carrier_locks.hold(incubator_id):  # FerretDB: no isolation
-                self.db.carrier_incubations.update_one(
-                    {"_id": incubator_id}, {"$set": {**fields, "dated": True}}, upsert=True
-                )
+                self.db.carrier_incubations.update_one({"_id": incubator_id}, change, upsert=True)
 
     def carrier_items(self, incubator_id: str) -> list[dict[str, Any]]:
         """(uscc, state, admitted_on, ended_on) of each of the carrier's incubations."""

@@ -52,10 +52,13 @@ def replay(events, founded_on=None):
     return facts, refused
 
 
-def state(events):
-    facts, refused = replay(events)
-    derived = lifecycle.derive(USCC, facts)
-    found = findings.firm_findings(RULES, USCC, derived, None, TODAY)
+def state(events, founded_on=None, known_on_arrival=True):
+    """Incubations, held ends, finding ids and refusals once every event is in: the founding
+    date known when the events arrive, or only afterwards."""
+    facts, refused = replay(events, founded_on if known_on_arrival else None)
+    derived = lifecycle.derive(USCC, facts, founded_on)
+    registry = None if founded_on is None else {"profile": {"founded_on": founded_on}}
+    found = findings.firm_findings(RULES, USCC, derived, registry, TODAY)
     return derived.incubations, derived.held, sorted(f["finding_id"] for f in found), refused
 
 
@@ -119,16 +122,45 @@ def test_overlapping_incubations_are_a_finding_until_the_data_separates_them():
     assert state([a, b, graduated("A", 3, "2023-03-01")])[2] == []
 
 
-def test_what_no_later_event_could_make_true_is_refused():
-    _, refused = replay([admitted("A", 1, "2022-01-10"), admitted("B", 2, "2022-01-10")])
-    assert [(n, list(errors)) for n, errors in refused] == [("B-2", ["data.admitted_on"])]
-    assert "admitted at A on 2022-01-10 already" in refused[0][1]["data.admitted_on"][0]
+def test_a_date_before_the_founding_is_refused_when_the_founding_date_is_known():
     _, refused = replay([admitted("A", 3, "2019-12-31")], founded_on="2020-01-01")
     assert refused[0][1] == {
         "data.admitted_on": ["2019-12-31 is before the firm was founded, on 2020-01-01"]
     }
     _, refused = replay([graduated("A", 4, "2019-06-01")], founded_on="2020-01-01")
     assert "data.graduated_on" in refused[0][1]
+
+
+def test_an_admission_the_founding_date_contradicts_later_is_void_and_counts_nowhere():
+    """Accepted before the registry knew the founding date: once it does, the incubation goes
+    (as if refused) and a finding says why; the incubations are those of a refusal."""
+    early, later = admitted("A", 1, "2019-12-31"), admitted("B", 2, "2021-03-01")
+    refused_then = state([early, later], founded_on="2020-01-01")
+    voided_later = state([early, later], founded_on="2020-01-01", known_on_arrival=False)
+    assert voided_later[0] == refused_then[0]
+    assert [i["incubator_id"] for i in voided_later[0]] == ["B"]
+    assert voided_later[2] == ["admitted_before_founding:A:912201010000000010:2019-12-31"]
+    assert state([early, later])[0] != voided_later[0]  # before the date is known: counted
+
+
+def test_two_carriers_on_one_day_are_both_kept_and_a_finding_in_any_order():
+    a, b = admitted("A", 1, "2022-01-10"), admitted("B", 2, "2022-01-10")
+    expected = state([a, b])
+    assert expected == state([b, a])
+    assert [i["incubator_id"] for i in expected[0]] == ["A", "B"]
+    assert expected[2] == [
+        "overlap:A:912201010000000010:2022-01-10|B:912201010000000010:2022-01-10"
+    ]
+    assert expected[3] == []
+
+
+def test_one_carrier_sending_an_admission_again_under_a_new_id_is_one_admission():
+    first = admitted("A", 1, "2022-01-10", track="ic_design")
+    again = event("incubator.firm_admitted", "A", 2, admitted_on="2022-01-10", track=None)
+    for order in ([first, again], [again, first]):
+        incubations, _, found, refused = state(order)
+        assert [(i["incubator_id"], i["track"]) for i in incubations] == [("A", "ic_design")]
+        assert (found, refused) == ([], [])
 
 
 # A firm's consistent history over several carriers: consecutive incubations, each ended or
@@ -205,3 +237,40 @@ def test_graduation_bases_are_checked_exactly(basis, reports, rounds, listing, s
         "status": {"listing": listing},
     }
     assert (findings.basis_supported(RULES, basis, "2024-06-30", registry) is None) is supported
+
+
+# Any stream at all: conflicting, same-day, before the founding date, ends without admissions.
+def any_event(draw, n):
+    carrier = draw(st.sampled_from("ABC"))
+    day = (date(2019, 6, 1) + timedelta(days=draw(st.integers(0, 1500)))).isoformat()
+    kind = draw(st.sampled_from([admitted, admitted, graduated, exited]))
+    if kind is admitted:
+        return admitted(carrier, n, day, draw(st.sampled_from([None, "ic_design"])))
+    return kind(carrier, n, day)
+
+
+@st.composite
+def streams(draw):
+    return [any_event(draw, n) for n in range(draw(st.integers(1, 8)))]
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    streams(),
+    st.randoms(use_true_random=False),
+    st.lists(st.integers(0, 20), max_size=6),
+    st.sampled_from([None, "2020-01-01"]),
+    st.booleans(),
+)
+def test_any_stream_in_any_order_gives_the_same_incubations_counts_and_findings(
+    events, rng, repeats, founded_on, known_on_arrival
+):
+    expected = state(events, founded_on)
+    shuffled = list(events) + [events[r % len(events)] for r in repeats]
+    rng.shuffle(shuffled)
+    now = state(shuffled, founded_on)
+    assert now[:3] == expected[:3]
+    assert {n for n, _ in now[3]} == {n for n, _ in expected[3]}  # a repeat is refused again
+    # whether the founding date was known on arrival or learnt afterwards, the same count
+    later = state(shuffled, founded_on, known_on_arrival)
+    assert later[0] == expected[0]
