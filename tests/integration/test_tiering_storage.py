@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from pymongo import MongoClient
 
-from services.tiering import classify, views
+from services.tiering import handlers, views
 from services.tiering.decisions import decide
 from services.tiering.rules.ruleset import parse_ruleset
 from services.tiering.storage import BUNDLED_RULESETS, RuleSets, Tiers
@@ -35,7 +35,7 @@ def snapshot(code, version=1, revenues=GROWING):
 def on_snapshots(tiers, rulesets, snapshots, announce=lambda changes: None):
     """One batch through tiering's use case; every snapshot must be handled."""
     batch = Batch(snapshots)
-    classify.on_snapshots(tiers, rulesets, batch, "jl-2025", announce)
+    handlers.classify_snapshots(tiers, rulesets, batch, "jl-2025", announce)
     assert batch.failures == {}
 
 
@@ -86,7 +86,7 @@ def test_re_evaluation_in_batches_moves_each_firm_once_and_announces_in_order(st
 
     lower_gazelle_bar(rulesets)
     announced = []
-    report = classify.reevaluate(tiers, rulesets, "jl-2025", announced.extend, batch_size=40)
+    report = handlers.reevaluate(tiers, rulesets, "jl-2025", announced.extend, batch_size=40)
 
     assert report == {"firms": 130, "changed": 130}
     assert sorted(c["uscc"] for c in announced) == codes
@@ -95,7 +95,7 @@ def test_re_evaluation_in_batches_moves_each_firm_once_and_announces_in_order(st
     assert tiers.transitions() == {"none→gazelle": 130}
     assert all(tiers.get(code)["announced_seq"] == 1 for code in codes)
 
-    again = classify.reevaluate(tiers, rulesets, "jl-2025", announced.extend, batch_size=40)
+    again = handlers.reevaluate(tiers, rulesets, "jl-2025", announced.extend, batch_size=40)
     assert again == {"firms": 130, "changed": 0} and len(announced) == 130
 
 
@@ -138,7 +138,7 @@ def test_a_tier_index_left_behind_by_a_crash_is_mended(stores):
     left_behind()
     newer = classify_as_sent(2)
     left_behind()
-    classify.reevaluate(tiers, rulesets, "jl-2025", lambda changes: None)
+    handlers.reevaluate(tiers, rulesets, "jl-2025", lambda changes: None)
     assert [first, redelivered, newer, tiers.counts(None)] == [{"gazelle": 1}] * 4
 
 
