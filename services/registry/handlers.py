@@ -35,6 +35,7 @@ def apply_events(store: EnterpriseRepository, batch: Batch[CloudEvent], announce
     to_announce: dict[str, Record] = {}
 
     def apply(uscc: str, stored: Record | None) -> Record | None:
+        to_announce.pop(uscc, None)  # applied again to what is stored now, after a lost write
         record = stored or records.empty(uscc)
         outcomes = {records.apply(record, event) for event in by_firm[uscc]}
         if APPLIED in outcomes:

@@ -115,6 +115,16 @@ def test_a_write_lost_to_another_process_is_applied_again_to_what_it_stored(stor
     assert snapshot["version"] == 3 == store.read([code])[code]["version"]
 
 
+def test_a_lost_write_whose_event_another_process_overtook_announces_nothing(store):
+    """Retried on what the other process stored, the event is older than the part stored: the
+    record this batch computed first was never stored and must not be announced."""
+    code = jilin_uscc()
+    other = store.another_process()
+    store.versioned.meanwhile(lambda: applied(other, [report(code, 2023, revenue=2e7, minutes=5)]))
+    assert applied(store, [report(code, 2023, revenue=1e7)]) == []
+    assert store.read([code])[code]["reports"]["2023"]["revenue"] == 2e7
+
+
 def test_the_events_of_a_firm_that_keeps_losing_fail_and_only_the_others_are_announced(store):
     kept_busy, calm = jilin_uscc(), jilin_uscc()
     other = store.another_process()
