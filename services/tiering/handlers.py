@@ -123,11 +123,12 @@ def reevaluate(
     Batches are written by WRITERS writers while the next ones are evaluated (the database
     works while Python does, and spreads its work over cores), and each batch's moves are
     announced, in batch order, only once it is stored. Only records whose decision moved are
-    rewritten, and none whose firm got a newer snapshot meanwhile (storage.save_batch)."""
+    rewritten, and none whose firm got a newer snapshot meanwhile (storage.save_batch): that
+    firm's move here is neither stored nor announced."""
     now, seen, moved = clock.now(), 0, 0
     held = tiers.index_copies()  # read once: the writers compare with these, not a read each
     with ThreadPoolExecutor(max_workers=WRITERS) as writers:
-        stored: deque[tuple[Future[int], list[Record]]] = deque()
+        stored: deque[Future[list[Record]]] = deque()
         for batch in tiers.batches(batch_size):
             pairs, changes = [], []
             for previous in batch:
@@ -137,18 +138,18 @@ def reevaluate(
                 if change is not None:
                     changes.append(change)
             if len(stored) == WRITERS:
-                announce_stored(tiers, *stored.popleft(), announce)
-            stored.append((writers.submit(tiers.save_batch, pairs, changes, held), changes))
-            seen, moved = seen + len(batch), moved + len(changes)
+                moved += announce_stored(tiers, stored.popleft(), announce)
+            stored.append(writers.submit(tiers.save_batch, pairs, changes, held))
+            seen += len(batch)
         while stored:
-            announce_stored(tiers, *stored.popleft(), announce)
+            moved += announce_stored(tiers, stored.popleft(), announce)
     return {"firms": seen, "changed": moved}
 
 
-def announce_stored(
-    tiers: TierRepository, stored: Future[int], changes: list[Record], announce: Announce
-) -> None:
-    stored.result()
+def announce_stored(tiers: TierRepository, stored: Future[list[Record]], announce: Announce) -> int:
+    """Once a batch is stored, announce the moves it wrote; how many."""
+    changes = stored.result()
     if changes:
         announce(changes)
         tiers.mark_announced([(c["uscc"], c["seq"]) for c in changes])
+    return len(changes)

@@ -60,10 +60,10 @@ class TierRepository(Protocol):
 
     def save_batch(
         self, pairs: list[tuple[Record, Record]], changes: list[Record], held: IndexCopies
-    ) -> int:
+    ) -> list[Record]:
         """Re-evaluated records (new, as read): `changes` added to the history, then each record
         whose decision moved written if its firm is still stored at the version evaluated, and
-        the index copies updated likewise. Returns how many were still stored at it."""
+        the index copies updated likewise. Returns the changes whose records were written."""
         ...
 
 

@@ -221,9 +221,11 @@ class Tiers(Repository):
 
     def save_batch(
         self, pairs: list[tuple[Record, Record]], changes: list[Record], held: IndexCopies
-    ) -> int:
+    ) -> list[Record]:
         """Re-evaluated records, each only if its snapshot is still the one evaluated, and only
-        those whose decision moved; the unchanged snapshot is not sent again."""
+        those whose decision moved; the unchanged snapshot is not sent again. Returns the
+        changes whose records were written: a firm whose newer snapshot was stored meanwhile
+        keeps that snapshot's decision. Which ones is read back only when some write missed."""
         self.add_changes(changes)
         updates = [
             UpdateOne({"_id": d["_id"], "version": d["version"]}, {"$set": stamped(fields(d))})
@@ -231,7 +233,11 @@ class Tiers(Repository):
         ]
         matched = bulk_write(self.firms, updates)
         self.update_tier_index([new for new, _ in pairs], held, verify=True)
-        return matched
+        if matched == len(updates):
+            return changes
+        moved = {c["uscc"] for c in changes}
+        written = self.still_stored([new for new, _ in pairs if new["uscc"] in moved])
+        return [c for c in changes if c["uscc"] in {r["uscc"] for r in written}]
 
     def counts(self, unit: str | None) -> dict[str, int]:
         match = {"unit": unit} if unit else {}

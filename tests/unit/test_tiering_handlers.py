@@ -227,22 +227,44 @@ def test_a_second_reevaluation_rewrites_and_announces_nothing(tiers, rulesets, p
     assert (report, announced, tokens(tiers)) == ({"firms": 3, "changed": 0}, [], before)
 
 
-def test_reevaluation_does_not_set_back_a_firm_with_a_newer_snapshot(tiers, rulesets, province):
-    """A snapshot stored between the re-evaluation's read of a firm and its write wins: neither
-    the firm's record nor its index copy goes back to the re-evaluated decision."""
-    [code, _], _ = province
-    rulesets.store(lower_growth_bar())
+def newer_snapshot_while_saving(tiers, rulesets, code, revenues):
+    """Another process stores a newer snapshot of the firm between the re-evaluation's read of
+    it and its write."""
     other, save_batch = tiers.another_process(), tiers.save_batch
 
     def newer_snapshot_first(pairs, changes, held):
-        classified(other, rulesets, [snapshot(code, 2, FLAT)])
+        classified(other, rulesets, [snapshot(code, 2, revenues)])
         return save_batch(pairs, changes, held)
 
     tiers.save_batch = newer_snapshot_first
+
+
+def test_reevaluation_does_not_set_back_a_firm_with_a_newer_snapshot(tiers, rulesets, province):
+    """The newer snapshot wins: neither the firm's record nor its index copy goes back to the
+    re-evaluated decision."""
+    [code, _], _ = province
+    rulesets.store(lower_growth_bar())
+    newer_snapshot_while_saving(tiers, rulesets, code, FLAT)
     handlers.reevaluate(tiers, rulesets, "jl-2025", lambda changes: None)
     stored = tiers.stored(code)
     assert (stored["version"], stored["tier"]) == (2, "none")
     assert tiers.tier_index[code]["tier"] == "none"
+
+
+def test_reevaluation_announces_no_move_it_did_not_store(tiers, rulesets, province):
+    """The move decided on the older snapshot was not stored: announcing it (and marking it
+    announced) would tell the unit of a tier the firm does not hold, and hide its next real
+    move, whose seq would count as announced already."""
+    [code, other_growing], _ = province
+    rulesets.store(lower_growth_bar())
+    newer_snapshot_while_saving(tiers, rulesets, code, FLAT)
+    announced = []
+    report = handlers.reevaluate(tiers, rulesets, "jl-2025", announced.extend)
+    assert [c["uscc"] for c in announced] == [other_growing]
+    assert report == {"firms": 3, "changed": 1}
+    assert tiers.stored(code)["announced_seq"] == 0
+    next_move = classified(tiers, rulesets, [snapshot(code, 3, GAZELLE)])
+    assert moves(next_move) == [(code, 1, "none", "gazelle")]
 
 
 def test_activating_a_rule_set_makes_it_decide_every_firm(tiers, rulesets, province):

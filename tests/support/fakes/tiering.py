@@ -83,13 +83,15 @@ class InMemoryTiers:
 
     def save_batch(
         self, pairs: list[tuple[Record, Record]], changes: list[Record], held: IndexCopies
-    ) -> int:
+    ) -> list[Record]:
         self.add_changes(changes)
-        matched = 0
-        for document in decision_updates(pairs):
-            matched += self.firms.set_where(document["_id"], at(document["version"]), document)
+        written = {
+            document["_id"]
+            for document in decision_updates(pairs)
+            if self.firms.set_where(document["_id"], at(document["version"]), document)
+        }
         self.update_tier_index([new for new, _ in pairs], held, verify=True)
-        return matched
+        return [c for c in changes if c["uscc"] in written]
 
 
 def announced_before(seq: int) -> Callable[[Record], bool]:
