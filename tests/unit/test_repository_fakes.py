@@ -1,9 +1,12 @@
-"""The in-memory fakes offer what the MongoDB classes offer to the use cases: every method of
-each repository protocol, with the same parameters, so a fake cannot drift from its protocol
-unnoticed (what they do alike is checked in tests/integration/test_versioned_fake.py and by the
-integration tests of each service)."""
+"""Each service's storage (MongoDB) and its in-memory fake implement the same protocol: every
+method the use cases may call, with the same parameters, so the unit tests that use the fakes
+test what the service runs (what they do alike: tests/integration/test_versioned_fake.py and
+each service's integration tests)."""
+
+from __future__ import annotations
 
 import inspect
+from typing import Any
 
 import pytest
 
@@ -21,22 +24,28 @@ IMPLEMENTATIONS = [
 ]
 
 
-def protocol_methods(protocol: type) -> list[str]:
-    """The methods the protocol declares (not those typing.Protocol adds, all dunders)."""
-    declared = vars(protocol).items()
-    return [name for name, value in declared if inspect.isfunction(value) and name[0] != "_"]
+def protocol_methods(protocol: type) -> dict[str, inspect.Signature]:
+    return {
+        name: inspect.signature(member)
+        for name, member in vars(protocol).items()
+        if callable(member) and not name.startswith("_")
+    }
 
 
-def parameters(method) -> list[tuple[str, object, object]]:
-    """Names, kinds and defaults (annotations are spelt differently, to the same effect)."""
-    return [(p.name, p.kind, p.default) for p in inspect.signature(method).parameters.values()]
+def parameters(signature: inspect.Signature) -> list[tuple[str, Any]]:
+    """Names, kinds and defaults (annotations are strings under postponed evaluation)."""
+    return [(p.name, p.kind, p.default) for p in signature.parameters.values()]
 
 
-@pytest.mark.parametrize(("protocol", "mongodb", "fake"), IMPLEMENTATIONS)
-def test_the_mongodb_class_and_the_fake_offer_every_method_of_the_protocol(protocol, mongodb, fake):
-    methods = protocol_methods(protocol)
-    assert methods
-    for name in methods:
-        expected = parameters(getattr(protocol, name))
-        assert parameters(getattr(mongodb, name)) == expected, f"{mongodb.__name__}.{name}"
-        assert parameters(getattr(fake, name)) == expected, f"{fake.__name__}.{name}"
+@pytest.mark.parametrize(
+    "protocol, mongo, fake", IMPLEMENTATIONS, ids=[p.__name__ for p, _, _ in IMPLEMENTATIONS]
+)
+def test_the_mongo_storage_and_the_fake_implement_the_protocol(protocol, mongo, fake):
+    wanted = protocol_methods(protocol)
+    assert wanted, f"{protocol.__name__} names no method"
+    for implementation in (mongo, fake):
+        for name, signature in wanted.items():
+            method = getattr(implementation, name, None)
+            assert callable(method), f"{implementation.__name__} lacks {name}"
+            found = parameters(inspect.signature(method))
+            assert found == parameters(signature), f"{implementation.__name__}.{name}"

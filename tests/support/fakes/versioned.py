@@ -1,10 +1,13 @@
-"""shared.versioned.Versioned over a dict, for the fakes of services that store documents with
-write tokens. The contract is Versioned's: every write leaves a new token; an update lands only
-on the document whose token it read, an insert only where the key is not stored, and any other
-write is reported lost; updates set fields (`$set`), never replace the document; reads leave
-out the projection's fields and hand out copies. `update`, the read-compute-write loop that
-retries lost keys, is Versioned's own (tests/integration/test_versioned_fake.py runs the same
-checks on both)."""
+"""shared.versioned.Versioned in memory, with the same write-token contract: every write leaves
+a token of its own, an update lands only on the document whose token it read, an insert only
+where nothing is stored, and any other write is reported lost; updates set fields (`$set`),
+never replace the document; reads leave out the projection's fields and hand out copies.
+`update` is inherited, so the retry loop is the real one (tests/integration/
+test_versioned_fake.py runs the same checks on both).
+
+A test plays the other replica at either moment a batch can lose to it: `meanwhile` runs once
+right after a read (before the batch computes, and records what must be stored first), and
+`another_writer`, while set, runs before each write with the keys about to be written."""
 
 from __future__ import annotations
 
@@ -15,21 +18,25 @@ from shared.versioned import WRITE_ID, Document, Versioned, fields, stamped
 
 
 class InMemoryVersioned(Versioned):
-    def __init__(self, projection: dict[str, bool] | None = None):
-        super().__init__(collection=None, projection=projection)  # type: ignore[arg-type]
+    def __init__(self, projection: dict[str, bool] | None = None) -> None:  # no collection
+        self.projection = projection
         self.documents: dict[str, Document] = {}
         self.after_reads: list[Callable[[], None]] = []
+        self.another_writer: Callable[[list[str]], None] | None = None
 
     def another_process(self) -> InMemoryVersioned:
-        """The same documents as another process sees them (its own `meanwhile` writes)."""
+        """The same documents, as another process sees them (without this one's hooks)."""
         twin = InMemoryVersioned(self.projection)
         twin.documents = self.documents
         return twin
 
     def meanwhile(self, write: Callable[[], None]) -> None:
-        """Run `write` right after a read, once (one read each, if called more than once):
-        another process writing between a batch's read and its write."""
+        """Run `write` right after a read, once (one read each, if called more than once)."""
         self.after_reads.append(write)
+
+    def put(self, document: Document) -> None:
+        """Store a document as another writer would (a new token)."""
+        self.documents[document["_id"]] = copy.deepcopy(stamped(document))
 
     def read(self, keys: Iterable[str]) -> dict[str, Document]:
         found = {key: self.shown(self.documents[key]) for key in keys if key in self.documents}
@@ -42,6 +49,8 @@ class InMemoryVersioned(Versioned):
         return copy.deepcopy({k: v for k, v in document.items() if k not in hidden})
 
     def write(self, changes: list[tuple[Document, Document | None]]) -> set[str]:
+        if self.another_writer is not None and changes:
+            self.another_writer([document["_id"] for document, _ in changes])
         lost = set()
         for document, stored in changes:
             landed = self.insert(document) if stored is None else self.update_from(document, stored)
@@ -52,7 +61,7 @@ class InMemoryVersioned(Versioned):
     def insert(self, document: Document) -> bool:
         if document["_id"] in self.documents:
             return False
-        self.documents[document["_id"]] = copy.deepcopy(stamped(document))
+        self.put(document)
         return True
 
     def update_from(self, document: Document, stored: Document) -> bool:
