@@ -1,4 +1,4 @@
-"""The enterprise record: how events become its parts, and how parts become the views.
+"""The enterprise record: how events become its parts, and how parts become its snapshot.
 
 Pure functions, no I/O. A record holds the profile, the report of each year, each funding round
 by id and each status change; every part carries an `order_key` so that the newest fact wins
