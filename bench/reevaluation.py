@@ -12,11 +12,13 @@ from pymongo import MongoClient
 
 from bench.harness import MONGODB_URI, Stage
 from bench.workload import Workload
-from services.tiering import classify
+from services.tiering import handlers
 from services.tiering.storage import BUNDLED_RULESETS, RuleSets, Tiers
+from shared.batches import Batch
 
 FIRMS = 21_000
 RULESET = "jl-2025"
+SEED_BATCH = 100  # snapshots classified at once, as the service's default BATCH_SIZE
 
 
 def changed_ruleset() -> str:
@@ -40,8 +42,10 @@ def seed(stage: Stage, firms: int) -> float:
         tiers, rulesets = Tiers(db), RuleSets(db)
         tiers.ensure_indexes()
         rulesets.install_bundled(RULESET)
-        for snapshot in Workload(firms).snapshots():
-            classify.on_snapshot(tiers, rulesets, snapshot, RULESET, lambda change: None)
+        snapshots = Workload(firms).snapshots()
+        for start in range(0, len(snapshots), SEED_BATCH):
+            batch = Batch(snapshots[start : start + SEED_BATCH])
+            handlers.classify_snapshots(tiers, rulesets, batch, RULESET, lambda changes: None)
     return time.monotonic() - started
 
 

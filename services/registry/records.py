@@ -1,4 +1,4 @@
-"""The enterprise record: how events become its parts, and how parts become the views.
+"""The enterprise record: how events become its parts, and how parts become its snapshot.
 
 Pure functions, no I/O. A record holds the profile, the report of each year, each funding round
 by id and each status change; every part carries an `order_key` so that the newest fact wins
@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from shared.envelope import CloudEvent
-from shared.units import PROVINCE, unit_for
+from shared.units import unit_for
 
 Record = dict[str, Any]
 PARTS = ("profile", "reports", "funding", "status_changes")
@@ -188,13 +188,3 @@ def progress_facts(snapshot: dict[str, Any]) -> dict[str, Any]:
         "tech_sme_registered": bool(latest and latest["tech_sme_registered"]),
         "high_tech_years": sorted(r["year"] for r in reports if r["high_tech_certified"]),
     }
-
-
-def filters(query: dict[str, Any]) -> dict[str, Any]:
-    """The stored-record filter for a validated `GET /v1/enterprises` query (the fields the
-    storage keeps beside the packed parts: see storage.py). The province's code covers every
-    unit, as in tiering's queries."""
-    chosen = {field: query[field] for field in ("unit", "industry", "registered") if field in query}
-    if chosen.get("unit") == PROVINCE:
-        del chosen["unit"]
-    return chosen

@@ -1,6 +1,6 @@
-"""marshmallow schemas for the `data` of enterprise events (CONTRACT.md), with checks across
-fields. Checks that need another event (a report year before the founding year) cannot live
-here: events arrive in any order, so records.py flags those instead."""
+"""marshmallow schemas for the `data` of enterprise events (docs/contract.md), with checks
+across fields. Checks that need another event (a report year before the founding year) cannot
+live here: events arrive in any order, so records.py flags those instead."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from shared.fields import (
     identifier,
     money,
 )
+from shared.openapi import Doc
 from shared.units import WITH_PROVINCE, ZONES
 
 ENTITY_KINDS = ("independent", "branch")
@@ -129,3 +130,9 @@ EVENT_SCHEMAS: dict[str, type[Schema]] = {
     "enterprise.funding_round": FundingRound,
     "enterprise.status_changed": StatusChanged,
 }
+
+# The HTTP endpoints' descriptions (shared/openapi.py).
+ENTERPRISE = Doc("one firm's record", EnterpriseView, errors=(400, 403), key=True)
+ENTERPRISES = Doc(
+    "firms in USCC order, filtered", EnterprisePage, query=EnterpriseQuery, errors=(403,), key=True
+)

@@ -8,8 +8,7 @@ from typing import Any
 from nameko.rpc import rpc
 from werkzeug.wrappers import Response
 
-from services.registry import handlers, views
-from services.registry.schemas import EVENT_SCHEMAS, EnterprisePage, EnterpriseQuery, EnterpriseView
+from services.registry import handlers, schemas, views
 from services.registry.storage import EnterpriseStore
 from shared.auth import Access
 from shared.batches import Batch
@@ -17,9 +16,7 @@ from shared.envelope import CloudEvent
 from shared.events import EventDispatcher, subscribe
 from shared.http import http, json_response, load_query, path_uscc
 from shared.ingress import ingress
-from shared.openapi import Doc
 from shared.ops import OpsEndpoints
-from shared.pagination import after_cursor, keyset_page
 
 
 class RegistryService(OpsEndpoints):
@@ -29,18 +26,29 @@ class RegistryService(OpsEndpoints):
     dispatch = EventDispatcher()
     access = Access()
 
-    @ingress(EVENT_SCHEMAS)
-    def on_events(self, batch: Batch[CloudEvent]) -> None:
-        handlers.on_events(self.enterprises, batch, self.announce)
-
     def announce(self, snapshots: list[dict[str, Any]]) -> None:
         self.dispatch.many(("enterprise_updated", snapshot) for snapshot in snapshots)
+
+    @ingress(schemas.EVENT_SCHEMAS)
+    def on_events(self, batch: Batch[CloudEvent]) -> None:
+        handlers.apply_events(self.enterprises, batch, self.announce)
 
     @subscribe("incubators", "snapshots_wanted")
     def resend_snapshots(self, batch: Batch[dict[str, Any]]) -> None:
         """Another service needs firms' current snapshots (incubators, for a firm it has just
-        begun to incubate): they are announced again, at the version stored."""
-        self.announce(handlers.current_snapshots(self.enterprises, batch))
+        begun to incubate)."""
+        handlers.resend_snapshots(self.enterprises, batch, self.announce)
+
+    @http("GET", "/v1/enterprises/<uscc>", doc=schemas.ENTERPRISE)
+    def get_enterprise(self, request: Any, uscc: str) -> Response:
+        principal, code = self.access.principal(request), path_uscc(uscc)
+        return json_response(views.enterprise(self.enterprises, self.access, principal, code))
+
+    @http("GET", "/v1/enterprises", doc=schemas.ENTERPRISES)
+    def list_enterprises(self, request: Any) -> Response:
+        principal = self.access.principal(request)
+        query = load_query(request, schemas.EnterpriseQuery())
+        return json_response(views.enterprises(self.enterprises, principal, query))
 
     @rpc
     def founding_dates(self, usccs: list[str]) -> dict[str, str]:
@@ -52,33 +60,6 @@ class RegistryService(OpsEndpoints):
     def progress_facts(self) -> dict[str, Any]:
         """What the plan's progress counts of the firms (incubators' `GET /v1/progress`)."""
         return self.enterprises.progress_counts()
-
-    @http(
-        "GET",
-        "/v1/enterprises/<uscc>",
-        doc=Doc("one firm's record", EnterpriseView, errors=(400, 403), key=True),
-    )
-    def get_enterprise(self, request: Any, uscc: str) -> Response:
-        principal = self.access.principal(request)
-        code = path_uscc(uscc)
-        return json_response(views.enterprise(self.enterprises, self.access, principal, code))
-
-    @http(
-        "GET",
-        "/v1/enterprises",
-        doc=Doc(
-            "firms in USCC order, filtered",
-            EnterprisePage,
-            query=EnterpriseQuery,
-            errors=(403,),
-            key=True,
-        ),
-    )
-    def list_enterprises(self, request: Any) -> Response:
-        principal = self.access.principal(request)
-        query = views.scoped_query(principal, load_query(request, EnterpriseQuery()))
-        items = views.page(self.enterprises, query, after_cursor(query))
-        return json_response(keyset_page(items, query["limit"]))
 
     @rpc
     def firm(self, uscc: str) -> dict[str, Any] | None:

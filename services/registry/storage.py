@@ -4,6 +4,8 @@ One document per firm: the parts (records.py) packed as JSON text, beside the fe
 queries filter on (`unit`, `industry`, `registered`) or count (the progress facts), and the
 record's `version`, which grows with every change. A batch reads and writes its records
 together (shared/versioned.py), each write guarded by the token of the one it read.
+`Enterprises` implements repository.py's `EnterpriseRepository` for the use cases, and the
+reads of views.py.
 
 Packed, a record costs the local FerretDB about half as much to read and write as the same
 record as nested fields (measured on 2,000 records: update 0.84 vs 1.38 ms, `$in` read 0.15 vs
@@ -14,13 +16,16 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from pymongo import ASCENDING, UpdateOne
 
 from services.registry.records import PARTS, Record, progress_facts, snapshot
+from services.registry.repository import RecordChange
 from shared.mongo import BULK_CHUNK, Repository, RepositoryProvider, pack, unpack
-from shared.versioned import Versioned, fields
+from shared.units import PROVINCE
+from shared.versioned import Document, Versioned, fields
 
 MAX_PAGE = 500
 PROGRESS_MAX_AGE_SECONDS = 15.0
@@ -43,6 +48,25 @@ def to_document(record: Record) -> dict[str, Any]:
 
 def from_document(document: dict[str, Any]) -> Record:
     return {"uscc": document["uscc"], "version": document["version"], **unpack(document["parts"])}
+
+
+def on_documents(change: RecordChange) -> Callable[[str, Document | None], Document | None]:
+    """`change`, made to take and give stored documents (what `Versioned.update` computes)."""
+
+    def compute(uscc: str, stored: Document | None) -> Document | None:
+        record = change(uscc, None if stored is None else from_document(stored))
+        return None if record is None else to_document(record)
+
+    return compute
+
+
+def page_filter(query: dict[str, Any]) -> dict[str, Any]:
+    """The stored-record filter for a validated `GET /v1/enterprises` query: the fields kept
+    beside the packed parts. The province's code covers every unit, as in tiering's queries."""
+    chosen = {field: query[field] for field in ("unit", "industry", "registered") if field in query}
+    if chosen.get("unit") == PROVINCE:
+        del chosen["unit"]
+    return chosen
 
 
 class Enterprises(Repository):
@@ -105,17 +129,24 @@ class Enterprises(Repository):
             "latest_years": {str(year): n for year, n in sorted(latest.items())},
         }
 
+    def read(self, usccs: Iterable[str]) -> dict[str, Record]:
+        return {uscc: from_document(d) for uscc, d in self.versioned.read(usccs).items()}
+
+    def update(self, usccs: Iterable[str], change: RecordChange) -> set[str]:
+        return self.versioned.update(usccs, on_documents(change))
+
     def get(self, uscc: str) -> Record | None:
         document = self.collection.find_one({"_id": uscc})
         return None if document is None else from_document(document)
 
-    def page(self, filters: dict[str, Any], after: str | None, limit: int) -> list[Record]:
-        """Records in USCC order, starting after the USCC `after` (keyset pagination)."""
-        query: dict[str, Any] = dict(filters)
+    def page(self, query: dict[str, Any], after: str | None) -> list[Record]:
+        """The records a validated list query selects, in USCC order after the USCC `after`
+        (keyset pagination)."""
+        selected = page_filter(query)
         if after:
-            query["uscc"] = {"$gt": after}
-        cursor = self.collection.find(query).sort("uscc", ASCENDING)
-        return [from_document(document) for document in cursor.limit(min(limit, MAX_PAGE))]
+            selected["uscc"] = {"$gt": after}
+        cursor = self.collection.find(selected).sort("uscc", ASCENDING)
+        return [from_document(d) for d in cursor.limit(min(query["limit"], MAX_PAGE))]
 
 
 def from_legacy(document: dict[str, Any]) -> Record:

@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from services.registry import records
-from services.registry.storage import Enterprises, from_document
+from services.registry.storage import Enterprises
 from shared import scope
 from shared.auth import Gate, Principal
 from shared.http import Problem
+from shared.pagination import after_cursor, keyset_page
 from shared.units import PROVINCE
 
 MAX_USCCS = 500
@@ -29,10 +30,12 @@ def enterprise(store: Enterprises, gate: Gate, principal: Principal, uscc: str) 
     return snapshot
 
 
-def page(store: Enterprises, query: dict[str, Any], after: str | None) -> list[dict[str, Any]]:
-    """Firms in USCC order after `after`, by the validated filters (unit, industry, ...)."""
-    found = store.page(records.filters(query), after, query["limit"])
-    return [records.snapshot(r) for r in found]
+def enterprises(store: Enterprises, principal: Principal, query: dict[str, Any]) -> dict[str, Any]:
+    """`GET /v1/enterprises`: a page of the firms the validated query selects within the key's
+    reach, in USCC order, with the cursor of the next page."""
+    scoped = scoped_query(principal, query)
+    found = store.page(scoped, after_cursor(scoped))
+    return keyset_page([records.snapshot(r) for r in found], scoped["limit"])
 
 
 def scoped_query(principal: Principal, query: dict[str, Any]) -> dict[str, Any]:
@@ -45,8 +48,7 @@ def scoped_query(principal: Principal, query: dict[str, Any]) -> dict[str, Any]:
 def summaries(store: Enterprises, usccs: list[str]) -> dict[str, dict[str, Any]]:
     """What the portal's tables show of each of up to MAX_USCCS firms, by USCC, read in one
     query."""
-    found = store.versioned.read(usccs[:MAX_USCCS]).values()
-    snapshots = (records.snapshot(from_document(document)) for document in found)
+    snapshots = (records.snapshot(r) for r in store.read(usccs[:MAX_USCCS]).values())
     return {s["uscc"]: summary(s) for s in snapshots}
 
 
@@ -66,5 +68,5 @@ def summary(snapshot: dict[str, Any]) -> dict[str, Any]:
 
 def founding_dates(store: Enterprises, usccs: list[str]) -> dict[str, str]:
     """The founding date of each of up to MAX_USCCS firms the registry has a profile of."""
-    records = (from_document(d) for d in store.versioned.read(usccs[:MAX_USCCS]).values())
-    return {r["uscc"]: r["profile"]["founded_on"] for r in records if r.get("profile")}
+    found = store.read(usccs[:MAX_USCCS]).values()
+    return {r["uscc"]: r["profile"]["founded_on"] for r in found if r.get("profile")}

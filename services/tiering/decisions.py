@@ -20,6 +20,11 @@ from services.tiering.rules.ruleset import RuleSet
 Record = dict[str, Any]
 
 
+def region_of(snapshot: dict[str, Any]) -> str | None:
+    """The region code that chooses the firm's rule set."""
+    return (snapshot.get("profile") or {}).get("region_code")
+
+
 def decide(
     previous: Record | None, ruleset: RuleSet, snapshot: dict[str, Any], now: datetime
 ) -> tuple[Record, Record | None]:
@@ -105,22 +110,4 @@ def tier_change(
         "at": now.isoformat(),
         "explanation": record["summary"],
         "checks": decisive,
-    }
-
-
-def tier_view(record: Record, history: list[Record]) -> dict[str, Any]:
-    """`GET /v1/enterprises/{uscc}/tier`, exactly as the contract lists it."""
-    since = record["since"]
-    return {
-        "uscc": record["uscc"],
-        "tier": record["tier"],
-        "tier_label": record["tier_label"],
-        "ruleset": record["ruleset"],
-        "evaluated_year": record["evaluated_year"],
-        "since": since.isoformat() if isinstance(since, datetime) else since,
-        "checks": record["checks"],
-        "history": [
-            {key: entry[key] for key in ("seq", "from", "to", "ruleset", "evaluated_year", "at")}
-            for entry in history
-        ],
     }

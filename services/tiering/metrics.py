@@ -24,12 +24,9 @@ def count_change(change: dict[str, Any]) -> None:
 
 def storage_gauges(db: Any, config: dict[str, Any]) -> Iterable[Metric]:
     """Firms per unit and tier, from the small (unit, tier) index, never the big records."""
-    rows = Tiers(db).tier_index.aggregate(
-        [{"$group": {"_id": {"unit": "$unit", "tier": "$tier"}, "n": {"$sum": 1}}}]
-    )
     yield gauge(
         "tracker_firms",
         "Firms by administrative unit and current tier.",
         ["unit", "tier"],
-        (((r["_id"]["unit"] or "unknown", r["_id"]["tier"]), r["n"]) for r in rows),
+        (((unit or "unknown", tier), n) for (unit, tier), n in Tiers(db).counts_by_unit_and_tier()),
     )

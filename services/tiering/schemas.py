@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from shared.fields import QueryInteger, StrictSchema
+from shared.openapi import Doc
 from shared.units import WITH_PROVINCE
 
 
@@ -23,7 +24,7 @@ class WatchlistQuery(Query):
 
 
 class TierView(Schema):
-    """`GET /v1/enterprises/{uscc}/tier`, as CONTRACT.md lists it."""
+    """`GET /v1/enterprises/{uscc}/tier`, as docs/contract.md lists it."""
 
     uscc = fields.String(required=True)
     tier = fields.String(required=True)
@@ -49,3 +50,14 @@ class Changes(Schema):
 class WatchlistPage(Schema):
     items = fields.List(fields.Dict(), required=True)
     next_cursor = fields.String(required=True, allow_none=True)
+
+
+# The HTTP endpoints' descriptions (shared/openapi.py).
+TIER = Doc(
+    "a firm's tier, the checks behind it and its history", TierView, errors=(400, 403), key=True
+)
+SUMMARY = Doc("firms per tier", Summary, query=SummaryQuery, errors=(403,), key=True)
+CHANGES = Doc("tier moves so far", Changes, errors=(403,), key=True)
+WATCHLIST = Doc(
+    "firms close to the next tier", WatchlistPage, query=WatchlistQuery, errors=(403,), key=True
+)

@@ -1,5 +1,6 @@
-"""tiering service: entrypoints and dependencies only; rules in rules/, use cases in classify.py,
-answers in views.py."""
+"""tiering service: entrypoints and dependencies only; the use cases are in handlers.py, the
+answers in views.py and read_model.py (the portal's lists), the rules in rules/ and
+decisions.py."""
 
 from __future__ import annotations
 
@@ -9,10 +10,9 @@ from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from werkzeug.wrappers import Response
 
-from services.tiering import classify, schemas, views
-from services.tiering.directory import ReadModel
+from services.tiering import handlers, schemas, views
 from services.tiering.metrics import count_change, storage_gauges
-from services.tiering.rules.ruleset import parse_ruleset
+from services.tiering.read_model import PortalReadModel
 from services.tiering.storage import RuleSetStore, TierStore
 from shared import scope
 from shared.auth import Access
@@ -20,9 +20,7 @@ from shared.batches import Batch
 from shared.events import EventDispatcher, subscribe
 from shared.gauges import StorageGauges
 from shared.http import http, json_response, load_query, path_uscc
-from shared.openapi import Doc
 from shared.ops import OpsEndpoints
-from shared.pagination import after_cursor, keyset_page
 
 
 class TieringService(OpsEndpoints):
@@ -34,7 +32,7 @@ class TieringService(OpsEndpoints):
     dispatch = EventDispatcher()
     gauges = StorageGauges(storage_gauges)
     access = Access()
-    read_model = ReadModel()
+    read_model = PortalReadModel()
 
     @property
     def default_ruleset(self) -> str:
@@ -47,90 +45,58 @@ class TieringService(OpsEndpoints):
 
     @subscribe("registry", "enterprise_updated")
     def on_enterprise_updated(self, batch: Batch[dict[str, Any]]) -> None:
-        classify.on_snapshots(self.tiers, self.rulesets, batch, self.default_ruleset, self.announce)
-
-    @http(
-        "GET",
-        "/v1/enterprises/<uscc>/tier",
-        doc=Doc(
-            "a firm's tier, the checks behind it and its history",
-            schemas.TierView,
-            errors=(400, 403),
-            key=True,
-        ),
-    )
-    def get_tier(self, request: Any, uscc: str) -> Response:
-        principal = self.access.principal(request)
-        code = path_uscc(uscc)
-        return json_response(
-            views.scoped_tier(
-                self.tiers, self.rulesets, self.access, principal, code, self.default_ruleset
-            )
+        handlers.classify_snapshots(
+            self.tiers, self.rulesets, batch, self.default_ruleset, self.announce
         )
 
-    @http(
-        "GET",
-        "/v1/tiers/summary",
-        doc=Doc(
-            "firms per tier", schemas.Summary, query=schemas.SummaryQuery, errors=(403,), key=True
-        ),
-    )
+    @http("GET", "/v1/enterprises/<uscc>/tier", doc=schemas.TIER)
+    def get_tier(self, request: Any, uscc: str) -> Response:
+        principal, code = self.access.principal(request), path_uscc(uscc)
+        tier = views.scoped_tier(
+            self.tiers, self.rulesets, self.access, principal, code, self.default_ruleset
+        )
+        return json_response(tier)
+
+    @http("GET", "/v1/tiers/summary", doc=schemas.SUMMARY)
     def summary(self, request: Any) -> Response:
         principal = self.access.principal(request)
-        unit = scope.unit_filter(principal, load_query(request, schemas.SummaryQuery()).get("unit"))
-        ruleset = self.rulesets.get(self.default_ruleset)
-        return json_response(views.summary(self.tiers, ruleset, unit))
+        query = load_query(request, schemas.SummaryQuery())
+        return json_response(
+            views.summary(self.tiers, self.rulesets, self.default_ruleset, principal, query)
+        )
 
-    @http(
-        "GET",
-        "/v1/tiers/changes",
-        doc=Doc("tier moves so far", schemas.Changes, errors=(403,), key=True),
-    )
+    @http("GET", "/v1/tiers/changes", doc=schemas.CHANGES)
     def changes(self, request: Any) -> Response:
         scope.require_everything(self.access.principal(request))
         return json_response(views.changes(self.tiers))
 
-    @http(
-        "GET",
-        "/v1/watchlist",
-        doc=Doc(
-            "firms close to the next tier",
-            schemas.WatchlistPage,
-            query=schemas.WatchlistQuery,
-            errors=(403,),
-            key=True,
-        ),
-    )
+    @http("GET", "/v1/watchlist", doc=schemas.WATCHLIST)
     def watchlist(self, request: Any) -> Response:
         principal = self.access.principal(request)
         query = load_query(request, schemas.WatchlistQuery())
-        unit = views.firms_of(scope.unit_filter(principal, query.get("unit")))
-        items = self.tiers.watchlist(unit, after_cursor(query), query["limit"])
-        return json_response(keyset_page(items, query["limit"]))
+        return json_response(views.watchlist(self.tiers, principal, query))
 
     @rpc
     def load_ruleset(self, text: str) -> dict[str, Any]:
-        ruleset = parse_ruleset(text)
-        self.rulesets.store(ruleset)
-        return views.loaded(ruleset)
+        return views.loaded(handlers.load_ruleset(self.rulesets, text))
 
     @rpc
     def list_rulesets(self) -> dict[str, Any]:
-        return {"loaded": self.rulesets.listing(), "active": self.rulesets.active_map(fresh=True)}
+        return views.rulesets_listing(self.rulesets)
 
     @rpc
     def simulate_ruleset(self, ruleset_id: str) -> dict[str, Any]:
         candidate = self.rulesets.get(ruleset_id, fresh=True)
-        return classify.simulate(self.tiers, self.rulesets, candidate, self.default_ruleset)
+        return views.simulate(self.tiers, self.rulesets, candidate, self.default_ruleset)
 
     @rpc
     def activate_ruleset(self, ruleset_id: str) -> dict[str, Any]:
-        self.rulesets.set_active(self.rulesets.get(ruleset_id, fresh=True))
-        report = classify.reevaluate(self.tiers, self.rulesets, self.default_ruleset, self.announce)
-        return {"ruleset": ruleset_id, **report}
+        return handlers.activate_ruleset(
+            self.tiers, self.rulesets, ruleset_id, self.default_ruleset, self.announce
+        )
 
     # Reads for the portal, which checks its user's reach itself (unit None: every unit). The
-    # lists come from the in-memory read model (directory.py), at most READ_MODEL_SECONDS old.
+    # lists come from the in-memory read model (read_model.py), at most READ_MODEL_SECONDS old.
     @rpc
     def tier_of(self, uscc: str) -> dict[str, Any] | None:
         return views.tier_or_none(self.tiers, self.rulesets, uscc, self.default_ruleset)
@@ -141,23 +107,23 @@ class TieringService(OpsEndpoints):
 
     @rpc
     def counts(self, unit: str | None) -> dict[str, Any]:
-        counts = self.read_model.of(self.tiers).counts(unit)
+        counts = self.read_model.pages(self.tiers).counts(unit)
         return views.summary_of(self.rulesets.get(self.default_ruleset), counts, unit)
 
     @rpc
     def counts_by_year(self, unit: str | None, years: list[int]) -> dict[str, dict[str, int]]:
-        return self.read_model.of(self.tiers).by_year(unit, years)
+        return self.read_model.pages(self.tiers).by_year(unit, years)
 
     @rpc
     def changes_page(
         self, unit: str | None, after: list[str] | None, limit: int
     ) -> list[dict[str, Any]]:
         position = (after[0], after[1]) if after else None
-        return self.read_model.of(self.tiers).changes(unit, position, limit)
+        return self.read_model.pages(self.tiers).changes(unit, position, limit)
 
     @rpc
     def watch_page(self, unit: str | None, after: str | None, limit: int) -> list[dict[str, Any]]:
-        return self.read_model.of(self.tiers).watchlist(unit, after, limit)
+        return self.read_model.pages(self.tiers).watchlist(unit, after, limit)
 
     @rpc
     def firm_rows(
@@ -168,4 +134,4 @@ class TieringService(OpsEndpoints):
         after: str | None,
         limit: int,
     ) -> list[dict[str, Any]]:
-        return self.read_model.of(self.tiers).firms(unit, tier, industry, after, limit)
+        return self.read_model.pages(self.tiers).firms(unit, tier, industry, after, limit)

@@ -6,21 +6,25 @@ the parts no query looks into, the snapshot and the watch entry (shared.mongo.pa
 checks behind a tier are not stored: they are computed again from the snapshot when read
 (decisions.explained), which keeps the document that every snapshot rewrites small (on the
 local FerretDB an update of a 6 KB document costs 0.72 ms, of a 1.5 KB one 0.45 ms, measured).
+
+`Tiers` and `RuleSets` implement repository.py's protocols for the use cases, and the reads of
+views.py and read_model.py.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from pymongo import ASCENDING, ReplaceOne, UpdateOne
 
-from services.tiering.rules.ruleset import RuleSet, parse_ruleset
+from services.tiering.repository import IndexCopies, RecordChange
+from services.tiering.rules.ruleset import RuleSet, applicable_id, parse_ruleset
 from shared.mongo import Repository, RepositoryProvider, bulk_write, pack, unpack
 from shared.rulesets import RuleSetTexts
-from shared.versioned import Versioned, fields, stamped
+from shared.versioned import Document, Versioned, fields, stamped
 
 BUNDLED_RULESETS = Path(__file__).resolve().parent / "rulesets"
 ACTIVE_CACHE_SECONDS = 5.0
@@ -47,6 +51,50 @@ def from_document(document: Record) -> Record:
         if isinstance(record.get(name), str):
             record[name] = unpack(record[name])
     return record
+
+
+def update_records(
+    versioned: Versioned,
+    usccs: Iterable[str],
+    decide: RecordChange,
+    before_write: Callable[[list[str]], None],
+) -> set[str]:
+    """`Versioned.update` of tier records: `decide` takes and gives records, not their stored
+    documents, and `before_write` gets the USCCs about to be written."""
+
+    def compute(uscc: str, stored: Document | None) -> Document | None:
+        record = decide(uscc, None if stored is None else from_document(stored))
+        return None if record is None else to_document(record)
+
+    def written(documents: list[Document]) -> None:
+        before_write([document["_id"] for document in documents])
+
+    return versioned.update(usccs, compute, written)
+
+
+def decision_updates(pairs: list[tuple[Record, Record]]) -> list[Record]:
+    """What a re-evaluation writes: the stored form of each new record whose decision differs
+    from the one read, without the snapshot (it was not changed)."""
+    updates = []
+    for new, old in pairs:
+        if any(new[k] != old.get(k) for k in DECISION_FIELDS):
+            document = to_document(new)
+            del document["snapshot"]
+            updates.append(document)
+    return updates
+
+
+def index_copy(record: Record) -> dict[str, Any]:
+    return {"unit": record["unit"], "tier": record["tier"]}
+
+
+def unit_and_tier(found: dict[str, Any] | None) -> tuple[Any, Any]:
+    return (found or {}).get("unit"), (found or {}).get("tier")
+
+
+def behind(records: list[Record], held: IndexCopies) -> list[Record]:
+    """The records whose index copy in `held` does not say their (unit, tier)."""
+    return [r for r in records if unit_and_tier(held.get(r["uscc"])) != unit_and_tier(r)]
 
 
 class Tiers(Repository):
@@ -77,6 +125,14 @@ class Tiers(Repository):
         document = self.firms.find_one({"_id": uscc})
         return None if document is None else from_document(document)
 
+    def update_decisions(
+        self,
+        usccs: Iterable[str],
+        decide: RecordChange,
+        before_write: Callable[[list[str]], None],
+    ) -> set[str]:
+        return update_records(self.decisions, usccs, decide, before_write)
+
     def history_of(self, record: Record) -> list[Record]:
         """The firm's tier changes, 1 to its current `seq`, each looked up by `_id` (FerretDB
         would read the whole history for a query on `uscc`)."""
@@ -87,8 +143,8 @@ class Tiers(Repository):
         stored = self.history.find_one({"_id": f"{uscc}:{seq}"}, {"_id": False})
         return None if stored is None else {**stored, "checks": unpack(stored["checks"])}
 
-    def index(
-        self, records: list[Record], held: dict[str, Any] | None = None, verify: bool = False
+    def update_tier_index(
+        self, records: list[Record], held: IndexCopies | None = None, verify: bool = False
     ) -> None:
         """A small copy of (unit, tier) per firm, so counting never reads the big records;
         written only where it differs from the copy. Compared with the copy itself, not with
@@ -100,17 +156,14 @@ class Tiers(Repository):
         (that snapshot's handler indexes it)."""
         if held is None:
             held = self.index_copies_of([r["uscc"] for r in records])
-        moved = [r for r in records if copy_of(held.get(r["uscc"])) != (r["unit"], r["tier"])]
+        moved = behind(records, held)
         if verify and moved:
             moved = self.still_stored(moved)
         bulk_write(
             self.tier_index,
-            [
-                ReplaceOne({"_id": r["uscc"]}, {"unit": r["unit"], "tier": r["tier"]}, upsert=True)
-                for r in moved
-            ],
+            [ReplaceOne({"_id": r["uscc"]}, index_copy(r), upsert=True) for r in moved],
         )
-        held.update({r["uscc"]: {"unit": r["unit"], "tier": r["tier"]} for r in moved})
+        held.update({r["uscc"]: index_copy(r) for r in moved})
 
     def still_stored(self, records: list[Record]) -> list[Record]:
         """Those of `records` whose firm is stored at the same version."""
@@ -118,12 +171,12 @@ class Tiers(Repository):
         versions = {d["_id"]: d["version"] for d in self.firms.find(query, {"version": True})}
         return [r for r in records if versions.get(r["uscc"]) == r["version"]]
 
-    def index_copies_of(self, usccs: list[str]) -> dict[str, Any]:
+    def index_copies_of(self, usccs: list[str]) -> IndexCopies:
         """These firms' (unit, tier) copies, one query."""
         found = self.tier_index.find({"_id": {"$in": sorted(set(usccs))}})
         return {copy.pop("_id"): copy for copy in found}
 
-    def index_copies(self) -> dict[str, Any]:
+    def index_copies(self) -> IndexCopies:
         """Every firm's (unit, tier) copy, read once, for a pass over the whole province."""
         return {copy.pop("_id"): copy for copy in self.tier_index.find({})}
 
@@ -167,25 +220,24 @@ class Tiers(Repository):
             yield batch
 
     def save_batch(
-        self, pairs: list[tuple[Record, Record]], changes: list[Record], held: dict[str, Any]
-    ) -> int:
+        self, pairs: list[tuple[Record, Record]], changes: list[Record], held: IndexCopies
+    ) -> list[Record]:
         """Re-evaluated records, each only if its snapshot is still the one evaluated, and only
-        those whose decision moved; the unchanged snapshot is not sent again."""
+        those whose decision moved; the unchanged snapshot is not sent again. Returns the
+        changes whose records were written: a firm whose newer snapshot was stored meanwhile
+        keeps that snapshot's decision. Which ones is read back only when some write missed."""
         self.add_changes(changes)
-        updates = []
-        for new, old in pairs:
-            if any(new[k] != old.get(k) for k in DECISION_FIELDS):
-                document = to_document(new)
-                del document["snapshot"]
-                updates.append(
-                    UpdateOne(
-                        {"_id": new["uscc"], "version": new["version"]},
-                        {"$set": stamped(fields(document))},
-                    )
-                )
+        updates = [
+            UpdateOne({"_id": d["_id"], "version": d["version"]}, {"$set": stamped(fields(d))})
+            for d in decision_updates(pairs)
+        ]
         matched = bulk_write(self.firms, updates)
-        self.index([new for new, _ in pairs], held, verify=True)
-        return matched
+        self.update_tier_index([new for new, _ in pairs], held, verify=True)
+        if matched == len(updates):
+            return changes
+        moved = {c["uscc"] for c in changes}
+        written = self.still_stored([new for new, _ in pairs if new["uscc"] in moved])
+        return [c for c in changes if c["uscc"] in {r["uscc"] for r in written}]
 
     def counts(self, unit: str | None) -> dict[str, int]:
         match = {"unit": unit} if unit else {}
@@ -193,6 +245,13 @@ class Tiers(Repository):
             [{"$match": match}, {"$group": {"_id": "$tier", "n": {"$sum": 1}}}]
         )
         return {row["_id"]: row["n"] for row in rows}
+
+    def counts_by_unit_and_tier(self) -> list[tuple[tuple[str | None, str], int]]:
+        """Firms per (unit, tier), from the index copies."""
+        rows = self.tier_index.aggregate(
+            [{"$group": {"_id": {"unit": "$unit", "tier": "$tier"}, "n": {"$sum": 1}}}]
+        )
+        return [((r["_id"]["unit"], r["_id"]["tier"]), r["n"]) for r in rows]
 
     def transitions(self) -> dict[str, int]:
         rows = self.history.aggregate(
@@ -210,9 +269,14 @@ class Tiers(Repository):
         found = self.firms.find(query, {"_id": False, **dict.fromkeys(shown, True)})
         return [from_document(d) for d in found.sort("uscc", ASCENDING).limit(limit)]
 
+    def every_firm(self, shown: tuple[str, ...]) -> Iterator[Record]:
+        """Every firm's record, only the `shown` fields, in one pass."""
+        for document in self.firms.find({}, dict.fromkeys(shown, True)).batch_size(1000):
+            yield from_document(document)
 
-def copy_of(held: dict[str, Any] | None) -> tuple[Any, Any]:
-    return (held or {}).get("unit"), (held or {}).get("tier")
+    def every_change(self) -> Iterator[Record]:
+        """Every tier change in the history, without its checks, in one pass."""
+        yield from self.history.find({}, {"_id": False, "checks": False}).batch_size(1000)
 
 
 class RuleSets(RuleSetTexts[RuleSet]):
@@ -250,11 +314,7 @@ class RuleSets(RuleSetTexts[RuleSet]):
     ) -> RuleSet:
         """The active rule set with the longest region prefix matching the firm's code (as if
         `candidate` were active too, for simulations)."""
-        active = dict(self.active_map())
-        if candidate is not None:
-            active.update({region: candidate.id for region in candidate.regions})
-        matches = [prefix for prefix in active if region_code and region_code.startswith(prefix)]
-        chosen = active[max(matches, key=len)] if matches else default_id
+        chosen = applicable_id(region_code, self.active_map(), default_id, candidate)
         return candidate if candidate is not None and chosen == candidate.id else self.get(chosen)
 
 

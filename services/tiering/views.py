@@ -1,17 +1,27 @@
-"""What tiering's HTTP and RPC entrypoints answer, read from storage and the rule sets."""
+"""What tiering's HTTP and RPC entrypoints answer, read from storage and the rule sets: a
+firm's tier explained, counts, changes, the watch list, the rule sets, and what activating one
+would do (simulate). Nothing here writes."""
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import datetime
 from typing import Any
 
-from services.tiering.classify import region_of
-from services.tiering.decisions import explained, tier_view
-from services.tiering.rules.engine import NONE_TIER
+from services.tiering.decisions import explained, region_of
+from services.tiering.repository import Record, RuleSetRepository, TierRepository
+from services.tiering.rules.engine import NONE_TIER, evaluate
 from services.tiering.rules.ruleset import RuleSet
 from services.tiering.storage import RuleSets, Tiers
+from shared import scope
 from shared.auth import Gate, Principal
 from shared.http import Problem
+from shared.pagination import after_cursor, keyset_page
 from shared.units import PROVINCE
+
+MAX_USCCS = 500
+SIMULATION_BATCH = 500  # firms read per round trip
+MOVERS_SHOWN = 200
 
 
 def firms_of(unit: str | None) -> str | None:
@@ -19,9 +29,13 @@ def firms_of(unit: str | None) -> str | None:
     return None if unit == PROVINCE else unit
 
 
-def summary(tiers: Tiers, ruleset: RuleSet, unit: str | None) -> dict[str, Any]:
-    """Firms per tier, every tier of `ruleset` listed even when empty."""
-    return summary_of(ruleset, tiers.counts(firms_of(unit)), unit)
+def summary(
+    tiers: Tiers, rulesets: RuleSets, default_id: str, principal: Principal, query: dict[str, Any]
+) -> dict[str, Any]:
+    """`GET /v1/tiers/summary`: firms per tier within the key's reach, every tier of the default
+    rule set listed even when empty."""
+    unit = scope.unit_filter(principal, query.get("unit"))
+    return summary_of(rulesets.get(default_id), tiers.counts(firms_of(unit)), unit)
 
 
 def summary_of(ruleset: RuleSet, found: dict[str, int], unit: str | None) -> dict[str, Any]:
@@ -35,6 +49,14 @@ def changes(tiers: Tiers) -> dict[str, Any]:
     return {"total": sum(transitions.values()), "by_transition": transitions}
 
 
+def watchlist(tiers: Tiers, principal: Principal, query: dict[str, Any]) -> dict[str, Any]:
+    """`GET /v1/watchlist`: a page of the firms close to their next tier, within the key's
+    reach, in USCC order."""
+    unit = firms_of(scope.unit_filter(principal, query.get("unit")))
+    items = tiers.watchlist(unit, after_cursor(query), query["limit"])
+    return keyset_page(items, query["limit"])
+
+
 def loaded(ruleset: RuleSet) -> dict[str, Any]:
     """What `load_ruleset` reports of the rule set it stored."""
     return {
@@ -45,8 +67,31 @@ def loaded(ruleset: RuleSet) -> dict[str, Any]:
     }
 
 
+def rulesets_listing(rulesets: RuleSets) -> dict[str, Any]:
+    """Every rule set loaded, and which is active for which region prefix."""
+    return {"loaded": rulesets.listing(), "active": rulesets.active_map(fresh=True)}
+
+
+def tier_view(record: Record, history: list[Record]) -> dict[str, Any]:
+    """`GET /v1/enterprises/{uscc}/tier`, exactly as the contract lists it."""
+    since = record["since"]
+    return {
+        "uscc": record["uscc"],
+        "tier": record["tier"],
+        "tier_label": record["tier_label"],
+        "ruleset": record["ruleset"],
+        "evaluated_year": record["evaluated_year"],
+        "since": since.isoformat() if isinstance(since, datetime) else since,
+        "checks": record["checks"],
+        "history": [
+            {key: entry[key] for key in ("seq", "from", "to", "ruleset", "evaluated_year", "at")}
+            for entry in history
+        ],
+    }
+
+
 def tier_of_record(
-    tiers: Tiers, rulesets: RuleSets, record: dict[str, Any], default_id: str
+    tiers: Tiers, rulesets: RuleSets, record: Record, default_id: str
 ) -> dict[str, Any]:
     """The firm's tier, explained under the rule set now active for its region (or the version
     that decided it, decisions.explained), and its history."""
@@ -78,6 +123,42 @@ def tier_or_none(
 
 
 def tiers_of(tiers: Tiers, usccs: list[str]) -> dict[str, dict[str, Any]]:
-    """Tier code and label of each of up to 500 firms, by `_id`."""
-    found = tiers.tier_index.find({"_id": {"$in": usccs[:500]}})
-    return {row["_id"]: {"tier": row["tier"], "unit": row["unit"]} for row in found}
+    """Tier and unit of each of up to MAX_USCCS firms, from the index copies, one query."""
+    return tiers.index_copies_of(usccs[:MAX_USCCS])
+
+
+def simulate(
+    tiers: TierRepository,
+    rulesets: RuleSetRepository,
+    candidate: RuleSet,
+    default_id: str,
+    batch_size: int = SIMULATION_BATCH,
+) -> dict[str, Any]:
+    """Counts per tier before and after activating `candidate`, and who would move. Reads only."""
+    before, after, movers, moved = Counter[str](), Counter[str](), [], 0
+    for batch in tiers.batches(batch_size):
+        for record in batch:
+            region = region_of(record["snapshot"])
+            ruleset = rulesets.for_region(region, default_id, candidate)
+            decision = evaluate(ruleset, record["snapshot"])
+            before[record["tier"]] += 1
+            after[decision.tier] += 1
+            if decision.tier != record["tier"]:
+                moved += 1
+                if len(movers) < MOVERS_SHOWN:
+                    movers.append(
+                        {
+                            "uscc": record["uscc"],
+                            "name": record.get("name"),
+                            "unit": record.get("unit"),
+                            "from": record["tier"],
+                            "to": decision.tier,
+                        }
+                    )
+    return {
+        "ruleset": candidate.id,
+        "before": dict(before),
+        "after": dict(after),
+        "moved": moved,
+        "movers": movers,
+    }

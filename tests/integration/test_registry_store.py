@@ -84,7 +84,7 @@ def enterprises(servers, mongo_database):
 
 def final_state(enterprises):
     states = {}
-    for record in enterprises.page({}, None, 500):
+    for record in enterprises.page({"limit": 500}, None):
         snap = records.snapshot(record)
         del snap["version"]  # counts stored changes, which depends on arrival and batching
         states[snap["uscc"]] = snap
@@ -95,7 +95,7 @@ def apply(enterprises, events):
     """One batch through the registry's use case; the snapshots it announced."""
     announced = []
     batch = Batch(events)
-    handlers.on_events(enterprises, batch, announced.extend)
+    handlers.apply_events(enterprises, batch, announced.extend)
     assert batch.failures == {}
     return announced
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from pymongo import MongoClient
 
-from services.tiering import classify, views
+from services.tiering import handlers, views
 from services.tiering.decisions import decide
 from services.tiering.rules.ruleset import parse_ruleset
 from services.tiering.storage import BUNDLED_RULESETS, RuleSets, Tiers
@@ -35,7 +35,7 @@ def snapshot(code, version=1, revenues=GROWING):
 def on_snapshots(tiers, rulesets, snapshots, announce=lambda changes: None):
     """One batch through tiering's use case; every snapshot must be handled."""
     batch = Batch(snapshots)
-    classify.on_snapshots(tiers, rulesets, batch, "jl-2025", announce)
+    handlers.classify_snapshots(tiers, rulesets, batch, "jl-2025", announce)
     assert batch.failures == {}
 
 
@@ -86,7 +86,7 @@ def test_re_evaluation_in_batches_moves_each_firm_once_and_announces_in_order(st
 
     lower_gazelle_bar(rulesets)
     announced = []
-    report = classify.reevaluate(tiers, rulesets, "jl-2025", announced.extend, batch_size=40)
+    report = handlers.reevaluate(tiers, rulesets, "jl-2025", announced.extend, batch_size=40)
 
     assert report == {"firms": 130, "changed": 130}
     assert sorted(c["uscc"] for c in announced) == codes
@@ -95,26 +95,29 @@ def test_re_evaluation_in_batches_moves_each_firm_once_and_announces_in_order(st
     assert tiers.transitions() == {"none→gazelle": 130}
     assert all(tiers.get(code)["announced_seq"] == 1 for code in codes)
 
-    again = classify.reevaluate(tiers, rulesets, "jl-2025", announced.extend, batch_size=40)
+    again = handlers.reevaluate(tiers, rulesets, "jl-2025", announced.extend, batch_size=40)
     assert again == {"firms": 130, "changed": 0} and len(announced) == 130
 
 
 def test_a_re_evaluation_does_not_set_back_a_firm_with_a_newer_snapshot(stores):
     """A snapshot stored between a re-evaluation's read of a firm and its write wins: neither
-    the firm's record nor its tier index copy goes back to the re-evaluated decision."""
+    the firm's record nor its tier index copy goes back to the re-evaluated decision, and the
+    move decided there is not among the moves stored (those to announce)."""
     tiers, rulesets = stores
-    code = jilin_uscc()
-    on_snapshots(tiers, rulesets, [snapshot(code, 1)])
+    raced, calm = sorted(jilin_uscc() for _ in range(2))
+    on_snapshots(tiers, rulesets, [snapshot(raced, 1), snapshot(calm, 1)])
     lower_gazelle_bar(rulesets)
     read = next(tiers.batches(10))  # what the re-evaluation read
     flat = revenue_series(2e7, 2e7, 2e7, 2e7)
-    on_snapshots(tiers, rulesets, [snapshot(code, 2, flat)])
+    on_snapshots(tiers, rulesets, [snapshot(raced, 2, flat)])
     ruleset = rulesets.get("jl-2025")
-    pairs = [decide(previous, ruleset, previous["snapshot"], NOW)[0] for previous in read]
-    assert pairs[0]["tier"] == "gazelle"  # the re-evaluation's decision on the old snapshot
-    tiers.save_batch(list(zip(pairs, read, strict=True)), [], tiers.index_copies())
-    assert (tiers.get(code)["version"], tiers.get(code)["tier"]) == (2, "none")
-    assert tiers.counts(None) == {"none": 1}
+    decided = [decide(previous, ruleset, previous["snapshot"], NOW) for previous in read]
+    assert [change["to"] for _, change in decided] == ["gazelle", "gazelle"]
+    pairs = [(record, previous) for (record, _), previous in zip(decided, read, strict=True)]
+    stored = tiers.save_batch(pairs, [change for _, change in decided], tiers.index_copies())
+    assert [change["uscc"] for change in stored] == [calm]
+    assert (tiers.get(raced)["version"], tiers.get(raced)["tier"]) == (2, "none")
+    assert tiers.counts(None) == {"none": 1, "gazelle": 1}
 
 
 def test_a_tier_index_left_behind_by_a_crash_is_mended(stores):
@@ -138,7 +141,7 @@ def test_a_tier_index_left_behind_by_a_crash_is_mended(stores):
     left_behind()
     newer = classify_as_sent(2)
     left_behind()
-    classify.reevaluate(tiers, rulesets, "jl-2025", lambda changes: None)
+    handlers.reevaluate(tiers, rulesets, "jl-2025", lambda changes: None)
     assert [first, redelivered, newer, tiers.counts(None)] == [{"gazelle": 1}] * 4
 
 

@@ -15,8 +15,8 @@ from marshmallow import ValidationError
 
 from services.incubators.schemas import FirmAdmitted, IncubatorRegistered
 from services.notifications.schemas import InboxQuery
-from services.registry import records
 from services.registry.schemas import EnterpriseQuery, EnterpriseRegistered, FundingRound
+from services.registry.storage import page_filter
 from services.tiering.rules.ruleset import InvalidRuleSet, parse_ruleset
 from services.tiering.schemas import WatchlistQuery
 from shared import uscc
@@ -147,8 +147,8 @@ def test_the_registrys_unit_query_takes_only_unit_codes_and_the_province_covers_
     with pytest.raises(ValidationError) as caught:
         EnterpriseQuery().load({"unit": replace("220100", position, digit)})
     assert set(caught.value.messages) == {"unit"}
-    assert records.filters(EnterpriseQuery().load({"unit": "220100"})) == {"unit": "220100"}
-    assert records.filters(EnterpriseQuery().load({"unit": "220000"})) == {}
+    assert page_filter(EnterpriseQuery().load({"unit": "220100"})) == {"unit": "220100"}
+    assert page_filter(EnterpriseQuery().load({"unit": "220000"})) == {}
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,10 @@
 from datetime import UTC, datetime, timedelta
 
-from services.tiering.decisions import decide, explained, tier_view
+from services.tiering.decisions import decide, explained
 from services.tiering.rules.engine import evaluate
 from services.tiering.rules.ruleset import parse_ruleset
 from services.tiering.storage import BUNDLED_RULESETS
+from services.tiering.views import tier_view
 from tests.support.snapshots import firm, revenue_series
 
 JL_2025 = (BUNDLED_RULESETS / "jl-2025.yaml").read_text(encoding="utf-8")

@@ -2,6 +2,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from services.registry import records
+from services.registry.storage import page_filter
 from shared.envelope import CloudEvent
 
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
@@ -118,8 +119,8 @@ def test_funding_is_in_date_order():
 
 
 def test_list_filters_follow_the_query_fields_given():
-    assert records.filters({"limit": 50}) == {}
-    assert records.filters({"unit": "220100", "industry": "I65", "registered": False}) == {
+    assert page_filter({"limit": 50}) == {}
+    assert page_filter({"unit": "220100", "industry": "I65", "registered": False}) == {
         "unit": "220100",
         "industry": "I65",
         "registered": False,

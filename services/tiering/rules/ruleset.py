@@ -83,9 +83,6 @@ class RuleSet:
     tiers: tuple[Tier, ...]  # highest rank first
     source: str = ""
 
-    def tier(self, code: str) -> Tier:
-        return next(t for t in self.tiers if t.code == code)
-
     def next_above(self, rank: int) -> Tier | None:
         """The lowest-ranked tier above `rank`: the one a firm at `rank` grows into."""
         above = [t for t in self.tiers if t.rank > rank]
@@ -270,3 +267,18 @@ def parse_ruleset(text: str) -> RuleSet:
         tuple(tiers),
         text,
     )
+
+
+def applicable_id(
+    region_code: str | None,
+    active: dict[str, str],
+    default_id: str,
+    candidate: RuleSet | None = None,
+) -> str:
+    """The id of the rule set that applies to a firm in `region_code`: the one `active` (rule set
+    id by region prefix) for the longest prefix of its code, else the default; with `candidate`,
+    as if it were active for its regions too (a simulation)."""
+    if candidate is not None:
+        active = {**active, **dict.fromkeys(candidate.regions, candidate.id)}
+    matches = [prefix for prefix in active if region_code and region_code.startswith(prefix)]
+    return active[max(matches, key=len)] if matches else default_id

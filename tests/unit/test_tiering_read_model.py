@@ -1,8 +1,8 @@
 """The portal's in-memory lists read tier records as they are stored (snapshot and watch entry
-packed as text)."""
+packed as text, unpacked by storage)."""
 
-from services.tiering.directory import firm_row
-from services.tiering.storage import to_document
+from services.tiering.read_model import firm_row
+from services.tiering.storage import from_document, to_document
 
 WATCH = {"next_tier": "gazelle", "missing": [{"measure": "revenue_growth", "passed": False}]}
 
@@ -19,7 +19,7 @@ def test_a_firm_row_unpacks_the_stored_watch_entry_and_snapshot():
             "annual_reports": [{"year": 2023}, {"year": 2024}],
         },
     }
-    row = firm_row(to_document(record))
+    row = firm_row(from_document(to_document(record)))
     assert row["watch"] == WATCH
     assert (row["industry"], row["founded_on"], row["latest_year"]) == (
         "photonics",
@@ -30,4 +30,4 @@ def test_a_firm_row_unpacks_the_stored_watch_entry_and_snapshot():
 
 def test_a_firm_off_the_watch_list_has_no_entry():
     document = to_document({"uscc": "91220101MA0000001X", "tier": "none", "watch": None})
-    assert firm_row(document)["watch"] is None
+    assert firm_row(from_document(document))["watch"] is None

@@ -1,38 +1,31 @@
-"""tiering's use cases: classify a firm on a new snapshot, re-evaluate the province under a
-rule set, and simulate a rule set without changing anything."""
+"""tiering's use cases: classify firms on their new snapshots, load a rule set, and activate one
+(re-evaluating the province under it)."""
 
 from __future__ import annotations
 
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from services.tiering.decisions import decide
-from services.tiering.rules.engine import evaluate
-from services.tiering.rules.ruleset import RuleSet
-from services.tiering.storage import RuleSets, Tiers, to_document
+from services.tiering.decisions import decide, region_of
+from services.tiering.repository import Record, RuleSetRepository, TierRepository
+from services.tiering.rules.ruleset import RuleSet, parse_ruleset
 from shared import clock
 from shared.batches import Batch
 
 BATCH_SIZE = 500  # firms read per round trip; writes go in commands of shared.mongo.BULK_CHUNK
-MOVERS_SHOWN = 200
 WRITERS = 3  # batches written at once: 2 writers already double FerretDB's update rate here
-Announce = Callable[[list[dict[str, Any]]], None]
-Record = dict[str, Any]
+Announce = Callable[[list[Record]], None]
 
 
 class ChangedMeanwhile(RuntimeError):
     """Another writer kept changing the firm's decision while this batch classified it."""
 
 
-def region_of(snapshot: dict[str, Any]) -> str | None:
-    return (snapshot.get("profile") or {}).get("region_code")
-
-
-def on_snapshots(
-    tiers: Tiers,
-    rulesets: RuleSets,
+def classify_snapshots(
+    tiers: TierRepository,
+    rulesets: RuleSetRepository,
     batch: Batch[dict[str, Any]],
     default_id: str,
     announce: Announce,
@@ -67,22 +60,22 @@ def on_snapshots(
         current[uscc] = record
         if change is not None:
             made[uscc] = change
-        return to_document(record)
+        return record
 
-    def changes_first(documents: list[Record]) -> None:
-        tiers.add_changes([made[d["_id"]] for d in documents if d["_id"] in made])
+    def changes_first(usccs: list[str]) -> None:
+        tiers.add_changes([made[uscc] for uscc in usccs if uscc in made])
 
-    for uscc in tiers.decisions.update(newest, classify, changes_first):
+    for uscc in tiers.update_decisions(newest, classify, changes_first):
         current.pop(uscc, None)
         for snapshot in batch:
             if snapshot["uscc"] == uscc:
                 batch.fail(snapshot, ChangedMeanwhile(f"{uscc} kept changing"))
-    tiers.index(list(current.values()))
+    tiers.update_tier_index(list(current.values()))
     announce_pending(tiers, list(current.values()), announce, made)
 
 
 def announce_pending(
-    tiers: Tiers, records: list[Record], announce: Announce, made: dict[str, Record]
+    tiers: TierRepository, records: list[Record], announce: Announce, made: dict[str, Record]
 ) -> None:
     """Every change of these firms not yet announced, in order: the ones just `made` as they
     are, older ones (whose announcement a crash interrupted) from the history."""
@@ -99,9 +92,28 @@ def announce_pending(
         tiers.mark_announced([(c["uscc"], c["seq"]) for c in pending])
 
 
+def load_ruleset(rulesets: RuleSetRepository, text: str) -> RuleSet:
+    """Parse and store a rule set, without activating it."""
+    ruleset = parse_ruleset(text)
+    rulesets.store(ruleset)
+    return ruleset
+
+
+def activate_ruleset(
+    tiers: TierRepository,
+    rulesets: RuleSetRepository,
+    ruleset_id: str,
+    default_id: str,
+    announce: Announce,
+) -> dict[str, Any]:
+    """Make the rule set's newest version active for its regions, and re-evaluate every firm."""
+    rulesets.set_active(rulesets.get(ruleset_id, fresh=True))
+    return {"ruleset": ruleset_id, **reevaluate(tiers, rulesets, default_id, announce)}
+
+
 def reevaluate(
-    tiers: Tiers,
-    rulesets: RuleSets,
+    tiers: TierRepository,
+    rulesets: RuleSetRepository,
     default_id: str,
     announce: Announce,
     batch_size: int = BATCH_SIZE,
@@ -110,11 +122,13 @@ def reevaluate(
 
     Batches are written by WRITERS writers while the next ones are evaluated (the database
     works while Python does, and spreads its work over cores), and each batch's moves are
-    announced, in batch order, only once it is stored."""
+    announced, in batch order, only once it is stored. Only records whose decision moved are
+    rewritten, and none whose firm got a newer snapshot meanwhile (storage.save_batch): that
+    firm's move here is neither stored nor announced."""
     now, seen, moved = clock.now(), 0, 0
     held = tiers.index_copies()  # read once: the writers compare with these, not a read each
     with ThreadPoolExecutor(max_workers=WRITERS) as writers:
-        stored: deque[tuple[Future[int], list[dict[str, Any]]]] = deque()
+        stored: deque[Future[list[Record]]] = deque()
         for batch in tiers.batches(batch_size):
             pairs, changes = [], []
             for previous in batch:
@@ -124,55 +138,18 @@ def reevaluate(
                 if change is not None:
                     changes.append(change)
             if len(stored) == WRITERS:
-                announce_stored(tiers, *stored.popleft(), announce)
-            stored.append((writers.submit(tiers.save_batch, pairs, changes, held), changes))
-            seen, moved = seen + len(batch), moved + len(changes)
+                moved += announce_stored(tiers, stored.popleft(), announce)
+            stored.append(writers.submit(tiers.save_batch, pairs, changes, held))
+            seen += len(batch)
         while stored:
-            announce_stored(tiers, *stored.popleft(), announce)
+            moved += announce_stored(tiers, stored.popleft(), announce)
     return {"firms": seen, "changed": moved}
 
 
-def announce_stored(
-    tiers: Tiers, stored: Future[int], changes: list[dict[str, Any]], announce: Announce
-) -> None:
-    stored.result()
+def announce_stored(tiers: TierRepository, stored: Future[list[Record]], announce: Announce) -> int:
+    """Once a batch is stored, announce the moves it wrote; how many."""
+    changes = stored.result()
     if changes:
         announce(changes)
         tiers.mark_announced([(c["uscc"], c["seq"]) for c in changes])
-
-
-def simulate(
-    tiers: Tiers,
-    rulesets: RuleSets,
-    candidate: RuleSet,
-    default_id: str,
-    batch_size: int = BATCH_SIZE,
-) -> dict[str, Any]:
-    """Counts per tier before and after activating `candidate`, and who would move. Reads only."""
-    before, after, movers, moved = Counter(), Counter(), [], 0
-    for batch in tiers.batches(batch_size):
-        for record in batch:
-            region = region_of(record["snapshot"])
-            ruleset = rulesets.for_region(region, default_id, candidate)
-            decision = evaluate(ruleset, record["snapshot"])
-            before[record["tier"]] += 1
-            after[decision.tier] += 1
-            if decision.tier != record["tier"]:
-                moved += 1
-                if len(movers) < MOVERS_SHOWN:
-                    movers.append(
-                        {
-                            "uscc": record["uscc"],
-                            "name": record.get("name"),
-                            "unit": record.get("unit"),
-                            "from": record["tier"],
-                            "to": decision.tier,
-                        }
-                    )
-    return {
-        "ruleset": candidate.id,
-        "before": dict(before),
-        "after": dict(after),
-        "moved": moved,
-        "movers": movers,
-    }
+    return len(changes)

@@ -1,6 +1,6 @@
-"""The portal's lists, kept in memory: every firm's name, unit, tier, industry, founding date,
-latest report year and watch entry, and every tier change, grouped by unit and sorted, rebuilt
-from the database at most every `READ_MODEL_SECONDS` (default 60).
+"""The portal's read model: its lists, kept in memory (every firm's name, unit, tier, industry,
+founding date, latest report year and watch entry, and every tier change, grouped by unit and
+sorted), rebuilt from the database at most every `READ_MODEL_SECONDS` (default 60).
 
 Why: the local FerretDB serves a query on anything but `_id` by reading the whole collection
 (README), so a page listing a unit's firms or changes would read 21,000 documents each time
@@ -22,16 +22,16 @@ import eventlet
 from eventlet import GreenPool
 from nameko.extensions import DependencyProvider
 
-from services.tiering.storage import Tiers, from_document
+from services.tiering.storage import Tiers
 from shared.units import PROVINCE
 
 log = logging.getLogger(__name__)
 ALL = PROVINCE  # the key of the lists of every unit
 Row = dict[str, Any]
+FIRM_FIELDS = ("uscc", "name", "unit", "tier", "watch", "snapshot")  # what the rows are made of
 
 
-def firm_row(document: dict[str, Any]) -> Row:
-    record = from_document(document)  # the snapshot and the watch entry are stored packed
+def firm_row(record: dict[str, Any]) -> Row:
     snapshot = record.get("snapshot") or {}
     profile = snapshot.get("profile") or {}
     reports = snapshot.get("annual_reports") or []
@@ -57,15 +57,14 @@ class Lists:
 
 def build(tiers: Tiers) -> Lists:
     lists = Lists()
-    fields = {"uscc": True, "name": True, "unit": True, "tier": True, "watch": True}
-    for document in tiers.firms.find({}, {**fields, "snapshot": True}).batch_size(1000):
-        row = firm_row(document)
+    for record in tiers.every_firm(FIRM_FIELDS):
+        row = firm_row(record)
         for key in {ALL, row["unit"]}:
             lists.firms[key].append(row)
             lists.counts[key][row["tier"]] += 1
     for rows in lists.firms.values():
         rows.sort(key=lambda r: r["uscc"])
-    for change in tiers.history.find({}, {"_id": False, "checks": False}).batch_size(1000):
+    for change in tiers.every_change():
         for key in {ALL, change.get("unit")}:  # the checks are read for the page shown
             lists.changes[key].append(change)
     for rows in lists.changes.values():  # newest first; the id breaks ties
@@ -81,7 +80,11 @@ def after(rows: list[Row], key: str | None) -> list[Row]:
     return rows[bisect_right([r["uscc"] for r in rows], key) :]
 
 
-class Directory:
+class PortalPages:
+    """The portal's pages, served from the lists in memory; the lists are rebuilt in the
+    background once older than `max_age` seconds (the first build happens on the first
+    request)."""
+
     def __init__(self, tiers: Tiers, max_age: float):
         self.tiers, self.max_age = tiers, max_age
         self.lists: Lists | None = None
@@ -142,17 +145,18 @@ class Directory:
         return dict(self.current().counts.get(unit or ALL, {}))
 
 
-class ReadModel(DependencyProvider):
-    """Injects the container's one Directory (built on the tiering database)."""
+class PortalReadModel(DependencyProvider):
+    """Injects itself, holding the container's one PortalPages (built on the tiering
+    database)."""
 
     def setup(self) -> None:
-        self.directory: Directory | None = None
+        self.portal_pages: PortalPages | None = None
 
     def get_dependency(self, worker_ctx: Any) -> Any:
         return self
 
-    def of(self, tiers: Tiers) -> Directory:
-        if self.directory is None:
+    def pages(self, tiers: Tiers) -> PortalPages:
+        if self.portal_pages is None:
             seconds = float(self.container.config.get("READ_MODEL_SECONDS") or 60)
-            self.directory = Directory(tiers, seconds)
-        return self.directory
+            self.portal_pages = PortalPages(tiers, seconds)
+        return self.portal_pages

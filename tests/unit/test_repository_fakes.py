@@ -1,0 +1,51 @@
+"""Each service's storage (MongoDB) and its in-memory fake implement the same protocol: every
+method the use cases may call, with the same parameters, so the unit tests that use the fakes
+test what the service runs (what they do alike: tests/integration/test_versioned_fake.py and
+each service's integration tests)."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import pytest
+
+from services.registry.repository import EnterpriseRepository
+from services.registry.storage import Enterprises
+from services.tiering.repository import RuleSetRepository, TierRepository
+from services.tiering.storage import RuleSets, Tiers
+from tests.support.fakes.registry import InMemoryEnterprises
+from tests.support.fakes.tiering import InMemoryRuleSets, InMemoryTiers
+
+IMPLEMENTATIONS = [
+    (EnterpriseRepository, Enterprises, InMemoryEnterprises),
+    (TierRepository, Tiers, InMemoryTiers),
+    (RuleSetRepository, RuleSets, InMemoryRuleSets),
+]
+
+
+def protocol_methods(protocol: type) -> dict[str, inspect.Signature]:
+    return {
+        name: inspect.signature(member)
+        for name, member in vars(protocol).items()
+        if callable(member) and not name.startswith("_")
+    }
+
+
+def parameters(signature: inspect.Signature) -> list[tuple[str, Any]]:
+    """Names, kinds and defaults (annotations are strings under postponed evaluation)."""
+    return [(p.name, p.kind, p.default) for p in signature.parameters.values()]
+
+
+@pytest.mark.parametrize(
+    "protocol, mongo, fake", IMPLEMENTATIONS, ids=[p.__name__ for p, _, _ in IMPLEMENTATIONS]
+)
+def test_the_mongo_storage_and_the_fake_implement_the_protocol(protocol, mongo, fake):
+    wanted = protocol_methods(protocol)
+    assert wanted, f"{protocol.__name__} names no method"
+    for implementation in (mongo, fake):
+        for name, signature in wanted.items():
+            method = getattr(implementation, name, None)
+            assert callable(method), f"{implementation.__name__} lacks {name}"
+            found = parameters(inspect.signature(method))
+            assert found == parameters(signature), f"{implementation.__name__}.{name}"
