@@ -225,7 +225,7 @@ def enterprise_updated(store: Store, rules: IncubatorRules, batch: Batch[dict[st
         return firm_document(snapshot)
 
     with store.hold_firms(newest):  # an admission checks against what is stored here
-        incubated = store.incubations_of_firms(list(newest))
+        incubated = sorted(store.incubated_firms(list(newest)))
         lost = store.update_firms(incubated, keep_newest)
         looked_at -= lost
         founded = {uscc: founded_on(newest[uscc]) for uscc in looked_at}

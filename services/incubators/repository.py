@@ -71,6 +71,10 @@ class IncubatorsRepository(Protocol):
 
     def all_incubations(self) -> Iterator[Incubation]: ...
 
+    def incubated_firms(self, usccs: list[str]) -> set[str]:
+        """Those of these firms with an incubation here, or an admission here that their
+        founding date voided (a corrected date may restore it)."""
+
     def distinct_incubated_firms(self) -> int: ...
 
     # firms' registry facts (firms.py)

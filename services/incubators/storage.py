@@ -128,6 +128,11 @@ class Incubators(Repository):
         found = self.db.firm_incubations.find({"_id": {"$in": sorted(set(usccs))}}, {"items": True})
         return {record["_id"]: record.get("items", []) for record in found if record.get("items")}
 
+    def incubated_firms(self, usccs: list[str]) -> set[str]:
+        wanted = {"_id": {"$in": sorted(set(usccs))}}
+        found = self.db.firm_incubations.find(wanted, {"items": True, "void": True})
+        return {record["_id"] for record in found if record.get("items") or record.get("void")}
+
     def note_in_carriers(
         self, incubations: list[Incubation], removed: Iterable[Incubation] = ()
     ) -> None:

@@ -117,6 +117,17 @@ def test_an_admission_before_a_founding_date_learnt_later_becomes_void_with_a_fi
     assert kinds(found) == [("admitted_before_founding", "open")]
 
 
+def test_a_corrected_founding_date_restores_a_void_admission():
+    """The registry corrects the founding date to before the admission: the firm's only
+    admission was void, and is an incubation again (the finding resolved)."""
+    store, code = InMemoryIncubators(), jilin_uscc()
+    handle(store, registered(), admitted(code, "2024-03-01"))
+    handlers.enterprise_updated(store, RULES, Batch([snapshot(code, 1, "2024-06-01")]))
+    back = handlers.enterprise_updated(store, RULES, Batch([snapshot(code, 2, "2024-01-01")]))
+    assert kinds(back) == [("admitted_before_founding", "resolved")]
+    assert store.counts(A)["current"] == 1 and store.registry_facts([code])[code]["version"] == 2
+
+
 def test_an_end_is_held_until_its_admission_arrives():
     store, code = InMemoryIncubators(), jilin_uscc()
     handle(store, registered())

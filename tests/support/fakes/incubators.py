@@ -95,6 +95,10 @@ class InMemoryIncubators:
         found = self.lifecycles.read(usccs)
         return {uscc: d["items"] for uscc, d in found.items() if d.get("items")}
 
+    def incubated_firms(self, usccs: list[str]) -> set[str]:
+        found = self.lifecycles.read(usccs)
+        return {uscc for uscc, d in found.items() if d.get("items") or d.get("void")}
+
     def all_incubations(self) -> Iterator[Incubation]:
         for document in self.lifecycles.documents.values():
             yield from copy.deepcopy(document.get("items", []))
