@@ -1,6 +1,6 @@
-"""Each service's storage on MongoDB and its in-memory fake implement the same protocol: every
-method the use cases may call, with the same parameters (so the unit tests that use the fakes
-test what the service runs)."""
+"""Each service's storage (MongoDB; the portal's: the other services over RPC) and its
+in-memory fake implement the same protocol: every method the use cases may call, with the same
+parameters, so the unit tests that use the fakes test what the service runs."""
 
 from __future__ import annotations
 
@@ -15,15 +15,19 @@ from services.incubators.repository import IncubatorsRepository, RuleBook
 from services.incubators.storage import IncubatorRuleSets, Incubators
 from services.notifications.repository import NotificationsRepository
 from services.notifications.storage import Notifications
+from services.portal.backends import Calls
+from services.portal.repository import Backend
 from tests.support.fakes.auth import InMemoryKeys
 from tests.support.fakes.incubators import InMemoryIncubators, InMemoryRuleBook
 from tests.support.fakes.notifications import InMemoryNotifications
+from tests.support.fakes.portal import FakeBackend
 
 IMPLEMENTATIONS = [
     (NotificationsRepository, Notifications, InMemoryNotifications),
     (IncubatorsRepository, Incubators, InMemoryIncubators),
     (RuleBook, IncubatorRuleSets, InMemoryRuleBook),
     (KeyRepository, ApiKeys, InMemoryKeys),
+    (Backend, Calls, FakeBackend),  # the portal's storage is the other services
 ]
 
 
