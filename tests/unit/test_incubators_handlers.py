@@ -188,6 +188,17 @@ def test_an_older_snapshot_changes_nothing():
     assert store.counts(A)["current"] == 1  # the stale founding date voids nothing
 
 
+def test_a_snapshot_whose_firm_keeps_changing_under_the_batch_is_retried():
+    store, code = InMemoryIncubators(), jilin_uscc()
+    handle(store, registered(), admitted(code))
+    store.firms.another_writer = lambda keys: [
+        store.firms.put({"_id": k, "uscc": k, "version": 0}) for k in keys
+    ]
+    batch = Batch([snapshot(code)])
+    assert handlers.enterprise_updated(store, RULES, batch) == []
+    assert "kept changing" in str(batch.failure(batch.items[0]))
+
+
 def test_a_late_admission_is_found_once_the_founding_date_is_known():
     store, code = InMemoryIncubators(), jilin_uscc()
     handle(store, registered(), admitted(code, "2024-03-01"))
