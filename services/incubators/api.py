@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from services.incubators.repository import IncubatorsRepository as Store
 from services.incubators.schemas import EVENT_SCHEMAS, Accepted
-from services.incubators.storage import Incubators
+from shared import scope
 from shared.binding import (
     BATCH,
     JSON_DATA,
@@ -20,6 +21,8 @@ from shared.envelope import CloudEvent, CloudEventSchema, InvalidEvent, load_dat
 from shared.http import Problem
 from shared.openapi import Doc
 from shared.publisher import INGRESS_EXCHANGE, Publisher
+from shared.ratelimit import RateLimiter, admit
+from shared.scope import Principal
 
 MAX_BATCH = 500
 ENDING_TYPES = ("incubator.firm_graduated", "incubator.firm_exited")
@@ -62,12 +65,12 @@ def validate(posted: Posted) -> list[CloudEvent]:
     return events
 
 
-def already_accepted(store: Incubators, events: list[CloudEvent]) -> set[tuple[str, str]]:
+def already_accepted(store: Store, events: list[CloudEvent]) -> set[tuple[str, str]]:
     return store.accepted([(e.source, e.id) for e in events])
 
 
 def authorize(
-    store: Incubators, incubator_id: str, events: list[CloudEvent], repeats: set[tuple[str, str]]
+    store: Store, incubator_id: str, events: list[CloudEvent], repeats: set[tuple[str, str]]
 ) -> None:
     """Only the caller's own carrier, and only firms it incubates now (admissions aside).
     A repeat of an accepted event is not checked against today's incubations: it is reported
@@ -99,7 +102,7 @@ def authorize(
 
 
 def accept(
-    store: Incubators,
+    store: Store,
     publisher: Publisher,
     documents: list[dict[str, Any]],
     events: list[CloudEvent],
@@ -127,14 +130,17 @@ def accept(
 
 
 def post(
-    store: Incubators, publisher: Publisher, incubator_id: str, request: Any
+    store: Store, publisher: Publisher, limiter: RateLimiter, principal: Principal, request: Any
 ) -> dict[str, list[str]]:
-    """The whole request, once the caller is known and within its rate."""
-    return submit(store, publisher, incubator_id, read_events(request, MAX_BATCH))
+    """The whole request of an incubator's key, within the key's rate."""
+    if principal["kind"] != "incubator":
+        raise scope.forbidden("POST /v1/events takes an incubator's key")
+    admit(limiter, principal["key_id"])
+    return submit(store, publisher, principal["subject"], read_events(request, MAX_BATCH))
 
 
 def submit(
-    store: Incubators, publisher: Publisher, incubator_id: str, posted: Posted
+    store: Store, publisher: Publisher, incubator_id: str, posted: Posted
 ) -> dict[str, list[str]]:
     """Events of one incubator, from `POST /v1/events` (any content mode) or the portal's
     upload: all of them are checked before anything is published; one invalid or refused
@@ -146,7 +152,7 @@ def submit(
 
 
 def submitted(
-    store: Incubators, publisher: Publisher, incubator_id: str, documents: list[Any]
+    store: Store, publisher: Publisher, incubator_id: str, documents: list[Any]
 ) -> dict[str, Any]:
     """`submit` for RPC callers (the portal): a refusal is answered, not raised, with its
     status and the errors of each event by its index."""

@@ -1,5 +1,5 @@
 """Policy checks whose breaches are *findings*: shown and alerted on, never a reason to lose data
-(DOMAIN.md "Incubators"). Plain functions, no I/O.
+(docs/domain.md "Incubators"). Plain functions, no I/O.
 
 Findings describe the data as it stands: each is a pure function of a firm's life-cycle facts
 and registry facts, or of a carrier's registration, yearly report and incubations, under an

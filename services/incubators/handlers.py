@@ -1,22 +1,27 @@
 """incubators' use cases: what a batch of events changes (carriers, their reports, firms' life
-cycles, firms' registry facts), and which findings that raises or withdraws. Each returns the
-findings whose state changed (or whose announcement a crash interrupted), for the service to
-announce to their units."""
+cycles, firms' registry facts), which findings that raises or withdraws, and their announcement
+to the units; the overdue sweep and the incubator rule sets' activation. Each takes its storage
+as an IncubatorsRepository. Those that bring findings up to date return the findings whose
+state changed (or whose announcement a crash interrupted), to be announced."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from services.incubators import findings as policy
 from services.incubators import lifecycle
+from services.incubators.documents import firm_document, public, with_facts
 from services.incubators.lifecycle import Derived, Facts
-from services.incubators.rules import IncubatorRules
-from services.incubators.storage import Incubators, firm_document, with_facts
+from services.incubators.repository import IncubatorsRepository as Store
+from services.incubators.repository import RuleBook
+from services.incubators.rules import IncubatorRules, parse_rules
 from shared import clock
+from shared.auth import ask
 from shared.batches import Batch
 from shared.envelope import CloudEvent
+from shared.http import Problem
 from shared.ingress import EventRejected
 from shared.units import unit_for
 
@@ -29,11 +34,42 @@ class ChangedMeanwhile(RuntimeError):
     """Another writer kept changing the firm's life cycle while this batch applied its events."""
 
 
+class Dispatch(Protocol):
+    """The service's event dispatcher (shared/events.py)."""
+
+    def __call__(self, event_type: str, payload: dict[str, Any]) -> None: ...
+
+    def many(self, events: Iterable[tuple[str, dict[str, Any]]]) -> None: ...
+
+
 FoundingDates = Callable[[list[str]], dict[str, str]]
 
 
+def founding_dates_from(registry: Any, usccs: list[str]) -> dict[str, str]:
+    """When firms were founded, as the registry knows (nothing, if it does not answer:
+    findings judge their admissions once their facts arrive)."""
+    try:
+        return dict(ask(registry, "founding_dates", usccs))
+    except Problem:
+        return {}
+
+
+def announced(finding: dict[str, Any]) -> dict[str, Any]:
+    """The `incubator_finding` event of a finding's state: an id of its own per state, so the
+    unit gets an alert when a finding is raised, when it is withdrawn and if it comes back."""
+    return {**public(finding), "event_id": f"{finding['finding_id']}#{finding['revision']}"}
+
+
+def announce(store: Store, dispatch: Dispatch, found: Found) -> None:
+    """Findings raised, withdrawn or raised again, to their units; each is marked announced at
+    its revision once dispatched (a crash in between announces it again)."""
+    if found:
+        dispatch.many(("incubator_finding", announced(f)) for f in found)
+        store.mark_announced(found)
+
+
 def on_events(
-    store: Incubators,
+    store: Store,
     rules: IncubatorRules,
     batch: Batch[CloudEvent],
     founding_dates: FoundingDates,
@@ -61,7 +97,7 @@ def on_events(
     return unique(found)
 
 
-def put_carrier(store: Incubators, event: CloudEvent) -> str:
+def put_carrier(store: Store, event: CloudEvent) -> str:
     """Store a registration (the newest wins); the carrier's unit."""
     data = event.data
     unit = unit_for(data["region_code"], data.get("zone"))
@@ -71,7 +107,7 @@ def put_carrier(store: Incubators, event: CloudEvent) -> str:
 
 
 def apply_life_cycles(
-    store: Incubators,
+    store: Store,
     batch: Batch[CloudEvent],
     events: list[CloudEvent],
     founding_dates: FoundingDates,
@@ -95,7 +131,7 @@ def apply_life_cycles(
                 refused[uscc][id(event)] = exc
         return facts
 
-    with store.locks.hold_all(by_firm):  # a snapshot's check reads what is stored here
+    with store.hold_firms(by_firm):  # a snapshot's check reads what is stored here
         founded = founding_dates_of(store, sorted(by_firm), founding_dates)
         lost = derive_and_store(store, list(by_firm), founded, add_events)
     for uscc, events_of_firm in by_firm.items():
@@ -108,7 +144,7 @@ def apply_life_cycles(
 
 
 def derive_and_store(
-    store: Incubators,
+    store: Store,
     usccs: list[str],
     founded: dict[str, str],
     change: Callable[[str, Facts], Facts] = lambda uscc, facts: facts,
@@ -142,7 +178,7 @@ def derive_and_store(
             "void": derived.void,
         }
 
-    lost = store.lifecycles.update(usccs, apply)
+    lost = store.update_lifecycles(usccs, apply)
     store.note_in_carriers(
         [i for uscc, items in noted.items() if uscc not in lost for i in items],
         [i for uscc, items in gone.items() if uscc not in lost for i in items],
@@ -151,7 +187,7 @@ def derive_and_store(
 
 
 def founding_dates_of(
-    store: Incubators, usccs: list[str], ask_registry: FoundingDates
+    store: Store, usccs: list[str], ask_registry: FoundingDates
 ) -> dict[str, str]:
     """When the firms were founded: from the registry facts kept here, else asked of the
     registry (a firm not incubated before); unknown where the registry does not know it yet
@@ -167,9 +203,7 @@ def founding_dates_of(
     return kept
 
 
-def enterprise_updated(
-    store: Incubators, rules: IncubatorRules, batch: Batch[dict[str, Any]]
-) -> Found:
+def enterprise_updated(store: Store, rules: IncubatorRules, batch: Batch[dict[str, Any]]) -> Found:
     """Keep the newest registry facts of the firms it incubates (or did), then bring their
     findings up to date; other firms' snapshots change nothing here. An older snapshot changes
     nothing; the one stored, redelivered, syncs again, so findings a crash left unannounced
@@ -190,9 +224,9 @@ def enterprise_updated(
         looked_at.add(uscc)
         return firm_document(snapshot)
 
-    with store.locks.hold_all(newest):  # an admission checks against what is stored here
-        incubated = store.incubations_of_firms(list(newest))
-        lost = store.firms.update(incubated, keep_newest)
+    with store.hold_firms(newest):  # an admission checks against what is stored here
+        incubated = sorted(store.incubated_firms(list(newest)))
+        lost = store.update_firms(incubated, keep_newest)
         looked_at -= lost
         founded = {uscc: founded_on(newest[uscc]) for uscc in looked_at}
         lost |= derive_and_store(store, sorted(looked_at), {k: v for k, v in founded.items() if v})
@@ -208,11 +242,18 @@ def founded_on(snapshot: dict[str, Any]) -> str | None:
     return (snapshot.get("profile") or {}).get("founded_on")
 
 
-def firms_without_facts(store: Incubators, batch: Batch[CloudEvent]) -> list[str]:
+def firms_without_facts(store: Store, batch: Batch[CloudEvent]) -> list[str]:
     """Firms the batch's life-cycle events were about whose registry facts are not kept here
-    yet (first incubations): the registry is asked to announce them again."""
+    yet (first incubations)."""
     firms = {event.data["uscc"] for event in batch.handled() if event.type in LIFE_CYCLE}
-    return sorted(firms - set(store.firms.read(firms)))
+    return sorted(firms - store.known_firms(firms))
+
+
+def ask_for_snapshots(store: Store, batch: Batch[CloudEvent], dispatch: Dispatch) -> None:
+    """The registry is asked to announce again the firms whose facts are not kept here."""
+    wanted = firms_without_facts(store, batch)
+    if wanted:
+        dispatch("snapshots_wanted", {"usccs": wanted})
 
 
 def firm_state(
@@ -228,9 +269,7 @@ def firm_state(
     return candidates, policy.firm_findings(rules, uscc, derived, registry, today)
 
 
-def sync_firms(
-    store: Incubators, rules: IncubatorRules, usccs: Iterable[str], today: date
-) -> Found:
+def sync_firms(store: Store, rules: IncubatorRules, usccs: Iterable[str], today: date) -> Found:
     """Bring the findings of these firms up to date, SYNC_CHUNK firms a pass."""
     found = []
     for chunk in chunks(sorted(set(usccs)), SYNC_CHUNK):
@@ -246,7 +285,7 @@ def sync_firms(
 
 
 def carrier_state(
-    store: Incubators, rules: IncubatorRules, incubator_id: str
+    store: Store, rules: IncubatorRules, incubator_id: str
 ) -> tuple[set[str], list[dict[str, Any]]]:
     reports = store.carrier_reports(incubator_id)
     candidates = policy.candidates_of_carrier(incubator_id, [r["year"] for r in reports])
@@ -258,7 +297,7 @@ def carrier_state(
     return candidates, current
 
 
-def sync_carriers(store: Incubators, rules: IncubatorRules, incubator_ids: Iterable[str]) -> Found:
+def sync_carriers(store: Store, rules: IncubatorRules, incubator_ids: Iterable[str]) -> Found:
     """Bring the national-threshold findings of these carriers up to date (their registration,
     a report, or their incubations' counts at a year's end may have changed)."""
     candidates, current = set(), []
@@ -270,7 +309,7 @@ def sync_carriers(store: Incubators, rules: IncubatorRules, incubator_ids: Itera
 
 
 def sync(
-    store: Incubators, rules: IncubatorRules, candidates: set[str], current: list[dict[str, Any]]
+    store: Store, rules: IncubatorRules, candidates: set[str], current: list[dict[str, Any]]
 ) -> Found:
     """Store what makes the stored findings among `candidates` exactly `current`; those to
     announce (a changed state, or an announcement a crash interrupted), once their unit is
@@ -291,7 +330,7 @@ def sync(
     return [f for f in pending if f.get("unit")]
 
 
-def sweep(store: Incubators, rules: IncubatorRules, today: date) -> Found:
+def sweep(store: Store, rules: IncubatorRules, today: date) -> Found:
     """The periodic check of open incubations against their limit, as of `today`."""
     firms = [
         uscc
@@ -301,14 +340,33 @@ def sweep(store: Incubators, rules: IncubatorRules, today: date) -> Found:
     return sync_firms(store, rules, firms, today)
 
 
-def resync(store: Incubators, rules: IncubatorRules, today: date) -> Found:
+def resync(store: Store, rules: IncubatorRules, today: date) -> Found:
     """Every firm's and every carrier's findings under `rules` (a rule set just activated)."""
     found = sync_firms(store, rules, [uscc for uscc, _ in store.all_lifecycles()], today)
     return found + sync_carriers(store, rules, store.carriers())
 
 
+def load_rules(rulebook: RuleBook, text: str) -> dict[str, Any]:
+    """Validate and keep a rule set (not active until activated)."""
+    rules = parse_rules(text)
+    rulebook.store(rules)
+    return {"id": rules.id, "version": rules.version, "title": rules.title}
+
+
+def activate_rules(
+    store: Store, rulebook: RuleBook, dispatch: Dispatch, rules_id: str, today: date
+) -> dict[str, Any]:
+    """Make a loaded rule set the province's, then bring every finding up to date under it
+    and announce what changed."""
+    rules = rulebook.get(rules_id, fresh=True)
+    rulebook.set_active(rules)
+    found = resync(store, rules, today)
+    announce(store, dispatch, found)
+    return {"rules": rules.label, "findings_changed": len(found)}
+
+
 def simulate(
-    store: Incubators, candidate: IncubatorRules, today: date, shown: int = 50
+    store: Store, candidate: IncubatorRules, today: date, shown: int = 50
 ) -> dict[str, Any]:
     """Which findings would appear and which would go if `candidate` were active. Reads only."""
     would: dict[str, dict[str, Any]] = {}

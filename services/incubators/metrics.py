@@ -10,7 +10,11 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from prometheus_client.core import Metric
 
 from services.incubators.storage import Incubators
-from services.incubators.views import current_progress
+from services.incubators.views import (
+    counts_by_unit,
+    current_progress,
+    open_findings_by_kind_and_unit,
+)
 from shared.gauges import gauge
 
 INCUBATEE_COUNTS = ("current", "cumulative", "graduated")
@@ -30,7 +34,7 @@ def storage_gauges(db: Any, config: dict[str, Any]) -> Iterable[Metric]:
         ["unit", "grade"],
         carriers.items(),
     )
-    by_unit = store.counts_by_unit()
+    by_unit = counts_by_unit(store)
     for count in INCUBATEE_COUNTS:
         yield gauge(
             f"tracker_incubatees_{count}",
@@ -38,7 +42,7 @@ def storage_gauges(db: Any, config: dict[str, Any]) -> Iterable[Metric]:
             ["unit"],
             (((unit,), counts[count]) for unit, counts in by_unit.items()),
         )
-    findings = store.findings_by_kind_and_unit()
+    findings = open_findings_by_kind_and_unit(store)
     yield gauge(
         "tracker_findings",
         "Policy findings stored, by kind and unit.",

@@ -1,4 +1,5 @@
-"""marshmallow schemas for the `data` of incubator events (CONTRACT.md) and the HTTP queries."""
+"""marshmallow schemas for the `data` of incubator events (docs/contract.md) and the HTTP
+answers, and each read endpoint's OpenAPI description (POST /v1/events: api.DOC)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from shared.fields import (
+    Number,
     PastDate,
     RegionCode,
     StrictSchema,
@@ -16,12 +18,18 @@ from shared.fields import (
     identifier,
     money,
 )
+from shared.openapi import Doc
 from shared.units import ZONES
 
 KINDS = ("incubator", "maker_space", "incubation_base")
 GRADES = ("municipal", "provincial", "national", "national_standard", "national_excellent")
 TRACKS = ("biomedicine", "ic_design", "modern_agriculture")
 BASES = ("high_tech", "investment", "revenue", "acquired_or_listed")
+
+
+def area(**kwargs: Any) -> fields.Float:
+    """A non-negative area in square metres."""
+    return Number(validate=validate.Range(min=0), allow_nan=False, **kwargs)
 
 
 class EventData(StrictSchema):
@@ -34,7 +42,7 @@ class IncubatorRegistered(EventData):
     grade = fields.String(required=True, validate=validate.OneOf(GRADES))
     region_code = RegionCode(required=True)
     zone = fields.String(validate=validate.OneOf(sorted(ZONES)), load_default=None, allow_none=True)
-    area_m2 = money(required=True)
+    area_m2 = area(required=True)
     recognised_on = PastDate(required=True)
 
 
@@ -58,8 +66,8 @@ class FirmExited(EventData):
 
 class IncubatorAnnualReport(EventData):
     year = fields.Integer(strict=True, required=True)
-    area_m2 = money(required=True)
-    incubatee_area_m2 = money(required=True)
+    area_m2 = area(required=True)
+    incubatee_area_m2 = area(required=True)
     mentors = count(required=True)
     staff = count(required=True)
     fund = money(required=True)
@@ -113,3 +121,10 @@ class Progress(Schema):
     tech_smes_registered = fields.Dict(required=True)
     high_tech_growth = fields.Dict(required=True)
     by_unit = fields.Dict(required=True)
+
+
+INCUBATOR = Doc(
+    "a carrier, its incubatees, counts and findings", IncubatorView, errors=(403,), key=True
+)
+FINDINGS = Doc("findings per kind and unit", FindingsSummary, errors=(403,), key=True)
+PROGRESS = Doc("policy targets against actual", Progress, errors=(403, 503), key=True)

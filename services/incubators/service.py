@@ -1,6 +1,6 @@
-"""incubators service: entrypoints and dependencies only; the rules in lifecycle.py, findings.py
-and progress.py (their numbers are data: rules.py, rulesets/); use cases in handlers.py and
-api.py (POST /v1/events); answers in views.py."""
+"""incubators service: entrypoints and dependencies only. Use cases in handlers.py and api.py
+(POST /v1/events), reads in views.py; the rules in lifecycle.py, findings.py and progress.py
+(their numbers are data: rules.py, rulesets/)."""
 
 from __future__ import annotations
 
@@ -15,21 +15,19 @@ from werkzeug.wrappers import Response
 
 from services.incubators import api, handlers, schemas, views
 from services.incubators.metrics import storage_gauges
-from services.incubators.rules import IncubatorRules, parse_rules
-from services.incubators.storage import DEFAULT_RULES, IncubatorStore, RulesStore
-from shared import clock, scope
-from shared.auth import Access, ask
+from services.incubators.storage import IncubatorStore, RulesStore
+from shared import clock
+from shared.auth import Access
 from shared.batches import Batch
 from shared.envelope import CloudEvent
 from shared.events import EventDispatcher, subscribe
 from shared.gauges import StorageGauges
-from shared.http import Problem, http, json_response
+from shared.http import http, json_response
 from shared.ingress import ingress
 from shared.keys import LegacyKeyStore
-from shared.openapi import Doc
 from shared.ops import OpsEndpoints
 from shared.publisher import ConfirmedPublisher
-from shared.ratelimit import RateLimit, admit
+from shared.ratelimit import RateLimit
 
 SWEEP_SECONDS = 3600
 
@@ -48,57 +46,37 @@ class IncubatorsService(OpsEndpoints):
     registry = RpcProxy("registry")
     gauges = StorageGauges(storage_gauges)
 
-    @property
-    def rules(self) -> IncubatorRules:
-        return self.rulebook.active(self.config.get("INCUBATOR_RULES") or DEFAULT_RULES)
-
-    def announce(self, found: list[dict[str, Any]]) -> None:
-        """Findings raised, withdrawn or raised again, to their units (an id per state)."""
-        if found:
-            self.dispatch.many(("incubator_finding", views.announced(f)) for f in found)
-            self.store.mark_announced(found)
-
-    def founding_dates(self, usccs: list[str]) -> dict[str, str]:
-        """When firms were founded, as the registry knows (nothing, if it does not answer:
-        findings judge their admissions once their facts arrive)."""
-        try:
-            return dict(ask(self.registry, "founding_dates", usccs))
-        except Problem:
-            return {}
-
     @ingress(schemas.EVENT_SCHEMAS)
     def on_events(self, batch: Batch[CloudEvent]) -> None:
-        found = handlers.on_events(self.store, self.rules, batch, self.founding_dates)
-        wanted = handlers.firms_without_facts(self.store, batch)
-        if wanted:
-            self.dispatch("snapshots_wanted", {"usccs": wanted})
-        self.announce(found)
+        founding_dates = partial(handlers.founding_dates_from, self.registry)
+        found = handlers.on_events(self.store, self.rulebook.active(), batch, founding_dates)
+        handlers.ask_for_snapshots(self.store, batch, self.dispatch)
+        handlers.announce(self.store, self.dispatch, found)
 
     @subscribe("registry", "enterprise_updated")
     def on_enterprise_updated(self, batch: Batch[dict[str, Any]]) -> None:
-        self.announce(handlers.enterprise_updated(self.store, self.rules, batch))
+        found = handlers.enterprise_updated(self.store, self.rulebook.active(), batch)
+        handlers.announce(self.store, self.dispatch, found)
 
     @timer(interval=SWEEP_SECONDS)
     def sweep_overdue(self) -> None:
-        self.announce(handlers.sweep(self.store, self.rules, clock.today()))
+        self.sweep()
 
     @rpc
     def sweep(self, as_of: str | None = None) -> int:
-        """Operators (and tests) run the overdue sweep as of a given day."""
+        """The overdue sweep as of a day (today: None); operators and tests run it at once."""
         day = date.fromisoformat(as_of) if as_of else clock.today()
-        found = handlers.sweep(self.store, self.rules, day)
-        self.announce(found)
+        found = handlers.sweep(self.store, self.rulebook.active(), day)
+        handlers.announce(self.store, self.dispatch, found)
         return len(found)
 
     @rpc
     def load_rules(self, text: str) -> dict[str, Any]:
-        rules = parse_rules(text)
-        self.rulebook.store(rules)
-        return views.rules_loaded(rules)
+        return handlers.load_rules(self.rulebook, text)
 
     @rpc
     def list_rules(self) -> dict[str, Any]:
-        return {"loaded": self.rulebook.listing(), "active": self.rulebook.active_id(fresh=True)}
+        return views.rules_listing(self.rulebook)
 
     @rpc
     def simulate_rules(self, rules_id: str) -> dict[str, Any]:
@@ -107,55 +85,32 @@ class IncubatorsService(OpsEndpoints):
 
     @rpc
     def activate_rules(self, rules_id: str) -> dict[str, Any]:
-        rules = self.rulebook.get(rules_id, fresh=True)
-        self.rulebook.set_active(rules)
-        found = handlers.resync(self.store, rules, clock.today())
-        self.announce(found)
-        return {"rules": rules.label, "findings_changed": len(found)}
+        today = clock.today()
+        return handlers.activate_rules(self.store, self.rulebook, self.dispatch, rules_id, today)
 
     @http("POST", "/v1/events", doc=api.DOC)
     def post_events(self, request: Any) -> Response:
-        principal = self.access.principal(request)
-        if principal["kind"] != "incubator":
-            raise scope.forbidden("POST /v1/events takes an incubator's key")
-        admit(self.rate_limit, principal["key_id"])
-        answer = api.post(self.store, self.publisher, principal["subject"], request)
+        principal, limiter = self.access.principal(request), self.rate_limit.limiter
+        answer = api.post(self.store, self.publisher, limiter, principal, request)
         return json_response(answer, 202)
 
-    @http(
-        "GET",
-        "/v1/incubators/<incubator_id>",
-        doc=Doc(
-            "a carrier, its incubatees, counts and findings",
-            schemas.IncubatorView,
-            errors=(403,),
-            key=True,
-        ),
-    )
+    @http("GET", "/v1/incubators/<incubator_id>", doc=schemas.INCUBATOR)
     def get_incubator(self, request: Any, incubator_id: str) -> Response:
-        principal = self.access.principal(request)
-        found = views.scoped_incubator(self.store, self.rules, principal, incubator_id)
-        return json_response(found)
+        principal, rules = self.access.principal(request), self.rulebook.active()
+        return json_response(views.scoped_incubator(self.store, rules, principal, incubator_id))
 
-    @http(
-        "GET",
-        "/v1/findings/summary",
-        doc=Doc("findings per kind and unit", schemas.FindingsSummary, errors=(403,), key=True),
-    )
+    @http("GET", "/v1/findings/summary", doc=schemas.FINDINGS)
     def findings_summary(self, request: Any) -> Response:
-        scope.require_everything(self.access.principal(request))
-        return json_response(self.store.findings_summary())
+        return json_response(views.findings_summary(self.store, self.access.principal(request)))
 
-    @http(
-        "GET",
-        "/v1/progress",
-        doc=Doc("policy targets against actual", schemas.Progress, errors=(403, 503), key=True),
-    )
+    @http("GET", "/v1/progress", doc=schemas.PROGRESS)
     def get_progress(self, request: Any) -> Response:
-        principal = self.access.principal(request)
-        targets = self.config.get("PROGRESS_TARGETS", {})
+        principal, targets = self.access.principal(request), self.targets()
         firms = partial(views.firm_counts, self.registry)
         return json_response(views.scoped_progress(self.store, principal, targets, firms))
+
+    def targets(self) -> dict[str, Any]:
+        return self.config.get("PROGRESS_TARGETS", {})
 
     # For other services (whose keys' reach depends on incubations) and the portal.
     @rpc
@@ -174,7 +129,8 @@ class IncubatorsService(OpsEndpoints):
     def carrier_page(
         self, incubator_id: str, past_after: str | None, limit: int
     ) -> dict[str, Any] | None:
-        return views.carrier_page(self.store, self.rules, incubator_id, past_after, limit)
+        rules = self.rulebook.active()
+        return views.carrier_page(self.store, rules, incubator_id, past_after, limit)
 
     @rpc
     def carriers_of(self, unit: str | None, after: str | None, limit: int) -> list[dict[str, Any]]:
@@ -182,8 +138,8 @@ class IncubatorsService(OpsEndpoints):
 
     @rpc
     def progress(self) -> dict[str, Any]:
-        targets = self.config.get("PROGRESS_TARGETS", {})
-        return views.cached_progress(self.store, targets, partial(views.firm_counts, self.registry))
+        firms = partial(views.firm_counts, self.registry)
+        return views.cached_progress(self.store, self.targets(), firms)
 
     @rpc
     def submit_events(self, incubator_id: str, documents: list[Any]) -> dict[str, Any]:

@@ -1,9 +1,9 @@
-"""MongoDB storage of the incubators service: carriers and their yearly reports, each firm's
-life cycle (its facts and the incubations derived from them, one document per firm found by
-`_id`), each carrier's map of its incubations, the registry facts of the firms it incubates
-(firms.py), findings with their history, and the ids the HTTP API has accepted. Per-event work
-reads and writes by `_id` (a batch's documents at once); the counts that span everything are
-computed when asked for."""
+"""MongoDB storage of the incubators service (an IncubatorsRepository): carriers and their
+yearly reports, each firm's life cycle (its facts and the incubations derived from them, one
+document per firm found by `_id`), each carrier's map of its incubations, the registry facts of
+the firms it incubates (firms.py), findings with their history, and the ids the HTTP API has
+accepted. Per-event work reads and writes by `_id` (a batch's documents at once); the counts
+that span everything are computed when asked for. The rule sets are IncubatorRuleSets."""
 
 from __future__ import annotations
 
@@ -11,36 +11,33 @@ import hashlib
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from contextlib import suppress
+from contextlib import AbstractContextManager, suppress
 from pathlib import Path
 from typing import Any
 
 from pymongo import DESCENDING, InsertOne, UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from services.incubators.documents import (
+    as_current_finding,
+    public,
+    stored_facts,
+    tally,
+    with_facts,
+)
 from services.incubators.findings import Change, Finding
-from services.incubators.firms import facts_of
-from services.incubators.lifecycle import Facts, Incubation
+from services.incubators.lifecycle import Incubation
+from services.incubators.repository import Compute
 from services.incubators.rules import IncubatorRules, parse_rules
 from shared import clock
 from shared.locks import KeyedLocks
-from shared.mongo import BULK_CHUNK, Repository, RepositoryProvider, bulk_write, pack, unpack
+from shared.mongo import BULK_CHUNK, Repository, RepositoryProvider, bulk_write
 from shared.rulesets import RuleSetTexts
 from shared.versioned import Versioned
 
 NO_ID = {"_id": False}
 FINDING_FIELDS = {"_id": False, "history": False}
 DUPLICATE_KEY = 11000
-
-
-def tally(incubations: Iterable[dict[str, Any]]) -> dict[str, int]:
-    by_state = Counter(i["state"] for i in incubations)
-    return {
-        "current": by_state["open"],
-        "cumulative": sum(by_state.values()),
-        "graduated": by_state["graduated"],
-        "exited": by_state["exited"],
-    }
 
 
 def map_key(incubation_id: str) -> str:
@@ -56,7 +53,7 @@ class Incubators(Repository):
         super().__init__(db)
         # One writer per firm at a time in this process: life-cycle events and registry
         # snapshots meet on a firm (an admission and the founding date it is checked against).
-        self.locks = KeyedLocks()
+        self.firm_locks = KeyedLocks()
         self.carrier_locks = KeyedLocks()
         self.lifecycles = Versioned(self.db.firm_incubations)  # facts and incubations
         self.firms = Versioned(self.db.firms)  # registry facts, a batch at a time
@@ -110,6 +107,12 @@ class Incubators(Repository):
         return sorted(found, key=lambda r: r["year"])
 
     # life cycles ----------------------------------------------------------------------------
+    def hold_firms(self, usccs: Iterable[str]) -> AbstractContextManager[None]:
+        return self.firm_locks.hold_all(usccs)
+
+    def update_lifecycles(self, usccs: list[str], compute: Compute) -> set[str]:
+        return self.lifecycles.update(usccs, compute)
+
     def lifecycles_of(self, usccs: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Each of these firms' life-cycle document (facts, incubations, held ends), one query;
         one written before facts were kept has them rebuilt from its incubations."""
@@ -124,6 +127,11 @@ class Incubators(Repository):
         """The incubations of each of these firms that has any, one query."""
         found = self.db.firm_incubations.find({"_id": {"$in": sorted(set(usccs))}}, {"items": True})
         return {record["_id"]: record.get("items", []) for record in found if record.get("items")}
+
+    def incubated_firms(self, usccs: list[str]) -> set[str]:
+        wanted = {"_id": {"$in": sorted(set(usccs))}}
+        found = self.db.firm_incubations.find(wanted, {"items": True, "void": True})
+        return {record["_id"] for record in found if record.get("items") or record.get("void")}
 
     def note_in_carriers(
         self, incubations: list[Incubation], removed: Iterable[Incubation] = ()
@@ -161,19 +169,6 @@ class Incubators(Repository):
         for document in self.db.firm_incubations.find({}):
             yield document["_id"], with_facts(document)
 
-    def open_incubations(self, incubator_id: str) -> list[Incubation]:
-        """A carrier's open incubations (read from its firms' documents)."""
-        items = self.carrier_items(incubator_id)
-        usccs = sorted({i["uscc"] for i in items if i["state"] == "open"})
-        if not usccs:
-            return []
-        return [
-            i
-            for found in self.incubations_of_firms(usccs).values()
-            for i in found
-            if i["state"] == "open" and i["incubator_id"] == incubator_id
-        ]
-
     def incubates(self, incubator_id: str, uscc: str) -> bool:
         return any(
             i["state"] == "open" and i["incubator_id"] == incubator_id
@@ -186,14 +181,6 @@ class Incubators(Repository):
             return tally(self.all_incubations())
         return tally(self.carrier_items(incubator_id))
 
-    def counts_by_unit(self) -> dict[str, dict[str, int]]:
-        units = {c["incubator_id"]: c.get("unit") for c in self.carriers().values()}
-        by_unit: dict[str, list[Incubation]] = {}
-        for incubation in self.all_incubations():
-            unit = units.get(incubation["incubator_id"]) or "unknown"
-            by_unit.setdefault(unit, []).append(incubation)
-        return {unit: tally(items) for unit, items in sorted(by_unit.items())}
-
     def distinct_incubated_firms(self) -> int:
         """Firms with at least one incubation (an end held for its admission is none)."""
         return self.db.firm_incubations.count_documents({"items.0": {"$exists": True}})
@@ -205,6 +192,12 @@ class Incubators(Repository):
 
     def registry_facts(self, usccs: Iterable[str]) -> dict[str, dict[str, Any]]:
         return {uscc: stored_facts(d) for uscc, d in self.firms.read(usccs).items()}
+
+    def known_firms(self, usccs: Iterable[str]) -> set[str]:
+        return set(self.firms.read(usccs))
+
+    def update_firms(self, usccs: list[str], compute: Compute) -> set[str]:
+        return self.firms.update(usccs, compute)
 
     # findings -------------------------------------------------------------------------------
     def stored_findings(self, finding_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -278,17 +271,11 @@ class Incubators(Repository):
         for document in self.db.findings.find({"status": {"$ne": "resolved"}}):
             yield as_current_finding(document)
 
-    def findings_by_kind_and_unit(self) -> Counter:
-        """Open findings, by kind and unit."""
-        return Counter((f["kind"], f.get("unit") or "unknown") for f in self.open_findings())
-
-    def findings_summary(self) -> dict[str, Any]:
-        by_kind: Counter = Counter()
-        by_unit: Counter = Counter()
-        for (kind, unit), n in self.findings_by_kind_and_unit().items():
-            by_kind[kind] += n
-            by_unit[unit] += n
-        return {"total": sum(by_kind.values()), "by_kind": dict(by_kind), "by_unit": dict(by_unit)}
+    def open_findings_of(self, incubator_ids: list[str]) -> dict[str, int]:
+        found = self.db.findings.find(
+            {"incubator_id": {"$in": incubator_ids}, "resolved_at": None}, {"incubator_id": True}
+        )
+        return dict(Counter(row["incubator_id"] for row in found))
 
     # accepted API events --------------------------------------------------------------------
     def accepted(self, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -311,65 +298,6 @@ class Incubators(Repository):
             )
 
 
-def with_facts(document: dict[str, Any]) -> dict[str, Any]:
-    """A life-cycle document with its facts; one stored before facts were kept (only its
-    incubations) has them rebuilt from those."""
-    if "facts" in document:
-        return document
-    facts: Facts = {"admissions": [], "ends": []}
-    for i in document.get("items", []):
-        facts["admissions"].append(
-            {
-                "key": i["admitted_by"],
-                "incubator_id": i["incubator_id"],
-                "order": "",
-                "admitted_on": i["admitted_on"],
-                "track": i.get("track"),
-            }
-        )
-        if i.get("ended_by"):
-            end = {"key": i["ended_by"], "incubator_id": i["incubator_id"], "order": ""}
-            detail = {k: i[k] for k in ("basis", "reason") if k in i}
-            facts["ends"].append({**end, "state": i["state"], "ended_on": i["ended_on"], **detail})
-    return {**document, "facts": facts, "held": document.get("held", [])}
-
-
-def as_current_finding(document: dict[str, Any]) -> dict[str, Any]:
-    """A stored finding with every field of the current form (one stored before findings
-    could be withdrawn was open, at revision 1, announced or not)."""
-    finding = {k: v for k, v in document.items() if k != "_id"}
-    finding.setdefault("status", "open")
-    finding.setdefault("revision", 1)
-    finding.setdefault("announced_revision", 1 if finding.pop("announced", False) else 0)
-    finding.setdefault("resolved_at", None)
-    finding.setdefault("resolution", None)
-    finding.setdefault("ruleset", None)
-    finding.setdefault("history", [])
-    return finding
-
-
-def public(finding: dict[str, Any]) -> dict[str, Any]:
-    """What the APIs show of a finding (its history stays in the database)."""
-    return {k: v for k, v in finding.items() if k not in ("history", "announced_revision")}
-
-
-def firm_document(snapshot: dict[str, Any]) -> dict[str, Any]:
-    """A firm's stored registry facts, packed."""
-    return {
-        "_id": snapshot["uscc"],
-        "uscc": snapshot["uscc"],
-        "version": snapshot["version"],
-        "facts": pack(facts_of(snapshot)),
-    }
-
-
-def stored_facts(document: dict[str, Any]) -> dict[str, Any]:
-    """The facts of a stored firm (one stored before facts were cut down kept the snapshot)."""
-    if "facts" in document:
-        return unpack(document["facts"])
-    return facts_of(unpack(document["snapshot"]))
-
-
 class IncubatorStore(RepositoryProvider):
     repository_class = Incubators
 
@@ -377,20 +305,24 @@ class IncubatorStore(RepositoryProvider):
 BUNDLED_RULES = Path(__file__).resolve().parent / "rulesets"
 ACTIVE = "incubator_rules"  # the settings document naming the active rule set
 ACTIVE_CACHE_SECONDS = 5.0
+DEFAULT_RULES = "jl-incubators-2025"
 
 
 class IncubatorRuleSets(RuleSetTexts[IncubatorRules]):
-    """The incubator rule sets loaded (every version kept) and the one active for the province."""
+    """The incubator rule sets loaded (every version kept) and the one active for the province
+    (`default_id` until one is activated)."""
 
-    def __init__(self, db: Any):
+    def __init__(self, db: Any, default_id: str = DEFAULT_RULES):
         super().__init__(db, parse_rules, BUNDLED_RULES, collection="incubator_rulesets")
+        self.default_id = default_id
         self._active: tuple[float, str | None] = (0.0, None)
 
-    def install_bundled(self, default_id: str) -> None:
-        """Load the repository's rule sets when absent; activate the default if none is."""
+    def install_defaults(self) -> None:
+        """Load the repository's rule sets when absent; activate the default if none is. (Not
+        an override of `install_bundled`, which `get` falls back on.)"""
         self.install_missing()
         if self.active_id(fresh=True) is None:
-            self.set_active(self.get(default_id))
+            self.set_active(self.get(self.default_id))
 
     def active_id(self, fresh: bool = False) -> str | None:
         read_at, active = self._active
@@ -399,8 +331,8 @@ class IncubatorRuleSets(RuleSetTexts[IncubatorRules]):
             self._active = (time.monotonic(), active)
         return active
 
-    def active(self, default_id: str) -> IncubatorRules:
-        return self.get(self.active_id() or default_id)
+    def active(self) -> IncubatorRules:
+        return self.get(self.active_id() or self.default_id)
 
     def set_active(self, rules: IncubatorRules) -> None:
         self.settings.update_one({"_id": ACTIVE}, {"$set": {"active": rules.id}}, upsert=True)
@@ -408,11 +340,14 @@ class IncubatorRuleSets(RuleSetTexts[IncubatorRules]):
 
 
 class RulesStore(RepositoryProvider):
+    """The rule sets, with the default (`INCUBATOR_RULES`) installed and active at start."""
+
     repository_class = IncubatorRuleSets
+
+    def setup(self) -> None:
+        super().setup()
+        self.repository.default_id = self.container.config.get("INCUBATOR_RULES") or DEFAULT_RULES
 
     def start(self) -> None:
         super().start()
-        self.repository.install_bundled(self.container.config.get("INCUBATOR_RULES", DEFAULT_RULES))
-
-
-DEFAULT_RULES = "jl-incubators-2025"
+        self.repository.install_defaults()

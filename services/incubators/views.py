@@ -1,4 +1,6 @@
-"""What the incubators service's read endpoints answer."""
+"""What the incubators service's reads answer: a carrier (for a key in its reach, and the
+portal's page of it), a unit's carriers, progress to the plan's targets, the findings' summary
+and the rule sets loaded."""
 
 from __future__ import annotations
 
@@ -7,8 +9,10 @@ from collections.abc import Callable
 from typing import Any
 
 from services.incubators import progress as plan
+from services.incubators.documents import tally
+from services.incubators.repository import IncubatorsRepository as Store
+from services.incubators.repository import RuleBook
 from services.incubators.rules import IncubatorRules
-from services.incubators.storage import Incubators, public, tally
 from shared import scope
 from shared.auth import ask
 from shared.cache import TtlCache
@@ -28,18 +32,37 @@ def with_limits(rules: IncubatorRules, incubations: list[dict[str, Any]]) -> lis
     return [{**i, "limit_months": rules.limit_for(i.get("track"))} for i in incubations]
 
 
-def announced(finding: dict[str, Any]) -> dict[str, Any]:
-    """The `incubator_finding` event of a finding's state: an id of its own per state, so the
-    unit gets an alert when a finding is raised, when it is withdrawn and if it comes back."""
-    return {**public(finding), "event_id": f"{finding['finding_id']}#{finding['revision']}"}
+def rules_listing(rulebook: RuleBook) -> dict[str, Any]:
+    return {"loaded": rulebook.listing(), "active": rulebook.active_id(fresh=True)}
 
 
-def rules_loaded(rules: IncubatorRules) -> dict[str, Any]:
-    return {"id": rules.id, "version": rules.version, "title": rules.title}
+def findings_summary(store: Store, principal: Principal) -> dict[str, Any]:
+    """`GET /v1/findings/summary`: the province's figures, for keys that read everything."""
+    scope.require_everything(principal)
+    by_kind: Counter = Counter()
+    by_unit: Counter = Counter()
+    for (kind, unit), n in open_findings_by_kind_and_unit(store).items():
+        by_kind[kind] += n
+        by_unit[unit] += n
+    return {"total": sum(by_kind.values()), "by_kind": dict(by_kind), "by_unit": dict(by_unit)}
+
+
+def open_findings_by_kind_and_unit(store: Store) -> Counter:
+    return Counter((f["kind"], f.get("unit") or "unknown") for f in store.open_findings())
+
+
+def counts_by_unit(store: Store) -> dict[str, dict[str, int]]:
+    """Incubations counted by their carrier's unit (`unknown`: not registered yet)."""
+    units = {c["incubator_id"]: c.get("unit") for c in store.carriers().values()}
+    by_unit: dict[str, list[dict[str, Any]]] = {}
+    for incubation in store.all_incubations():
+        unit = units.get(incubation["incubator_id"]) or "unknown"
+        by_unit.setdefault(unit, []).append(incubation)
+    return {unit: tally(items) for unit, items in sorted(by_unit.items())}
 
 
 def current_progress(
-    store: Incubators, configured: dict[str, Any], firms: dict[str, Any]
+    store: Store, configured: dict[str, Any], firms: dict[str, Any]
 ) -> dict[str, Any]:
     """Progress to the plan's targets (configured targets over the defaults): carriers and
     incubated firms from here, the firms' facts as the registry counts them (`firms`)."""
@@ -53,17 +76,31 @@ def current_progress(
     )
 
 
-def incubator(store: Incubators, rules: IncubatorRules, incubator_id: str) -> dict[str, Any]:
+def incubator(store: Store, rules: IncubatorRules, incubator_id: str) -> dict[str, Any]:
     """A carrier, the firms it incubates now, its counts and its findings."""
     carrier = store.carrier(incubator_id)
     if carrier is None:
         raise Problem(404, "Not Found", f"no incubator {incubator_id}")
     return {
         "incubator": carrier,
-        "current_incubatees": with_limits(rules, store.open_incubations(incubator_id)),
+        "current_incubatees": with_limits(rules, open_incubations(store, incubator_id)),
         "counts": store.counts(incubator_id),
         "findings": store.findings_of(incubator_id),
     }
+
+
+def open_incubations(store: Store, incubator_id: str) -> list[dict[str, Any]]:
+    """A carrier's open incubations: its map names the firms, their documents the rest."""
+    items = store.carrier_items(incubator_id)
+    usccs = sorted({i["uscc"] for i in items if i["state"] == "open"})
+    if not usccs:
+        return []
+    return [
+        i
+        for found in store.incubations_of_firms(usccs).values()
+        for i in found
+        if i["state"] == "open" and i["incubator_id"] == incubator_id
+    ]
 
 
 def firm_counts(registry: Any) -> dict[str, Any]:
@@ -72,13 +109,13 @@ def firm_counts(registry: Any) -> dict[str, Any]:
     return dict(ask(registry, "progress_facts"))
 
 
-def progress(store: Incubators, targets: dict[str, Any], firms: dict[str, Any]) -> dict[str, Any]:
+def progress(store: Store, targets: dict[str, Any], firms: dict[str, Any]) -> dict[str, Any]:
     """The province against the plan's targets, with counts per city unit."""
-    return {**current_progress(store, targets, firms), "by_unit": store.counts_by_unit()}
+    return {**current_progress(store, targets, firms), "by_unit": counts_by_unit(store)}
 
 
 def scoped_incubator(
-    store: Incubators, rules: IncubatorRules, principal: Principal, incubator_id: str
+    store: Store, rules: IncubatorRules, principal: Principal, incubator_id: str
 ) -> dict[str, Any]:
     """`GET /v1/incubators/{id}` for a key: its own carrier, or a carrier of its unit."""
     carrier = store.carrier(incubator_id)
@@ -89,7 +126,7 @@ def scoped_incubator(
 
 
 def scoped_progress(
-    store: Incubators, principal: Principal, targets: dict[str, Any], firms: FirmCounts
+    store: Store, principal: Principal, targets: dict[str, Any], firms: FirmCounts
 ) -> dict[str, Any]:
     """`GET /v1/progress`: the province's figures for unit keys too (they are the plan's
     headline), but the counts of the key's own unit only; carriers' keys are refused."""
@@ -100,9 +137,7 @@ def scoped_progress(
     return {**answer, "by_unit": {k: v for k, v in answer["by_unit"].items() if k == unit}}
 
 
-def cached_progress(
-    store: Incubators, targets: dict[str, Any], firms: FirmCounts
-) -> dict[str, Any]:
+def cached_progress(store: Store, targets: dict[str, Any], firms: FirmCounts) -> dict[str, Any]:
     """Progress reads every incubation, and the registry's counts: computed at most every
     PROGRESS_SECONDS."""
     known, answer = PROGRESS.get(id(store))
@@ -113,7 +148,7 @@ def cached_progress(
 
 
 def carriers_of(
-    store: Incubators, unit: str | None, after: str | None, limit: int
+    store: Store, unit: str | None, after: str | None, limit: int
 ) -> list[dict[str, Any]]:
     """A unit's carriers (every unit's with None) in id order after `after`, each with its
     counts and how many of its findings are open; kept CARRIERS_SECONDS (it reads every
@@ -127,7 +162,7 @@ def carriers_of(
 
 
 def read_carriers(
-    store: Incubators, unit: str | None, after: str | None, limit: int
+    store: Store, unit: str | None, after: str | None, limit: int
 ) -> list[dict[str, Any]]:
     chosen = sorted(
         (c for c in store.carriers().values() if unit is None or c.get("unit") == unit),
@@ -135,29 +170,24 @@ def read_carriers(
     )
     page = [c for c in chosen if after is None or c["incubator_id"] > after][: min(limit, 500)]
     ids = [c["incubator_id"] for c in page]
-    open_findings = Counter(
-        row["incubator_id"]
-        for row in store.db.findings.find(
-            {"incubator_id": {"$in": ids}, "resolved_at": None}, {"incubator_id": True}
-        )
-    )
+    open_findings = store.open_findings_of(ids)
     return [
         {
             **{k: c.get(k) for k in CARRIER_FIELDS},
             "counts": store.counts(c["incubator_id"]),
-            "open_findings": open_findings[c["incubator_id"]],
+            "open_findings": open_findings.get(c["incubator_id"], 0),
         }
         for c in page
     ]
 
 
-def incubations_of_firms(store: Incubators, usccs: list[str]) -> list[dict[str, Any]]:
+def incubations_of_firms(store: Store, usccs: list[str]) -> list[dict[str, Any]]:
     """Every incubation of these firms, in one `_id: {$in}` read (indexed on FerretDB too)."""
     return [i for items in store.incubations_of_firms(usccs).values() for i in items]
 
 
 def carrier_page(
-    store: Incubators, rules: IncubatorRules, incubator_id: str, past_after: str | None, limit: int
+    store: Store, rules: IncubatorRules, incubator_id: str, past_after: str | None, limit: int
 ) -> dict[str, Any] | None:
     """The portal's carrier page: the carrier, its current incubatees, a page of its past
     incubations (keyset on the firm's USCC), its findings and its yearly reports; the carrier's

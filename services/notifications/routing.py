@@ -23,11 +23,12 @@ def recipients(kind: str, event: dict[str, Any]) -> list[str]:
 
 
 def wants(subscription: dict[str, Any], alert: dict[str, Any]) -> bool:
-    """A subscription's filters: event kinds and tiers (either side of a change); empty = all."""
+    """A subscription's filters: event kinds, and tiers (either side of a change) for tier
+    changes; an empty filter takes all."""
     kinds = subscription.get("kinds") or []
     if kinds and alert["kind"] not in kinds:
         return False
     tiers = subscription.get("tiers") or []
     if tiers and alert["kind"] == "tier_changed":
         return bool({alert["data"].get("from"), alert["data"].get("to")} & set(tiers))
-    return not tiers or alert["kind"] != "tier_changed"
+    return True  # tiers filter tier changes only

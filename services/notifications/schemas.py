@@ -1,4 +1,4 @@
-"""marshmallow schemas of the notifications HTTP API."""
+"""marshmallow schemas of the notifications HTTP API, and each endpoint's OpenAPI description."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from services.notifications.signing import SECRET_PREFIX
 from shared.fields import QueryInteger, StrictSchema
+from shared.openapi import Doc
 from shared.units import WITH_PROVINCE
 
 KINDS = ("tier_changed", "finding", "digest")
@@ -99,3 +100,31 @@ class SubscriptionOut(Schema):
 
 class SubscriptionList(Schema):
     items = fields.List(fields.Nested(SubscriptionOut), required=True)
+
+
+INBOX = Doc("a unit's alerts, newest first", AlertPage, errors=(403,), query=InboxQuery, key=True)
+MARK_READ = Doc(
+    "mark alerts read",
+    Marked,
+    errors=(403, 422),
+    body={"application/json": MarkRead},
+    key=True,
+)
+LIST_SUBSCRIPTIONS = Doc(
+    "subscriptions (admin key)",
+    SubscriptionList,
+    errors=(403,),
+    query=SubscriptionQuery,
+    key=True,
+)
+ADD_SUBSCRIPTION = Doc(
+    "add a subscription (admin key)",
+    SubscriptionOut,
+    status=201,
+    errors=(403, 422),
+    body={"application/json": SubscriptionIn},
+    key=True,
+)
+REMOVE_SUBSCRIPTION = Doc(
+    "remove a subscription (admin key)", None, status=204, errors=(403,), key=True
+)

@@ -1,5 +1,5 @@
-"""notifications service: entrypoints and dependencies only; routing, alerts and retries live
-in routing.py, alerts.py, delivery.py; use cases in handling.py and inbox.py."""
+"""notifications service: entrypoints and dependencies only. Use cases in handlers.py, reads
+in views.py, routing and alerts in routing.py and alerts.py, the senders in senders.py."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 from werkzeug.wrappers import Response
 
-from services.notifications import handling, inbox, schemas
+from services.notifications import handlers, schemas, views
 from services.notifications.metrics import ALERTS, DELIVERIES, storage_gauges
 from services.notifications.senders import Senders
 from services.notifications.storage import NotificationStore
@@ -21,8 +21,10 @@ from shared.events import subscribe
 from shared.gauges import StorageGauges
 from shared.http import http, json_response
 from shared.keys import LegacyKeyStore
-from shared.openapi import Doc
 from shared.ops import OpsEndpoints
+
+DELIVERY_POLL_SECONDS = 1
+DIGEST_CHECK_SECONDS = 3600
 
 
 class NotificationsService(OpsEndpoints):
@@ -36,112 +38,66 @@ class NotificationsService(OpsEndpoints):
 
     @subscribe("tiering", "tier_changed")
     def on_tier_changed(self, batch: Batch[dict[str, Any]]) -> None:
-        self.count(handling.tier_changes(self.store, batch, clock.now()))
+        self.count(handlers.tier_changes(self.store, batch, clock.now()))
 
     @subscribe("incubators", "incubator_finding")
     def on_finding(self, batch: Batch[dict[str, Any]]) -> None:
-        self.count(handling.findings(self.store, batch, clock.now()))
+        self.count(handlers.findings(self.store, batch, clock.now()))
 
     def count(self, alerts: list[dict[str, Any]]) -> None:
         for record in alerts:
             ALERTS.labels(record["kind"]).inc()
 
-    @timer(interval=1)
+    @timer(interval=DELIVERY_POLL_SECONDS)
     def deliver(self) -> None:
-        for channel, outcome in handling.deliver_due(
+        for channel, outcome in handlers.deliver_due(
             self.store, self.senders.by_channel, self.senders.policy, clock.now()
         ):
             DELIVERIES.labels(channel, outcome).inc()
 
-    @timer(interval=3600)
-    def daily_digest(self) -> None:
+    @timer(interval=DIGEST_CHECK_SECONDS)
+    def digest_yesterday(self) -> None:
+        """Hourly, so a restart over midnight misses no day; a day's digest is stored once."""
         self.digest((clock.today() - timedelta(days=1)).isoformat())
 
     @rpc
     def digest(self, day: str) -> int:
-        return len(handling.digest(self.store, date.fromisoformat(day), clock.now()))
+        return len(handlers.digest(self.store, date.fromisoformat(day), clock.now()))
 
-    @http(
-        "GET",
-        "/v1/units/<unit>/alerts",
-        doc=Doc(
-            "a unit's alerts, newest first",
-            schemas.AlertPage,
-            errors=(403,),
-            query=schemas.InboxQuery,
-            key=True,
-        ),
-    )
+    @http("GET", "/v1/units/<unit>/alerts", doc=schemas.INBOX)
     def list_alerts(self, request: Any, unit: str) -> Response:
-        return json_response(inbox.page(self.store, self.access.principal(request), request, unit))
+        principal = self.access.principal(request)
+        return json_response(views.inbox(self.store, principal, request, unit))
 
-    @http(
-        "POST",
-        "/v1/units/<unit>/alerts/read",
-        doc=Doc(
-            "mark alerts read",
-            schemas.Marked,
-            errors=(403, 422),
-            body={"application/json": schemas.MarkRead},
-            key=True,
-        ),
-    )
+    @http("POST", "/v1/units/<unit>/alerts/read", doc=schemas.MARK_READ)
     def mark_read(self, request: Any, unit: str) -> Response:
-        return json_response(
-            inbox.mark_read(self.store, self.access.principal(request), request, unit)
-        )
+        principal = self.access.principal(request)
+        return json_response(handlers.mark_read_for(self.store, principal, request, unit))
 
-    @http(
-        "GET",
-        "/v1/admin/subscriptions",
-        doc=Doc(
-            "subscriptions (admin key)",
-            schemas.SubscriptionList,
-            errors=(403,),
-            query=schemas.SubscriptionQuery,
-            key=True,
-        ),
-    )
+    @http("GET", "/v1/admin/subscriptions", doc=schemas.LIST_SUBSCRIPTIONS)
     def list_subscriptions(self, request: Any) -> Response:
-        return json_response(
-            inbox.subscriptions(self.store, self.access.principal(request), request)
-        )
+        principal = self.access.principal(request)
+        return json_response(views.subscriptions(self.store, principal, request))
 
-    @http(
-        "POST",
-        "/v1/admin/subscriptions",
-        doc=Doc(
-            "add a subscription (admin key)",
-            schemas.SubscriptionOut,
-            status=201,
-            errors=(403, 422),
-            body={"application/json": schemas.SubscriptionIn},
-            key=True,
-        ),
-    )
+    @http("POST", "/v1/admin/subscriptions", doc=schemas.ADD_SUBSCRIPTION)
     def add_subscription(self, request: Any) -> Response:
-        return json_response(
-            inbox.add_subscription(self.store, self.access.principal(request), request), 201
-        )
+        principal = self.access.principal(request)
+        return json_response(handlers.add_subscription(self.store, principal, request), 201)
 
-    @http(
-        "DELETE",
-        "/v1/admin/subscriptions/<sub_id>",
-        doc=Doc("remove a subscription (admin key)", None, status=204, errors=(403,), key=True),
-    )
+    @http("DELETE", "/v1/admin/subscriptions/<sub_id>", doc=schemas.REMOVE_SUBSCRIPTION)
     def remove_subscription(self, request: Any, sub_id: str) -> Response:
-        inbox.remove_subscription(self.store, self.access.principal(request), request, sub_id)
+        handlers.remove_subscription(self.store, self.access.principal(request), sub_id)
         return Response(status=204)
 
     # For the portal, which checks its user's reach itself.
     @rpc
     def alerts(self, unit: str, unread: bool, cursor: str | None, limit: int) -> dict[str, Any]:
-        return inbox.cached_page(self.store, unit, unread, cursor, limit)
+        return views.cached_page(self.store, unit, unread, cursor, limit)
 
     @rpc
     def mark_alerts_read(self, unit: str, ids: list[str] | None) -> int:
         """Mark the unit's alerts with these ids read, or all of them (None)."""
-        return inbox.marked(self.store, unit, ids)
+        return handlers.mark_read(self.store, unit, ids)
 
     @rpc
     def legacy_keys(self) -> list[dict[str, Any]]:

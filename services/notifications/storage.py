@@ -1,5 +1,6 @@
-"""MongoDB storage of notifications: alerts (the inboxes), subscriptions, persisted deliveries
-(so retries survive restarts), and the last tier-change sequence seen per firm."""
+"""MongoDB storage of notifications (a NotificationsRepository): alerts (the inboxes),
+subscriptions, persisted deliveries (so retries survive restarts), and the last tier-change
+sequence seen per firm."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ PUBLIC_SUBSCRIPTION = {"_id": False, "secret": False}
 
 
 class Notifications(Repository):
+    """Implements repository.NotificationsRepository; `pending_count` is for the gauges."""
+
     def ensure_indexes(self) -> None:
         self.db.alerts.create_index(
             [("unit", ASCENDING), ("created_at", DESCENDING), ("alert_id", DESCENDING)]
@@ -93,12 +96,11 @@ class Notifications(Repository):
     def add_subscription(self, subscription: dict[str, Any]) -> None:
         self.db.subscriptions.insert_one({"_id": subscription["sub_id"], **subscription})
 
-    def subscriptions(
-        self, unit: str | None = None, with_secrets: bool = False
-    ) -> list[dict[str, Any]]:
+    def subscriptions(self, unit: str | None = None) -> list[dict[str, Any]]:
         query = {"unit": unit} if unit else {}
-        projection = {"_id": False} if with_secrets else PUBLIC_SUBSCRIPTION
-        return list(self.db.subscriptions.find(query, projection).sort("sub_id", ASCENDING))
+        return list(
+            self.db.subscriptions.find(query, PUBLIC_SUBSCRIPTION).sort("sub_id", ASCENDING)
+        )
 
     def subscriptions_by_unit(self) -> dict[str, list[dict[str, Any]]]:
         """Every subscription, by unit (one read for a whole batch of alerts)."""
@@ -147,10 +149,6 @@ class Notifications(Repository):
 
     def settle(self, delivery_id: str, changes: dict[str, Any]) -> None:
         self.db.deliveries.update_one({"_id": delivery_id}, {"$set": changes})
-
-    def deliveries(self, state: str | None = None) -> list[dict[str, Any]]:
-        query = {"state": state} if state else {}
-        return list(self.db.deliveries.find(query, {"_id": False}))
 
     def pending_count(self) -> int:
         return self.db.deliveries.count_documents({"state": "pending"})

@@ -28,7 +28,8 @@ def unavailable(service: str) -> Problem:
 
 
 class Calls:
-    """One worker's proxies. `start` sends a call, `wait` takes its answer; `call` does both."""
+    """One worker's proxies (a repository.Backend). `start` sends a call, `wait` takes its
+    answer; `call` does both."""
 
     def __init__(self, provider: Backends, worker_ctx: Any):
         self.provider = provider

@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from services.portal import session
-from services.portal.backends import Calls
+from services.portal.repository import Backend
 from shared.http import Problem, ProblemWebServer
 from shared.ratelimit import RateLimiter, too_many_requests
 
@@ -97,11 +97,14 @@ class Sessions(DependencyProvider):
     def get_dependency(self, worker_ctx: Any) -> Sessions:
         return self
 
+    def upload_limits(self) -> dict[str, int]:
+        return {"max_bytes": self.upload_bytes, "max_rows": self.upload_rows}
+
     # sessions -------------------------------------------------------------------------------
     def current(self, request: Any) -> dict[str, Any] | None:
         return session.unsign(self.secret, request.cookies.get(session.SESSION_COOKIE))
 
-    def signed_in(self, request: Any, calls: Calls) -> tuple[dict[str, Any], dict[str, Any]]:
+    def signed_in(self, request: Any, calls: Backend) -> tuple[dict[str, Any], dict[str, Any]]:
         """(principal, session) of a valid session whose key is still active."""
         current = self.current(request)
         principal = calls.principal_of(str(current["kid"])) if current else None
@@ -109,7 +112,7 @@ class Sessions(DependencyProvider):
             raise SignInNeeded()
         return principal, current
 
-    def checked_post(self, request: Any, calls: Calls) -> tuple[dict[str, Any], Any]:
+    def checked_post(self, request: Any, calls: Backend) -> tuple[dict[str, Any], Any]:
         """(principal, form) of a POST from a page of this session (its CSRF token)."""
         principal, current = self.signed_in(request, calls)
         if not session.csrf_matches(current, request.form.get("csrf")):

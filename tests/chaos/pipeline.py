@@ -14,6 +14,7 @@ from typing import Any
 from kombu import Connection, Queue
 from pymongo import MongoClient
 
+from services.auth import handlers as auth
 from services.auth.storage import ApiKeys
 from services.notifications.signing import new_secret
 from services.notifications.storage import Notifications
@@ -106,14 +107,14 @@ class Pipeline:
         }
         self.each_service(ServiceProcess.start)
         self.subscribe_every_unit()
-        issuer = ApiKeys(self.db("auth"))
+        keys = ApiKeys(self.db("auth"))
         self.incubator_keys = {
-            c["incubator_id"]: issuer.issue({"kind": "incubator", "subject": c["incubator_id"]})[
-                "key"
-            ]
+            c["incubator_id"]: auth.issue(
+                keys, {"kind": "incubator", "subject": c["incubator_id"]}
+            )["key"]
             for c in carriers
         }
-        self.admin_key = issuer.issue({"kind": "admin", "subject": "admin"})["key"]
+        self.admin_key = auth.issue(keys, {"kind": "admin", "subject": "admin"})["key"]
         return self
 
     def subscribe_every_unit(self) -> None:

@@ -9,7 +9,7 @@ import requests
 
 from services.incubators.service import IncubatorsService
 from services.notifications import alerts
-from services.notifications.channels import DeliveryFailed, EmailSender
+from services.notifications.senders import DeliveryFailed, EmailSender
 from services.notifications.service import NotificationsService
 from services.registry.service import RegistryService
 from services.tiering.service import TieringService

@@ -10,7 +10,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from services.incubators.api import validate
-from services.portal import charts, pages, session, sheets, tables
+from services.portal import charts, session, sheets, tables, views
 from shared.binding import Posted
 from shared.http import Problem
 from tests.support.events import jilin_uscc
@@ -181,6 +181,6 @@ def test_a_csv_of_one_sheets_columns_works_too():
 
 def test_months_left_before_the_limit():
     incubation = {"admitted_on": "2022-03-15", "limit_months": 48}
-    assert pages.months_left(incubation, date(2026, 3, 15)) == 0
-    assert pages.months_left(incubation, date(2026, 3, 16)) == -1
-    assert pages.months_left(incubation, date(2025, 3, 14)) == 12
+    assert views.months_left(incubation, date(2026, 3, 15)) == 0
+    assert views.months_left(incubation, date(2026, 3, 16)) == -1
+    assert views.months_left(incubation, date(2025, 3, 14)) == 12

@@ -1,7 +1,7 @@
-"""Each service's storage (MongoDB) and its in-memory fake implement the same protocol: every
-method the use cases may call, with the same parameters, so the unit tests that use the fakes
-test what the service runs (what they do alike: tests/integration/test_versioned_fake.py and
-each service's integration tests)."""
+"""Each service's storage (MongoDB; the portal's: the other services over RPC) and its
+in-memory fake implement the same protocol: every method the use cases may call, with the same
+parameters, so the unit tests that use the fakes test what the service runs (what they do alike:
+tests/integration/test_versioned_fake.py and each service's integration tests)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,22 @@ from typing import Any
 
 import pytest
 
+from services.auth.repository import KeyRepository
+from services.auth.storage import ApiKeys
+from services.incubators.repository import IncubatorsRepository, RuleBook
+from services.incubators.storage import IncubatorRuleSets, Incubators
+from services.notifications.repository import NotificationsRepository
+from services.notifications.storage import Notifications
+from services.portal.backends import Calls
+from services.portal.repository import Backend
 from services.registry.repository import EnterpriseRepository
 from services.registry.storage import Enterprises
 from services.tiering.repository import RuleSetRepository, TierRepository
 from services.tiering.storage import RuleSets, Tiers
+from tests.support.fakes.auth import InMemoryKeys
+from tests.support.fakes.incubators import InMemoryIncubators, InMemoryRuleBook
+from tests.support.fakes.notifications import InMemoryNotifications
+from tests.support.fakes.portal import FakeBackend
 from tests.support.fakes.registry import InMemoryEnterprises
 from tests.support.fakes.tiering import InMemoryRuleSets, InMemoryTiers
 
@@ -21,6 +33,11 @@ IMPLEMENTATIONS = [
     (EnterpriseRepository, Enterprises, InMemoryEnterprises),
     (TierRepository, Tiers, InMemoryTiers),
     (RuleSetRepository, RuleSets, InMemoryRuleSets),
+    (NotificationsRepository, Notifications, InMemoryNotifications),
+    (IncubatorsRepository, Incubators, InMemoryIncubators),
+    (RuleBook, IncubatorRuleSets, InMemoryRuleBook),
+    (KeyRepository, ApiKeys, InMemoryKeys),
+    (Backend, Calls, FakeBackend),  # the portal's storage is the other services
 ]
 
 

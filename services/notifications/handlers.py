@@ -1,27 +1,31 @@
 """notifications' use cases: turn events into alerts for their units, deliver due alerts with
-bounded retries, and compile the province's daily digest."""
+bounded retries, compile the province's daily digest, mark alerts read and manage
+subscriptions. Each takes its storage as a NotificationsRepository."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Protocol
+from typing import Any
 
-from services.notifications import routing
+from marshmallow import ValidationError
+
+from services.notifications import routing, views
+from services.notifications import subscriptions as subs
 from services.notifications.alerts import alert
-from services.notifications.channels import DeliveryFailed
 from services.notifications.delivery import RetryPolicy
-from services.notifications.storage import Notifications
+from services.notifications.repository import NotificationsRepository as Store
+from services.notifications.schemas import MarkRead
+from services.notifications.senders import DeliveryFailed, Sender
 from shared.batches import Batch
+from shared.envelope import flatten_errors
+from shared.http import Problem, read_json
+from shared.scope import Principal, require_admin, require_own_unit
 from shared.units import PROVINCE
 
-
-class Sender(Protocol):
-    def send(self, subscription: dict[str, Any], alert: dict[str, Any]) -> None: ...
+Made = tuple[str, str, dict[str, Any], list[str]]  # (kind, key, data, units) of an alert
 
 
-def route(
-    store: Notifications, made: list[tuple[str, str, dict[str, Any], list[str]]], now: datetime
-) -> list[dict[str, Any]]:
+def route(store: Store, made: list[Made], now: datetime) -> list[dict[str, Any]]:
     """Store an alert per unit (the inboxes) and a pending delivery per interested subscription,
     for each (kind, key, data, units) made: one write per kind of document for them all."""
     by_unit = store.subscriptions_by_unit()
@@ -39,7 +43,7 @@ def route(
     return alerts
 
 
-def tier_changes(store: Notifications, batch: Batch[dict[str, Any]], now: datetime) -> list[dict]:
+def tier_changes(store: Store, batch: Batch[dict[str, Any]], now: datetime) -> list[dict]:
     """Alerts for the batch's tier changes, each firm's in seq order, except those whose seq is
     not beyond the last one seen (a repeat, or a change overtaken by a later one): never a
     second or a stale alert. The seqs advance only once the alerts are stored, so a crash in
@@ -57,9 +61,10 @@ def tier_changes(store: Notifications, batch: Batch[dict[str, Any]], now: dateti
     return created
 
 
-def findings(store: Notifications, batch: Batch[dict[str, Any]], now: datetime) -> list[dict]:
+def findings(store: Store, batch: Batch[dict[str, Any]], now: datetime) -> list[dict]:
+    """An alert per finding event: a finding's every state (raised, withdrawn, raised again)
+    is an event of its own (`event_id`), so each has an alert, and a repeat none."""
     made = [
-        # A finding's every state (raised, withdrawn, raised again) has an alert of its own.
         (
             "finding",
             found.get("event_id", found["finding_id"]),
@@ -71,7 +76,7 @@ def findings(store: Notifications, batch: Batch[dict[str, Any]], now: datetime) 
     return route(store, made, now)
 
 
-def digest(store: Notifications, day: date, now: datetime) -> list[dict]:
+def digest(store: Store, day: date, now: datetime) -> list[dict]:
     """The province's summary of one day's alerts (stored once per day)."""
     start = datetime.combine(day, time.min, tzinfo=UTC)
     by_unit: dict[str, int] = {}
@@ -82,7 +87,7 @@ def digest(store: Notifications, day: date, now: datetime) -> list[dict]:
 
 
 def deliver_due(
-    store: Notifications,
+    store: Store,
     senders: dict[str, Sender],
     policy: RetryPolicy,
     now: datetime,
@@ -118,3 +123,47 @@ def deliver_due(
             )
             outcomes.append((delivery["channel"], "sent"))
     return outcomes
+
+
+def mark_read(store: Store, unit: str, ids: list[str] | None) -> int:
+    """Mark the unit's alerts read (these, or all with None) and forget its cached pages."""
+    count = store.mark_read(unit, ids)
+    views.forget_pages(store, unit)
+    return count
+
+
+def mark_read_for(store: Store, principal: Principal, request: Any, unit: str) -> dict[str, int]:
+    """`POST /v1/units/{unit}/alerts/read`: the unit's own key or an admin's (the province's
+    reads every inbox but marks none of the units' alerts)."""
+    views.known_unit(unit)
+    require_own_unit(principal, unit)
+    body = read_json(request)
+    try:
+        wanted = MarkRead().load(body if isinstance(body, dict) else {})
+    except ValidationError as exc:
+        raise Problem(
+            422,
+            "Unprocessable Content",
+            'give {"ids": [...]} or {"all": true}',
+            flatten_errors(exc.messages),
+        ) from None
+    return {"marked": mark_read(store, unit, wanted.get("ids"))}
+
+
+def add_subscription(store: Store, principal: Principal, request: Any) -> dict[str, Any]:
+    """An admin's new subscription (422 naming the fields when invalid); the answer never
+    holds its secret."""
+    require_admin(principal)
+    body = read_json(request)
+    try:
+        subscription = subs.make_subscription(body if isinstance(body, dict) else {})
+    except subs.InvalidSubscription as exc:
+        raise Problem(422, "Unprocessable Content", "invalid subscription", exc.errors) from None
+    store.add_subscription(subscription)
+    return subs.public(subscription)
+
+
+def remove_subscription(store: Store, principal: Principal, sub_id: str) -> None:
+    require_admin(principal)
+    if not store.remove_subscription(sub_id):
+        raise Problem(404, "Not Found", f"no subscription {sub_id}")

@@ -1,16 +1,15 @@
-"""What each page shows: the calls it makes (through backends.Calls), the reach it checks
+"""What each page shows: the calls it makes (through a Backend), the reach it checks
 (shared/scope.py, as the APIs do), and the context its template gets. Lists come a page at a
 time with keyset cursors; downloads walk the same pages."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from services.portal import charts, sheets, tables
-from services.portal.backends import Calls
-from services.portal.reach import require_own_carrier
+from services.portal import charts, tables
+from services.portal.repository import Backend
 from shared import scope, uscc
 from shared.dates import add_months
 from shared.http import Problem
@@ -55,7 +54,7 @@ def cursor(args: Any, name: str) -> str | None:
 
 
 # firms, changes, watchlist, carriers: one page each --------------------------------------
-def firms(calls: Calls, unit: str | None, wanted: dict[str, str], after: str | None, size: int):
+def firms(calls: Backend, unit: str | None, wanted: dict[str, str], after: str | None, size: int):
     """A page of firm rows and the key to continue after (None on the last page)."""
     found = calls.call(
         "tiering",
@@ -70,19 +69,19 @@ def firms(calls: Calls, unit: str | None, wanted: dict[str, str], after: str | N
     return rows, (found[-1]["uscc"] if len(found) == size else None)
 
 
-def changes(calls: Calls, unit: str | None, after: str | None, size: int):
+def changes(calls: Backend, unit: str | None, after: str | None, size: int):
     position = after.split("|", 1) if after else None
     found = calls.call("tiering", "changes_page", unit, position, size)
     last = found[-1] if len(found) == size else None
     return [tables.change_row(c) for c in found], (f"{last['at']}|{last['id']}" if last else None)
 
 
-def watchlist(calls: Calls, unit: str | None, after: str | None, size: int):
+def watchlist(calls: Backend, unit: str | None, after: str | None, size: int):
     found = calls.call("tiering", "watch_page", unit, after, size)
     return [tables.watch_row(w) for w in found], (found[-1]["uscc"] if len(found) == size else None)
 
 
-def carriers(calls: Calls, unit: str | None, after: str | None, size: int):
+def carriers(calls: Backend, unit: str | None, after: str | None, size: int):
     found = calls.call("incubators", "carriers_of", unit, after, size)
     last = found[-1]["incubator_id"] if len(found) == size else None
     return [tables.carrier_row(c) for c in found], last
@@ -91,14 +90,14 @@ def carriers(calls: Calls, unit: str | None, after: str | None, size: int):
 READERS = {"firms": firms, "changes": changes, "watchlist": watchlist, "carriers": carriers}
 
 
-def read_table(calls: Calls, name: str, unit: str | None, wanted: dict[str, str], after, size):
+def read_table(calls: Backend, name: str, unit: str | None, wanted: dict[str, str], after, size):
     if name == "firms":
         return firms(calls, unit, wanted, after, size)
     return READERS[name](calls, unit, after, size)
 
 
 # pages ----------------------------------------------------------------------------------------
-def unit_overview(calls: Calls, principal: Any, unit: str, args: Any) -> Context:
+def unit_overview(calls: Backend, principal: Any, unit: str, args: Any) -> Context:
     scope.require_unit(principal, unit)
     selected, wanted = known_unit(unit), filters(args)
     this_year = date.today().year
@@ -168,7 +167,7 @@ def progress_rows(progress: dict, unit: str, counts: dict, province: dict) -> li
     return rows
 
 
-def firm_page(calls: Calls, principal: Any, raw: str) -> Context:
+def firm_page(calls: Backend, principal: Any, raw: str) -> Context:
     try:
         code = uscc.validate(raw)
     except uscc.InvalidUscc as exc:
@@ -199,7 +198,7 @@ def firm_page(calls: Calls, principal: Any, raw: str) -> Context:
     }
 
 
-def inbox(calls: Calls, principal: Any, unit: str, args: Any) -> Context:
+def inbox(calls: Backend, principal: Any, unit: str, args: Any) -> Context:
     scope.require_unit(principal, unit)
     known_unit(unit)
     asked = calls.gather(
@@ -216,13 +215,6 @@ def inbox(calls: Calls, principal: Any, unit: str, args: Any) -> Context:
     }
 
 
-def mark_read(calls: Calls, principal: Any, unit: str, form: Any) -> int:
-    scope.require_own_unit(principal, unit)
-    known_unit(unit)
-    ids = None if form.get("all") else form.getlist("id")[:100]
-    return int(calls.call("notifications", "mark_alerts_read", unit, ids))
-
-
 def months_left(incubation: dict[str, Any], today: date) -> int:
     """Whole months from today until the incubation's limit (negative: beyond it)."""
     due = add_months(date.fromisoformat(incubation["admitted_on"]), incubation["limit_months"])
@@ -230,7 +222,7 @@ def months_left(incubation: dict[str, Any], today: date) -> int:
     return months - 1 if due.day < today.day else months
 
 
-def carrier_page(calls: Calls, principal: Any, incubator_id: str, args: Any) -> Context:
+def carrier_page(calls: Backend, principal: Any, incubator_id: str, args: Any) -> Context:
     page = calls.call("incubators", "carrier_page", incubator_id, cursor(args, "past_after"), PAGE)
     if page is None:
         raise Problem(404, "Not Found", f"没有载体 {incubator_id} / no carrier {incubator_id}")
@@ -271,35 +263,15 @@ def carrier_page(calls: Calls, principal: Any, incubator_id: str, args: Any) -> 
     }
 
 
-def upload(
-    calls: Calls, principal: Any, incubator_id: str, filename: str, data: bytes, limits: dict
-) -> Context:
-    """Check the whole file, then submit it as one batch (incubators validates and publishes
-    it as POST /v1/events does); a refusal lists every error by sheet, row and column."""
-    require_own_carrier(principal, incubator_id)
-    try:
-        found = sheets.read_upload(filename, data, limits["max_bytes"], limits["max_rows"])
-    except sheets.UploadRefused as exc:
-        return {"refused": str(exc)}
-    events = sheets.to_events(incubator_id, found, datetime.now().astimezone())
-    answer = calls.call("incubators", "submit_events", incubator_id, [e.document for e in events])
-    if answer["status"] != 202:
-        return {
-            "refused": answer["detail"],
-            "errors": sheets.located_errors(events, answer.get("errors") or {}),
-        }
-    return {
-        "accepted": len(answer["accepted"]),
-        "duplicates": len(answer["duplicates"]),
-        "by_sheet": {r.sheet.name: len(r.rows) for r in found},
-    }
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOWNLOADS = {"csv": (tables.as_csv, "text/csv"), "xlsx": (tables.as_xlsx, XLSX)}
 
 
 def download_rows(
-    calls: Calls, principal: Any, unit: str, name: str, args: Any
-) -> tuple[tables.Table, list[dict[str, Any]]]:
-    """Every row of one of a unit's tables (up to MAX_DOWNLOAD_ROWS), read DOWNLOAD_PAGE at a
-    time, all read before the answer starts (the worker's RPC proxies end with it)."""
+    calls: Backend, principal: Any, unit: str, name: str, args: Any
+) -> tuple[tables.Table, Iterator[dict[str, Any]]]:
+    """One of a unit's tables, once its reach, unit, filters and name are checked, and its
+    rows (up to MAX_DOWNLOAD_ROWS), read DOWNLOAD_PAGE at a time as they are taken."""
     scope.require_unit(principal, unit)
     selected, wanted = known_unit(unit), filters(args)
     if name not in tables.TABLES:
@@ -314,4 +286,16 @@ def download_rows(
             if after is None:
                 return
 
-    return tables.TABLES[name], list(rows())
+    return tables.TABLES[name], rows()
+
+
+def download(
+    calls: Backend, principal: Any, unit: str, name: str, fmt: str, args: Any
+) -> tuple[bytes, str, str]:
+    """(body, file name, media type) of a unit's table as CSV or .xlsx, every row read
+    before the answer starts (the worker's RPC proxies end with it)."""
+    table, rows = download_rows(calls, principal, unit, name, args)
+    if fmt not in DOWNLOADS:
+        raise bad_request("format", "csv or xlsx")
+    write, media_type = DOWNLOADS[fmt]
+    return write(table, list(rows)), f"{unit}-{name}.{fmt}", media_type
