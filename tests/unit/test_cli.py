@@ -1,7 +1,7 @@
 import pytest
 
-from shared.cli import build_parser
-from shared.cli.keys import owner_of
+from tools.cli import build_parser
+from tools.cli.keys import owner_of
 
 
 @pytest.mark.parametrize("unit", ["220100", "changbaishan", "220000"])
