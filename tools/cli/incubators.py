@@ -7,7 +7,7 @@ import argparse
 import uuid
 from datetime import UTC, datetime
 
-from services.incubators.schemas import GRADES, KINDS
+from shared.carriers import GRADES, KINDS
 from shared.publisher import Publisher
 from shared.rpc import cluster_proxy
 from shared.units import ZONES
