@@ -13,6 +13,7 @@ RUN python -m venv /opt/venv \
 COPY pyproject.toml README.md ./
 COPY shared ./shared
 COPY services ./services
+COPY tools ./tools
 RUN /opt/venv/bin/pip install --no-cache-dir --no-deps .
 
 FROM ${PYTHON}

@@ -39,6 +39,7 @@ test: stack-up  ## install what is missing, start the stack, run the whole suite
 	scripts/ensure-ops-tools.sh >/dev/null
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 bench: stack-up  ## every benchmark scenario; writes bench/results/latest.{json,md}
@@ -90,3 +91,4 @@ lock: venv  ## rewrite requirements.lock (pinned, hashed) from pyproject.toml; t
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports

@@ -9,8 +9,8 @@ from typing import Any
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from bench.harness import Stage
-from shared.cli.keys import issue_key
-from shared.province import generator, loader
+from tools.cli.keys import issue_key
+from tools.province import generator, loader
 
 CARRIERS = 20
 INCUBATED = 3_000

@@ -15,8 +15,8 @@ from pymongo import MongoClient
 
 from bench.harness import MONGODB_URI, SERVICES, Stage
 from bench.workload import YEARS, Workload
-from shared.province.loader import routing_key
 from shared.publisher import CLOUDEVENTS_JSON, INGRESS_EXCHANGE, Publisher
+from tools.province.loader import routing_key
 
 REPORTS_PER_FIRM = len(YEARS)
 LATENCY_SECONDS = 30

@@ -22,11 +22,11 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from pymongo import MongoClient
 
 from bench.harness import MANAGEMENT_URL, MONGODB_URI, Stage
-from shared.cli.demo import sizes
-from shared.cli.keys import issue_key
-from shared.province import generator, loader
 from tests.support.browser import signed_in
 from tests.support.fixtures import free_port
+from tools.cli.demo import sizes
+from tools.cli.keys import issue_key
+from tools.province import generator, loader
 
 P95_SECONDS = 0.3
 REQUESTS_PER_PAGE = 40

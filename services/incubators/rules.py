@@ -14,10 +14,9 @@ from typing import Any
 import yaml
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from shared.carriers import GRADES, TRACKS
 from shared.envelope import flatten_errors
 
-GRADES = ("municipal", "provincial", "national", "national_standard", "national_excellent")
-TRACKS = ("biomedicine", "ic_design", "modern_agriculture")
 LISTINGS = ("neeq", "listed")
 RULESET_ID = validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,63}$", error="must be 1-64 of a-z, 0-9, -")
 

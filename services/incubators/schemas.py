@@ -7,6 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from shared.carriers import BASES, GRADES, KINDS, TRACKS
 from shared.fields import (
     Number,
     PastDate,
@@ -20,11 +21,6 @@ from shared.fields import (
 )
 from shared.openapi import Doc
 from shared.units import ZONES
-
-KINDS = ("incubator", "maker_space", "incubation_base")
-GRADES = ("municipal", "provincial", "national", "national_standard", "national_excellent")
-TRACKS = ("biomedicine", "ic_design", "modern_agriculture")
-BASES = ("high_tech", "investment", "revenue", "acquired_or_listed")
 
 
 def area(**kwargs: Any) -> fields.Float:

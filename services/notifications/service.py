@@ -11,6 +11,7 @@ from nameko.timer import timer
 from werkzeug.wrappers import Response
 
 from services.notifications import handlers, schemas, views
+from services.notifications import subscriptions as subs
 from services.notifications.metrics import ALERTS, DELIVERIES, storage_gauges
 from services.notifications.senders import Senders
 from services.notifications.storage import NotificationStore
@@ -98,6 +99,22 @@ class NotificationsService(OpsEndpoints):
     def mark_alerts_read(self, unit: str, ids: list[str] | None) -> int:
         """Mark the unit's alerts with these ids read, or all of them (None)."""
         return handlers.mark_read(self.store, unit, ids)
+
+    # For `tracker subscriptions`: the admin endpoints' work over RPC. Bad input raises
+    # InvalidSubscription naming each field (expected: logged as a warning, not an error).
+    @rpc(expected_exceptions=subs.InvalidSubscription)
+    def subscriptions(self, unit: str | None = None) -> list[dict[str, Any]]:
+        return subs.listing(self.store, unit)
+
+    @rpc(expected_exceptions=subs.InvalidSubscription)
+    def create_subscription(self, subscription: dict[str, Any], request_id: str) -> dict[str, Any]:
+        """`{"subscription": ..., "secret": the webhook secret made here, or None}`; the same
+        `request_id` again adds nothing and answers the same."""
+        return subs.create(self.store, subscription, request_id)
+
+    @rpc(expected_exceptions=subs.InvalidSubscription)
+    def delete_subscription(self, sub_id: str) -> bool:
+        return subs.delete(self.store, sub_id)
 
     @rpc
     def legacy_keys(self) -> list[dict[str, Any]]:

@@ -93,8 +93,9 @@ class Notifications(Repository):
         )
 
     # subscriptions --------------------------------------------------------------------------
-    def add_subscription(self, subscription: dict[str, Any]) -> None:
-        self.db.subscriptions.insert_one({"_id": subscription["sub_id"], **subscription})
+    def add_subscription(self, subscription: dict[str, Any]) -> bool:
+        """False, and the stored one kept, when its `sub_id` is stored already."""
+        return insert_new(self.db.subscriptions, [{"_id": subscription["sub_id"], **subscription}])
 
     def subscriptions(self, unit: str | None = None) -> list[dict[str, Any]]:
         query = {"unit": unit} if unit else {}

@@ -22,7 +22,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from services.incubators.schemas import BASES, TRACKS
+from shared.carriers import BASES, TRACKS
 
 MACRO_EXTENSIONS = (".xlsm", ".xltm", ".xlam", ".xls", ".xlsb")
 README_SHEET = "说明 README"

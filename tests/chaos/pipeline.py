@@ -19,7 +19,6 @@ from services.auth.storage import ApiKeys
 from services.notifications.signing import new_secret
 from services.notifications.storage import Notifications
 from services.notifications.subscriptions import make_subscription
-from shared.province.loader import wait_drained
 from shared.units import PROVINCE, UNITS
 from tests.chaos import sending
 from tests.support.fixtures import free_port
@@ -27,6 +26,7 @@ from tests.support.private_stack import PrivateFerretDB, PrivateRabbitMQ
 from tests.support.processes import ServiceProcess
 from tests.support.receivers import WebhookReceiver, serve
 from tests.support.waiting import wait_for
+from tools.province.loader import wait_drained
 
 SERVICES = ("auth", "registry", "tiering", "incubators", "notifications")
 WORK_WAIT_SECONDS = 60

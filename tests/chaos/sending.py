@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 
 import requests
 
-from shared.province.loader import carrier_batches, post_batch, routing_key
 from shared.publisher import CLOUDEVENTS_JSON, INGRESS_EXCHANGE, Publisher
+from tools.province.loader import carrier_batches, post_batch, routing_key
 
 PUBLISH_THREADS = 4
 PAUSE_SECONDS = 0.5

@@ -13,10 +13,10 @@ import requests
 
 from shared.ingress.topology import REJECTED_QUEUE
 from shared.mongo import unpack
-from shared.province.loader import vhost_path
-from shared.report import collect
 from shared.units import PROVINCE, UNITS
 from tests.chaos.pipeline import Pipeline
+from tools.province.loader import vhost_path
+from tools.report import collect
 
 # Clock readings, the version counter (it counts stored changes, so how events were batched
 # and redelivered moves it) and the token each write leaves (shared/versioned.py).

@@ -19,12 +19,12 @@ from typing import Any
 
 import pytest
 
-from shared.cli.demo import sizes
-from shared.province import generator
 from tests.chaos import schedule, state
 from tests.chaos.compare import compare, differences, order_dependent, order_free
 from tests.chaos.pipeline import Pipeline
 from tests.support.private_stack import PrivateFerretDB, PrivateRabbitMQ
+from tools.cli.demo import sizes
+from tools.province import generator
 
 pytestmark = pytest.mark.e2e
 

@@ -23,7 +23,6 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from scripts.monitoring.local import local_config
 from scripts.monitoring.render import groups, write_rules
 from scripts.monitoring.timescale import Timescale
-from shared.cli.ingress import replay_parked
 from shared.events import SUBSCRIPTIONS
 from shared.publisher import Publisher
 from tests.support.events import cloud_event, jilin_uscc, registration
@@ -33,6 +32,7 @@ from tests.support.processes import ServiceProcess
 from tests.support.prometheus import PrometheusServer
 from tests.support.snapshots import firm
 from tests.support.waiting import wait_for
+from tools.cli.ingress import replay_parked
 
 pytestmark = pytest.mark.e2e
 TIMESCALE = Timescale(60)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from shared.province import generator, loader
-from shared.report import collect, page
 from tests.support.browser import HEADLESS
+from tools.province import generator, loader
+from tools.report import collect, page
 
 pytestmark = pytest.mark.e2e
 TIERS = ("unicorn", "gazelle", "eaglet", "none")

@@ -87,7 +87,7 @@ def test_import_legacy_moves_the_keys_the_two_services_kept_and_they_open_the_ap
     notifications before the auth service are asked of them over RPC and kept by auth."""
     from services.incubators.service import IncubatorsService
     from services.notifications.service import NotificationsService
-    from shared.cli import main
+    from tools.cli import main
 
     secrets = {"incubators": "old-incubator-secret", "notifications": "old-admin-secret"}
     owners = {"incubators": "JL-INC-0009", "notifications": "admin"}
@@ -127,7 +127,7 @@ def test_import_legacy_moves_the_keys_the_two_services_kept_and_they_open_the_ap
 def test_a_report_reads_with_a_service_key_of_its_own_revoked_when_it_is_done(
     auth_service, keys, monkeypatch
 ):
-    from shared.cli.report import reading_key
+    from tools.cli.report import reading_key
 
     monkeypatch.setenv("AMQP_URI", auth_service["AMQP_URI"])
     monkeypatch.delenv("TRACKER_API_KEY", raising=False)

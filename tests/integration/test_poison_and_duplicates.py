@@ -16,7 +16,6 @@ from services.tiering.service import TieringService
 from shared.envelope import InvalidEvent, load_data, parse_envelope
 from shared.events import SUBSCRIPTIONS
 from shared.ingress.topology import REJECTED_QUEUE
-from shared.province.generator import Generator
 from shared.publisher import CLOUDEVENTS_JSON, INGRESS_EXCHANGE
 from tests.support.events import (
     annual_report,
@@ -29,6 +28,7 @@ from tests.support.events import (
 from tests.support.fixtures import free_port
 from tests.support.keys import ADMIN_READ
 from tests.support.waiting import wait_for
+from tools.province.generator import Generator
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("admin_reads")]
 

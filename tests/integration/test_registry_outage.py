@@ -5,11 +5,11 @@ import requests
 from pymongo import MongoClient
 
 from services.registry.service import RegistryService
-from shared.cli.ingress import replay_parked
 from tests.support.events import annual_report, cloud_event, jilin_uscc, registration
 from tests.support.keys import ADMIN_READ
 from tests.support.metrics import sample
 from tests.support.waiting import wait_for
+from tools.cli.ingress import replay_parked
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("admin_reads")]
 

@@ -20,10 +20,10 @@ from services.registry.storage import page_filter
 from services.tiering.rules.ruleset import InvalidRuleSet, parse_ruleset
 from services.tiering.schemas import WatchlistQuery
 from shared import uscc
-from shared.cli import build_parser
 from shared.envelope import CloudEvent, InvalidEvent, load_data
 from shared.http import Problem, path_uscc
 from tests.support.events import admission, funding_round, incubator, jilin_uscc, registration
+from tools.cli import build_parser
 
 A = "JL-INC-0001"
 KNOWN_VALID = ["91350100M000100Y43", "91110000101623741K", "911101066976941872"]  # DOMAIN.md

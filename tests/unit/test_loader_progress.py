@@ -2,7 +2,7 @@
 
 from prometheus_client import CollectorRegistry, Counter, generate_latest
 
-from shared.province.loader import Tally, count_into
+from tools.province.loader import Tally, count_into
 
 
 def scrape(consumed, dispatched=()):

@@ -12,8 +12,8 @@ from services.registry.schemas import (
     StatusChanged,
 )
 from shared.envelope import InvalidEvent, load_data, parse_envelope, parse_json
-from shared.province.generator import Generator
-from shared.province.truth import expected_tier
+from tools.province.generator import Generator
+from tools.province.truth import expected_tier
 
 SCHEMAS = {
     "enterprise.registered": EnterpriseRegistered,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from shared.report.text import LABELS, TIERS
+from tools.report.text import LABELS, TIERS
 
 COLOURS = {"unicorn": "#7b2cbf", "gazelle": "#2a9d8f", "eaglet": "#e9c46a", "none": "#d9d9d9"}
 STYLE = """

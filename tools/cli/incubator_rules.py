@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from shared.cli.rulesets import call
+from tools.cli.rulesets import call
 
 
 def register(commands: argparse._SubParsersAction) -> None:

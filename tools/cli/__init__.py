@@ -8,7 +8,7 @@ import warnings
 
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")  # nameko imports it
 
-from shared.cli import (  # noqa: E402
+from tools.cli import (  # noqa: E402
     demo,
     incubator_rules,
     incubators,

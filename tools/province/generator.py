@@ -21,8 +21,8 @@ from typing import Any
 
 from shared import uscc
 from shared.dates import add_months
-from shared.province.truth import expected_tier, graduation_supported
 from shared.units import unit_for
+from tools.province.truth import expected_tier, graduation_supported
 
 REFERENCE_DAY = date(2025, 11, 30)  # the generated world's "today": fixed, so runs repeat
 YEARS = (2021, 2022, 2023, 2024)

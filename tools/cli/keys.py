@@ -16,8 +16,8 @@ from typing import Any
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared import codes
-from shared.cli.ingress import amqp_uri
 from shared.units import WITH_PROVINCE
+from tools.cli.ingress import amqp_uri
 
 LEGACY_HOLDERS = ("incubators", "notifications")
 RPC_TIMEOUT_SECONDS = 30

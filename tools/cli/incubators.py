@@ -7,11 +7,11 @@ import argparse
 import uuid
 from datetime import UTC, datetime
 
-from services.incubators.schemas import GRADES, KINDS
-from shared.cli.ingress import amqp_uri
+from shared.carriers import GRADES, KINDS
 from shared.publisher import Publisher
 from shared.rpc import cluster_proxy
 from shared.units import ZONES
+from tools.cli.ingress import amqp_uri
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -11,8 +11,8 @@ from typing import Any
 import requests
 
 from shared.ingress.topology import REJECTED_QUEUE
-from shared.province.loader import vhost_path
 from shared.units import PREFECTURES, UNITS
+from tools.province.loader import vhost_path
 
 UNIT_ORDER = [*PREFECTURES, "220581", "changbaishan", "changchun_new_area"]
 PEEK_LIMIT = 20_000

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from shared.cli.demo import management_url, service_url
-from shared.cli.ingress import amqp_uri
-from shared.cli.keys import auth_rpc
-from shared.report import collect, page, text
+from tools.cli.demo import management_url, service_url
+from tools.cli.ingress import amqp_uri
+from tools.cli.keys import auth_rpc
+from tools.report import collect, page, text
 
 
 def register(commands: argparse._SubParsersAction) -> None:
