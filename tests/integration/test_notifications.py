@@ -81,6 +81,10 @@ def inbox(config, unit, key, **params):
     )
 
 
+def seqs(response):
+    return [item["data"]["seq"] for item in response.json()["items"]]
+
+
 def test_routing_ordering_and_inbox_authorisation(container_factory, notif_config, unit_keys):
     start(container_factory, notif_config)
     jilin_key, province_key, admin_key = (
@@ -133,6 +137,16 @@ def test_routing_ordering_and_inbox_authorisation(container_factory, notif_confi
         ).status_code
         == 403
     )
+
+    # A later change of the same firm, the same way: once it is in the inbox, the late seq 1
+    # and the repeated seq 2 before it have had their turn, and left nothing.
+    dispatch("tiering", "tier_changed", change(code, 4, "gazelle", "eaglet"))
+    wait_for(
+        lambda: 4 in seqs(inbox(notif_config, "220200", jilin_key)),
+        what="the later change in the inbox",
+    )
+    assert seqs(inbox(notif_config, "220200", jilin_key)) == [4, 3, 2]
+    assert sorted(seqs(inbox(notif_config, "220000", province_key))) == [2, 3]
 
 
 def test_an_inbox_is_named_by_an_ascii_unit_code_and_limits_are_ascii_digits(
