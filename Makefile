@@ -53,10 +53,15 @@ chaos: venv  ## ~10,000 events while each service is SIGKILLed, the broker resta
 
 venv: $(BIN)/tracker
 
-$(BIN)/tracker: pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Pinned, hashed dependencies only (runtime and the test extra: requirements-test.lock), then the
+# project itself without resolving anything: every machine and CI test the versions the image runs.
+$(BIN)/tracker: requirements-test.lock pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet --require-hashes -r requirements-test.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
 stack-up: venv
@@ -82,11 +87,16 @@ monitoring: venv  ## rewrite the generated alert rules (deploy/monitoring) from 
 	$(BIN)/python -m scripts.monitoring
 
 UV_VERSION := 0.13.9
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 \
+	--python-platform linux --quiet --custom-compile-command "make lock"
 
-lock: venv  ## rewrite requirements.lock (pinned, hashed) from pyproject.toml; the image installs it
+# requirements.lock: what the image installs. requirements-test.lock: the same pins (it is
+# resolved under them) plus the test extra, what `make venv` installs. Existing pins are kept
+# unless pyproject.toml's ranges exclude them, so running it twice changes nothing.
+lock: | $(BIN)/python  ## rewrite both lock files (pinned, hashed) from pyproject.toml
 	$(BIN)/pip install --quiet "uv==$(UV_VERSION)"
-	$(BIN)/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 \
-		--python-platform linux --quiet --custom-compile-command "make lock" -o requirements.lock
+	$(UV_COMPILE) -o requirements.lock
+	$(UV_COMPILE) --extra test --constraint requirements.lock -o requirements-test.lock
 
 lint: venv
 	$(BIN)/ruff check .

@@ -1,8 +1,11 @@
 """Service configuration: nameko YAML files with `${ENV:default}` substitution, then secrets
 read from mounted files and TLS settings derived (`resolve`).
 
-The same files feed `nameko run --config`, the `tracker` command and the tests, so there is one
-place where every address (broker, database, ports, SMTP) is named and can be overridden.
+Each service's `services/<name>/config.yaml` holds what is its own; `services/common.yaml`
+holds what every service shares, merged under it (`with_common`) by the container `nameko run`
+starts (shared.container) and by `load_service_config`. The same files feed `nameko run
+--config`, the `tracker` command and the tests, so there is one place where every address
+(broker, database, ports, SMTP) is named and can be overridden.
 
 Secrets: a `<key>_FILE` (or `<key>_file`) beside `<key>` names a file whose contents replace
 `<key>`: `AMQP_URI_FILE=/run/secrets/amqp_uri` (a Kubernetes or Docker secret) keeps the broker's
@@ -22,6 +25,7 @@ import yaml
 from nameko.cli.main import setup_yaml_parser
 
 SERVICES_DIR = Path(__file__).resolve().parent.parent / "services"
+COMMON_CONFIG = SERVICES_DIR / "common.yaml"
 FILE_SUFFIXES = ("_FILE", "_file")
 AMQP_TLS_OPTIONS = {"ca": "ca_certs", "cert": "certfile", "key": "keyfile"}
 
@@ -84,12 +88,26 @@ def from_env(name: str, default: str) -> str:
     return read_secret(f"{name}_FILE", path) if path else os.environ.get(name, default)
 
 
-def load_config(path: str | Path) -> dict[str, Any]:
-    """Read a nameko YAML config, substituting `${NAME:default}` from the environment."""
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """A nameko YAML config as `nameko run --config` reads it: `${NAME:default}` substituted
+    from the environment, nothing else done."""
     setup_yaml_parser()  # registers nameko's !env_var resolver on yaml.SafeLoader; idempotent
     with open(path, encoding="utf-8") as handle:
-        return resolve(yaml.safe_load(handle) or {})
+        return yaml.safe_load(handle) or {}
+
+
+def with_common(config: Mapping[str, Any]) -> dict[str, Any]:
+    """A service's own settings over the ones every service shares (`services/common.yaml`,
+    read now, so from the environment as it is now): a key of the service's replaces the
+    common one whole."""
+    return {**read_yaml(COMMON_CONFIG), **config}
+
+
+def load_config(path: str | Path) -> dict[str, Any]:
+    """Read one nameko YAML config, substituting `${NAME:default}` from the environment."""
+    return resolve(read_yaml(path))
 
 
 def load_service_config(service: str) -> dict[str, Any]:
-    return load_config(config_path(service))
+    """A service's settings as its container sees them: its own over the common ones."""
+    return resolve(with_common(read_yaml(config_path(service))))

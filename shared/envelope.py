@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -40,14 +41,31 @@ class CloudEvent:
         return f"{moment}|{self.id}"
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "specversion": SPECVERSION,
-            "id": self.id,
-            "source": self.source,
-            "type": self.type,
-            "time": self.time.isoformat(),
-            "data": self.data,
-        }
+        return cloud_event_document(self.type, self.source, self.data, self.id, self.time)
+
+
+def cloud_event_document(
+    event_type: str,
+    source: str,
+    data: Any,
+    event_id: str | None = None,
+    time: datetime | str | None = None,
+    **attributes: str,
+) -> dict[str, Any]:
+    """A CloudEvents 1.0 document in structured JSON mode, the one place that writes one, so
+    every producer (operators, uploads, webhooks, tests) sends what `parse_envelope` takes.
+    A new random id and the current time unless given; `attributes` are optional or extension
+    ones (`subject`, `datacontenttype`)."""
+    moment = time if time is not None else datetime.now(UTC)
+    return {
+        "specversion": SPECVERSION,
+        "id": event_id if event_id is not None else str(uuid.uuid4()),
+        "source": source,
+        "type": event_type,
+        "time": moment.isoformat() if isinstance(moment, datetime) else moment,
+        **attributes,
+        "data": data,
+    }
 
 
 class CloudEventSchema(Schema):

@@ -63,17 +63,35 @@ class Doc:
     headers: dict[str, dict[str, Any]] = field(default_factory=dict)  # optional request headers
 
 
-def http_entrypoints(service_cls: type) -> list[Any]:
-    """Every route of the service: its `@http` entrypoints, and the routes that extensions
-    answer themselves (`routes`, e.g. shared.health's probes); each has `method`, `url`,
-    `method_name` and `doc`."""
-    found: list[Any] = []
-    for _, member in inspect.getmembers(service_cls):
+@dataclass(frozen=True)
+class DocumentedRoute:
+    """A route as the document lists it; `method_name` is its operationId."""
+
+    method: str
+    url: str
+    method_name: str
+    doc: Doc | None
+
+
+def http_entrypoints(service_cls: type) -> list[DocumentedRoute]:
+    """Every route of the service: its `@http` entrypoints (named after their methods: nameko
+    names an entrypoint only when it binds it to a container, and the document is built from
+    the class), and the routes that extensions answer themselves (`routes`, e.g.
+    shared.health's probes)."""
+    found: list[DocumentedRoute] = []
+    for name, member in inspect.getmembers(service_cls):
         if inspect.isfunction(member):
             declared = getattr(member, "nameko_entrypoints", ())
-            found += [e for e in declared if isinstance(e, HttpEntrypoint)]
+            found += [
+                DocumentedRoute(e.method, e.url, name, e.doc)
+                for e in declared
+                if isinstance(e, HttpEntrypoint)
+            ]
         elif isinstance(member, Extension):
-            found += list(getattr(member, "routes", ()))
+            found += [
+                DocumentedRoute(r.method, r.url, r.method_name, r.doc)
+                for r in getattr(member, "routes", ())
+            ]
     return sorted(found, key=lambda e: (e.url, e.method))
 
 
@@ -95,7 +113,7 @@ def success_response(doc: Doc) -> dict[str, Any]:
     return {"description": "ok", "content": {"application/json": {"schema": doc.response}}}
 
 
-def operation(entrypoint: Any) -> tuple[str, dict[str, Any]]:
+def operation(entrypoint: DocumentedRoute) -> tuple[str, dict[str, Any]]:
     doc: Doc | None = entrypoint.doc
     if doc is None:
         raise ValueError(f"{entrypoint.method} {entrypoint.url} has no doc=Doc(...)")

@@ -8,6 +8,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
+from shared.envelope import cloud_event_document
 from shared.units import UNITS
 
 SOURCE = "/tracker/notifications"
@@ -34,16 +35,15 @@ def alert(kind: str, unit: str, key: str, data: dict[str, Any], now: datetime) -
 
 def cloudevent(record: dict[str, Any]) -> dict[str, Any]:
     created = record["created_at"]
-    return {
-        "specversion": "1.0",
-        "id": record["alert_id"],
-        "source": SOURCE,
-        "type": f"tracker.alert.{record['kind']}",
-        "subject": record["unit"],
-        "time": created.isoformat() if isinstance(created, datetime) else str(created),
-        "datacontenttype": "application/json",
-        "data": record["data"],
-    }
+    return cloud_event_document(
+        f"tracker.alert.{record['kind']}",
+        SOURCE,
+        record["data"],
+        record["alert_id"],
+        created if isinstance(created, datetime) else str(created),
+        subject=record["unit"],
+        datacontenttype="application/json",
+    )
 
 
 def label(tier: str | None, given: str | None = None) -> str:

@@ -23,6 +23,7 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from shared.carriers import BASES, TRACKS
+from shared.envelope import cloud_event_document
 
 MACRO_EXTENSIONS = (".xlsm", ".xltm", ".xlam", ".xls", ".xlsb")
 README_SHEET = "说明 README"
@@ -304,14 +305,13 @@ def to_events(incubator_id: str, found: list[Rows], now: datetime) -> list[Locat
                 Located(
                     rows.sheet,
                     number,
-                    {
-                        "specversion": "1.0",
-                        "id": event_id(incubator_id, rows.sheet, values),
-                        "source": f"/incubators/{incubator_id}",
-                        "type": rows.sheet.event_type,
-                        "time": now.isoformat(),
-                        "data": {"incubator_id": incubator_id, **values},
-                    },
+                    cloud_event_document(
+                        rows.sheet.event_type,
+                        f"/incubators/{incubator_id}",
+                        {"incubator_id": incubator_id, **values},
+                        event_id(incubator_id, rows.sheet, values),
+                        now,
+                    ),
                 )
             )
     return events

@@ -93,24 +93,54 @@ def test_the_image_is_pinned_locked_and_checks_its_own_health():
     ]
 
 
-def locked() -> dict[str, tuple[str, int]]:
-    """requirements.lock: name -> (version, number of hashes)."""
-    pins: dict[str, tuple[str, int]] = {}
-    for block in re.split(r"\n(?=\S)", (ROOT / "requirements.lock").read_text(encoding="utf-8")):
+def locked(lock_file: str) -> dict[str, tuple[str, frozenset[str]]]:
+    """A lock file written by `make lock`: name -> (version, its hashes)."""
+    pins: dict[str, tuple[str, frozenset[str]]] = {}
+    for block in re.split(r"\n(?=\S)", (ROOT / lock_file).read_text(encoding="utf-8")):
         match = re.match(r"([A-Za-z0-9_.-]+)==(\S+)", block)
         if match:
-            pins[canonicalize_name(match.group(1))] = (
-                match.group(2),
-                block.count("--hash=sha256:"),
-            )
+            hashes = frozenset(re.findall(r"--hash=(sha256:[0-9a-f]{64})", block))
+            pins[canonicalize_name(match.group(1))] = (match.group(2), hashes)
     return pins
 
 
-def test_the_lock_pins_every_runtime_dependency_with_hashes():
-    pins = locked()
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    for line in project["dependencies"]:
+def assert_pinned_within_ranges(pins: dict, requirements: list[str]) -> None:
+    for line in requirements:
         requirement = Requirement(line)
         version, _ = pins[canonicalize_name(requirement.name)]
         assert requirement.specifier.contains(version), f"{requirement} locked at {version}"
     assert all(hashes for _, hashes in pins.values()), "make lock writes --generate-hashes"
+
+
+def project() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+
+
+def test_the_lock_pins_every_runtime_dependency_with_hashes():
+    assert_pinned_within_ranges(locked("requirements.lock"), project()["dependencies"])
+
+
+def test_the_test_lock_adds_the_test_extra_to_exactly_the_images_pins():
+    """What `make venv` installs (tests, CI) runs the versions and files the image runs."""
+    image, tests = locked("requirements.lock"), locked("requirements-test.lock")
+    assert_pinned_within_ranges(
+        tests, project()["dependencies"] + project()["optional-dependencies"]["test"]
+    )
+    differing = {
+        name: (pin, tests.get(name)) for name, pin in image.items() if tests.get(name) != pin
+    }
+    assert not differing, differing
+
+
+def test_make_venv_installs_the_hashed_test_lock_and_the_project_without_resolving():
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe = re.search(r"^\$\(BIN\)/tracker:.*?\n((?:\t.*\n)+)", makefile, re.M)
+    assert recipe, "the venv target's recipe"
+    installs = re.findall(r"pip install (.+)", recipe.group(1))
+    assert installs[1:] == [
+        "--quiet --require-hashes -r requirements-test.lock",
+        "--quiet --no-deps -e .",
+    ], installs
+    lock = re.search(r"^lock:.*?\n((?:\t.*\n)+)", makefile, re.M)
+    assert lock and "-o requirements.lock" in lock.group(1)
+    assert "--extra test --constraint requirements.lock -o requirements-test.lock" in lock.group(1)

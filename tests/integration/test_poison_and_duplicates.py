@@ -3,7 +3,6 @@ events with 10% malformed ones mixed in, and the same events delivered twice and
 
 import json
 import random
-import time
 
 import pytest
 import requests
@@ -14,7 +13,6 @@ from services.registry.schemas import EVENT_SCHEMAS as SCHEMAS
 from services.registry.service import RegistryService
 from services.tiering.service import TieringService
 from shared.envelope import InvalidEvent, load_data, parse_envelope
-from shared.events import SUBSCRIPTIONS
 from shared.ingress.topology import REJECTED_QUEUE
 from shared.publisher import CLOUDEVENTS_JSON, INGRESS_EXCHANGE
 from tests.support.events import (
@@ -163,19 +161,25 @@ def test_ten_percent_poison_is_rejected_with_reasons_and_every_valid_event_is_pr
     print(f"sent {len(stream)}: {len(valid)} valid, {len(poison)} malformed of {len(kinds)} kinds")
 
 
-def snapshot_state(base_url):
-    """Every firm's record as served, less `version` (which counts changes, not content)."""
-    items, cursor = [], None
+def served_records(base_url):
+    """Every firm's record as registry serves it, by USCC."""
+    records, cursor = {}, None
     while True:
         params = {"limit": 500, **({"cursor": cursor} if cursor else {})}
         page = requests.get(
             f"{base_url}/v1/enterprises", params=params, headers=ADMIN_READ, timeout=30
         ).json()
-        items += page["items"]
+        records |= {item["uscc"]: item for item in page["items"]}
         cursor = page["next_cursor"]
         if not cursor:
-            break
-    return {item["uscc"]: {k: v for k, v in item.items() if k != "version"} for item in items}
+            return records
+
+
+def classified_versions(config):
+    """The snapshot version tiering last classified, by USCC (its own database)."""
+    with MongoClient(config["MONGODB_URI"]) as client:
+        firms = client[config["MONGODB_DATABASE"]]["firms"]
+        return {firm["_id"]: firm["version"] for firm in firms.find({}, {"version": True})}
 
 
 def tier_state(base_url, codes):
@@ -201,8 +205,10 @@ def duplicates_counted():
     )
 
 
-def run_once(container_factory, config, publisher, queues, stream, expected_ids):
-    """Registry and tiering on a fresh database, fed `stream`; the final state, then stopped."""
+def run_once(container_factory, config, publisher, stream, expected_ids):
+    """Registry and tiering on a fresh database, fed `stream`; once each event was applied,
+    each copy counted as a duplicate and tiering classified every firm's last snapshot: the
+    records (less `version`, which counts changes, not content) and tiers, then stopped."""
     registry = container_factory(RegistryService, config)
     tiering_config = {
         **config,
@@ -212,37 +218,38 @@ def run_once(container_factory, config, publisher, queues, stream, expected_ids)
     tiering = container_factory(TieringService, tiering_config)
     registry.start()
     tiering.start()
+    duplicates_before = duplicates_counted()
     for event in stream:
         publish(publisher, encoded(event), event["type"])
-    wait_for(lambda: ledger_done(config) == expected_ids, timeout=180, what="every event")
-    snapshots_queue = SUBSCRIPTIONS[0].queue_name  # tiering's enterprise_updated
-    base = f"http://{config['WEB_SERVER_ADDRESS']}"
-    tier_base = f"http://{tiering_config['WEB_SERVER_ADDRESS']}"
-
-    def settled():
-        """Both queues empty and the state unchanged over a second: tiering is done."""
-        if queues.depth("registry.ingress") or queues.depth(snapshots_queue):
-            return None
-        before = snapshot_state(base), tier_state(tier_base, before_codes())
-        time.sleep(1)
-        after = snapshot_state(base), tier_state(tier_base, before_codes())
-        return after if after == before and not queues.depth(snapshots_queue) else None
-
-    def before_codes():
-        return sorted(snapshot_state(base))
-
-    state = wait_for(settled, timeout=120, interval=1, what="registry and tiering settled")
+    copies = len(stream) - len(expected_ids)
+    wait_for(
+        lambda: (
+            ledger_done(config) == expected_ids
+            and duplicates_counted() - duplicates_before == copies
+        ),
+        timeout=180,
+        what=f"every event applied and its {copies} copies counted as duplicates",
+    )
+    records = served_records(f"http://{config['WEB_SERVER_ADDRESS']}")
+    last_versions = {code: record["version"] for code, record in records.items()}
+    wait_for(
+        lambda: classified_versions(tiering_config) == last_versions,
+        timeout=120,
+        what="tiering to classify the last snapshot of every firm",
+    )
+    tiers = tier_state(f"http://{tiering_config['WEB_SERVER_ADDRESS']}", sorted(records))
     registry.stop()
     tiering.stop()
-    return state
+    content = {code: {k: v for k, v in r.items() if k != "version"} for code, r in records.items()}
+    return content, tiers
 
 
 def test_every_event_twice_and_shuffled_ends_as_once_in_order(
-    container_factory, service_config, publisher, queues
+    container_factory, service_config, publisher
 ):
     events = valid_province_events(seed=11)
     ids = {e["id"] for e in events}
-    once = run_once(container_factory, service_config, publisher, queues, events, ids)
+    records, tiers = run_once(container_factory, service_config, publisher, events, ids)
 
     twice = events + events
     random.Random(12).shuffle(twice)
@@ -251,12 +258,8 @@ def test_every_event_twice_and_shuffled_ends_as_once_in_order(
         "MONGODB_DATABASE": f"{service_config['MONGODB_DATABASE']}_twice",
         "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
     }
-    before = duplicates_counted()
-    shuffled = run_once(container_factory, config, publisher, queues, twice, ids)
-    assert duplicates_counted() - before == len(events)
+    shuffled = run_once(container_factory, config, publisher, twice, ids)
 
-    records, tiers = once
     assert len(records) >= FIRMS and len(tiers) == len(records)
-    assert shuffled[0] == records
-    assert shuffled[1] == tiers
+    assert shuffled == (records, tiers)
     print(f"{len(events)} events once in order, {len(twice)} twice shuffled: same state")

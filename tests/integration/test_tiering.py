@@ -102,7 +102,18 @@ def test_stale_snapshots_are_ignored_and_unchanged_tiers_announce_nothing(tierin
     send(config, snapshot(code, 6))  # newer, same tier
     wait_for(lambda: tier_version(config, code) == 6, what="version 6 stored")
     assert tier(base, code)["tier"] == "gazelle"
-    assert [(c["from"], c["to"]) for c in tier_changes()] == [("none", "gazelle")]
+    # A later snapshot that does move the firm, the same way: its change comes, and is the
+    # firm's second, so neither snapshot before it recorded or announced one.
+    send(config, snapshot(code, 7, credit_blacklisted=True))
+    changes = []
+    wait_for(
+        lambda: changes.extend(tier_changes()) or any(c["to"] == "none" for c in changes),
+        what="the later snapshot's change",
+    )
+    assert [(c["seq"], c["from"], c["to"]) for c in changes] == [
+        (1, "none", "gazelle"),
+        (2, "gazelle", "none"),
+    ]
 
 
 def tier_version(config, code):
@@ -216,6 +227,7 @@ def test_simulate_changes_nothing_and_activate_reevaluates_everyone(tiering, tie
     assert {tier(base, c)["tier"] for c in codes} == {"none"}
     moves = wait_for(lambda: len(c := tier_changes()) == 4 and c, what="four tier changes")
     assert {(m["from"], m["to"], m["ruleset"]) for m in moves} == {("gazelle", "none", "jl-strict")}
+    assert {m["seq"] for m in moves} == {2}  # each firm's second change: simulate made none
 
 
 def test_a_malformed_rule_set_is_refused_with_its_errors(tiering):

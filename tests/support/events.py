@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import itertools
-import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from shared import uscc
+from shared.envelope import cloud_event_document
 
 _serial = itertools.count(1)
 
@@ -25,14 +25,8 @@ def cloud_event(
     event_id: str | None = None,
     time: datetime | None = None,
 ) -> dict[str, Any]:
-    return {
-        "specversion": "1.0",
-        "id": event_id or str(uuid.uuid4()),
-        "source": source,
-        "type": event_type,
-        "time": (time or datetime.now(UTC)).isoformat(),
-        "data": data,
-    }
+    """A valid event of the SAMR feed's (unless `source` is given), new id, sent now."""
+    return cloud_event_document(event_type, source, data, event_id, time)
 
 
 def registration(code: str | None = None, **overrides: Any) -> dict[str, Any]:

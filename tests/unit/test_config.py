@@ -1,17 +1,32 @@
+import logging
 from importlib import import_module
 
 import pytest
 from nameko.containers import get_container_cls
 
 from shared.config import (
+    COMMON_CONFIG,
     ConfigError,
     config_path,
     from_env,
     load_config,
     load_service_config,
+    read_yaml,
     resolve,
 )
 from shared.container import TrackerContainer
+
+SERVICES = ["registry", "tiering", "incubators", "notifications", "auth", "portal"]
+
+
+@pytest.fixture
+def root_logging():
+    """The root logger as it was before the test, put back after (a container configures it)."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield root
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 def test_environment_overrides_and_defaults(tmp_path, monkeypatch):
@@ -75,19 +90,76 @@ def test_amqps_turns_on_verified_tls_for_the_host():
     assert "AMQP_SSL" not in plain and "AMQP_TLS" not in plain
 
 
-@pytest.mark.parametrize("service", ["registry", "tiering", "incubators", "notifications"])
-def test_services_run_in_the_container_that_resolves_their_config(service, tmp_path, monkeypatch):
+def container_of(service: str, config: dict) -> TrackerContainer:
+    module = import_module(f"services.{service}.service")
+    return TrackerContainer(getattr(module, f"{service.title()}Service"), config)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_services_run_in_the_container_that_resolves_their_config(
+    service, tmp_path, monkeypatch, root_logging
+):
     secret = tmp_path / "uri"
     secret.write_text("amqps://svc:pw@rabbit.example:5671/tracker")
     monkeypatch.setenv("AMQP_URI_FILE", str(secret))
     monkeypatch.setenv("AMQP_TLS_CA", "/run/secrets/ca.pem")
-    raw = load_config_unresolved(config_path(service))
+    raw = read_yaml(config_path(service))  # what `nameko run --config` hands the container
     assert get_container_cls(raw) is TrackerContainer
-    service_cls = import_module(f"services.{service}.service")
-    container = TrackerContainer(getattr(service_cls, f"{service.title()}Service"), raw)
+    container = container_of(service, raw)
     assert container.config["AMQP_URI"] == "amqps://svc:pw@rabbit.example:5671/tracker"
     assert container.config["AMQP_SSL"]["ca_certs"] == "/run/secrets/ca.pem"
-    assert load_service_config(service)["AMQP_URI"] == container.config["AMQP_URI"]
+    assert container.config == load_service_config(service)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_service_file_holds_only_its_own_settings_and_gets_every_common_one(service):
+    own, common = read_yaml(config_path(service)), read_yaml(COMMON_CONFIG)
+    assert not set(own) & set(common), "repeated from services/common.yaml"
+    resolved_away = {"AMQP_TLS"} | {key for key in common if key.endswith("_FILE")}
+    assert set(common) - resolved_away <= set(load_service_config(service))
+    assert "LOGGING" not in own  # so the container applies the common one (below)
+
+
+COMMON_FROM_ENVIRONMENT = {  # a setting of services/common.yaml: (its variable, value set)
+    "MONGODB_TIMEOUT_MS": ("MONGODB_TIMEOUT_MS", 1234),
+    "HEALTH_CHECK_INTERVAL_SECONDS": ("HEALTH_CHECK_INTERVAL_SECONDS", 7),
+    "EVENT_RETRY_DELAYS_MS": ("EVENT_RETRY_DELAYS_MS", "10,20"),
+    "AUTH_KEY_CACHE_SECONDS": ("AUTH_KEY_CACHE_SECONDS", 3),
+}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_common_and_own_settings_are_overridden_from_the_environment(service, monkeypatch):
+    for variable, value in COMMON_FROM_ENVIRONMENT.values():
+        monkeypatch.setenv(variable, str(value))
+    monkeypatch.setenv(f"{service.upper()}_HTTP_ADDRESS", "0.0.0.0:9999")
+    monkeypatch.setenv("LOG_LEVEL", "DEBUG")
+    config = load_service_config(service)
+    for setting, (_, value) in COMMON_FROM_ENVIRONMENT.items():
+        assert config[setting] == value, setting
+    assert config["WEB_SERVER_ADDRESS"] == "0.0.0.0:9999"
+    assert config["LOGGING"]["root"]["level"] == "DEBUG"
+
+
+def test_the_container_applies_the_common_logging_that_nameko_run_did_not(
+    monkeypatch, root_logging
+):
+    """`nameko run` applies only the LOGGING of the file it is given, which has none."""
+    monkeypatch.setenv("LOG_LEVEL", "DEBUG")
+    root_logging.handlers[:] = []
+    root_logging.setLevel(logging.WARNING)
+    container_of("registry", read_yaml(config_path("registry")))
+    assert root_logging.level == logging.DEBUG
+    [console] = root_logging.handlers
+    assert console.formatter._fmt == "%(asctime)s %(levelname)s %(name)s %(message)s"
+    assert logging.getLogger("pymongo").level == logging.INFO  # never its DEBUG commands
+
+
+def test_a_config_with_its_own_logging_is_left_as_nameko_run_configured_it(root_logging):
+    root_logging.setLevel(logging.ERROR)
+    own = {**read_yaml(config_path("registry")), "LOGGING": {"version": 1}}
+    assert container_of("registry", own).config["LOGGING"] == {"version": 1}
+    assert root_logging.level == logging.ERROR
 
 
 def test_the_smtp_password_and_ca_come_from_the_environment(tmp_path, monkeypatch):
@@ -104,13 +176,3 @@ def test_the_tracker_command_reads_secret_files_too(tmp_path, monkeypatch):
     secret.write_text("amqp://cli:pw@broker/\n")
     monkeypatch.setenv("AMQP_URI_FILE", str(secret))
     assert from_env("AMQP_URI", "amqp://default/") == "amqp://cli:pw@broker/"
-
-
-def load_config_unresolved(path):
-    """What `nameko run --config` hands the container: the YAML with ${ENV} substituted."""
-    import yaml
-    from nameko.cli.main import setup_yaml_parser
-
-    setup_yaml_parser()
-    with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)

@@ -1,10 +1,11 @@
 import json
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.envelope import InvalidEvent, parse_envelope, parse_json
+from shared.envelope import InvalidEvent, cloud_event_document, parse_envelope, parse_json
 from tests.support.events import cloud_event
 
 
@@ -76,3 +77,42 @@ def test_the_newer_event_is_the_later_instant_whatever_the_offsets_say():
     assert at("2025-03-01T09:00:00+08:00").order_key < at("2025-03-01T02:00:00Z").order_key
     assert at("2025-03-01T02:00:00.5Z").order_key > at("2025-03-01T02:00:00Z").order_key
     assert at("2025-03-01T02:00:00Z", "b").order_key > at("2025-03-01T02:00:00Z", "a").order_key
+
+
+def test_the_one_builder_writes_the_structured_document_the_contract_names():
+    beijing = datetime(2025, 3, 1, 9, 0, tzinfo=timezone(timedelta(hours=8)))
+    document = cloud_event_document(
+        "tracker.alert.tier_changed",
+        "/tracker/notifications",
+        {"a": 1},
+        "e-1",
+        beijing,
+        subject="220100",
+        datacontenttype="application/json",
+    )
+    assert document == {
+        "specversion": "1.0",
+        "id": "e-1",
+        "source": "/tracker/notifications",
+        "type": "tracker.alert.tier_changed",
+        "time": "2025-03-01T09:00:00+08:00",
+        "subject": "220100",
+        "datacontenttype": "application/json",
+        "data": {"a": 1},
+    }
+    event = parse_envelope(json.loads(json.dumps(document)))
+    assert event.time == beijing and event.to_json() == {
+        name: value
+        for name, value in document.items()
+        if name not in ("subject", "datacontenttype")
+    }
+
+
+def test_the_builder_makes_a_new_id_and_the_current_time_unless_given():
+    before = datetime.now(UTC)
+    first, second = (cloud_event_document("incubator.registered", "/op", {}) for _ in range(2))
+    assert first["id"] != second["id"]
+    assert before <= parse_envelope(first).time <= datetime.now(UTC)
+    assert cloud_event_document("x", "/op", {}, time="2025-01-01T00:00:00Z")["time"] == (
+        "2025-01-01T00:00:00Z"  # text is kept as given
+    )

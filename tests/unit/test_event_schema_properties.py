@@ -5,7 +5,7 @@ import json
 import math
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from services.incubators.schemas import EVENT_SCHEMAS as INCUBATOR_SCHEMAS
@@ -139,8 +139,7 @@ def test_one_field_changed_to_anything_is_accepted_or_refused_by_that_field(
 @given(key=OPERATOR_KEYS | st.text(min_size=1, max_size=10), value=JSON)
 def test_a_field_the_contract_does_not_define_is_refused_by_name(event_type, key, value):
     data = dict(VALID[event_type])
-    if key in data:
-        return
+    assume(key not in data)
     data[key] = value
     with pytest.raises(InvalidEvent) as caught:
         validate(envelope(event_type, data))

@@ -1,8 +1,12 @@
-from pathlib import Path
+import os
 
 import pytest
 
+from services.incubators.rules import parse_rules
+from services.incubators.storage import BUNDLED_RULES
 from services.tiering.rules.ruleset import InvalidRuleSet, parse_ruleset
+from services.tiering.storage import BUNDLED_RULESETS
+from shared.config import load_service_config
 
 VALID = """
 id: test-1
@@ -23,8 +27,19 @@ def errors(text):
 
 
 def test_the_repositorys_rule_sets_load():
-    for path in Path("services/tiering/rulesets").glob("*.yaml"):
-        assert parse_ruleset(path.read_text()).tiers
+    paths = sorted(BUNDLED_RULESETS.glob("*.yaml"))
+    assert [p.stem for p in paths] == ["jl-2025", "sd-wh-2025"]
+    for path in paths:
+        assert parse_ruleset(path.read_text(encoding="utf-8")).tiers
+
+
+def test_bundled_rule_sets_and_configs_are_found_from_any_working_directory(tmp_path, monkeypatch):
+    """`nameko run` and the tests may start anywhere: files are found beside the code."""
+    monkeypatch.chdir(tmp_path)
+    assert os.listdir(".") == []
+    assert parse_ruleset((BUNDLED_RULESETS / "jl-2025.yaml").read_text(encoding="utf-8")).tiers
+    assert parse_rules((BUNDLED_RULES / "jl-incubators-2025.yaml").read_text(encoding="utf-8"))
+    assert load_service_config("tiering")["LOGGING"]  # its own file, and the common one
 
 
 def test_a_minimal_rule_set_with_any_tier_codes():

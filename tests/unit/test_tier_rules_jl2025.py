@@ -1,14 +1,13 @@
 """jl-2025 (DOMAIN.md) at every boundary: equal, just below, just above."""
 
-from pathlib import Path
-
 import pytest
 
 from services.tiering.rules.engine import evaluate
 from services.tiering.rules.ruleset import parse_ruleset
+from services.tiering.storage import BUNDLED_RULESETS
 from tests.support.snapshots import firm, funding, revenue_series
 
-RULES = parse_ruleset(Path("services/tiering/rulesets/jl-2025.yaml").read_text())
+RULES = parse_ruleset((BUNDLED_RULESETS / "jl-2025.yaml").read_text(encoding="utf-8"))
 T = 2023
 
 

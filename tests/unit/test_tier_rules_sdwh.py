@@ -1,14 +1,13 @@
 """The second rule set: Shandong-style banded growth and Wuhan-style unicorn sub-tiers."""
 
-from pathlib import Path
-
 import pytest
 
 from services.tiering.rules.engine import evaluate
 from services.tiering.rules.ruleset import parse_ruleset
+from services.tiering.storage import BUNDLED_RULESETS
 from tests.support.snapshots import firm, funding
 
-RULES = parse_ruleset(Path("services/tiering/rulesets/sd-wh-2025.yaml").read_text())
+RULES = parse_ruleset((BUNDLED_RULESETS / "sd-wh-2025.yaml").read_text(encoding="utf-8"))
 
 
 def two_year(start, end, rd_share=0.04, founded="2012-01-01"):

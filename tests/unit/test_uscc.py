@@ -1,5 +1,5 @@
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from shared import uscc
@@ -48,10 +48,10 @@ def test_made_codes_always_validate(prefix):
 @given(first17, st.integers(0, 16), st.sampled_from(uscc.ALPHABET))
 def test_any_single_substitution_is_caught(prefix, position, replacement):
     code = uscc.make(prefix)
+    assume(replacement != code[position])
     changed = code[:position] + replacement + code[position + 1 :]
-    if changed != code:
-        with pytest.raises(uscc.InvalidUscc):
-            uscc.validate(changed)
+    with pytest.raises(uscc.InvalidUscc):
+        uscc.validate(changed)
 
 
 FAILING = "912201010000000011"  # well formed; its check character should be 0

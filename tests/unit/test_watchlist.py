@@ -1,10 +1,9 @@
-from pathlib import Path
-
 from services.tiering.rules.engine import evaluate, watch
 from services.tiering.rules.ruleset import parse_ruleset
+from services.tiering.storage import BUNDLED_RULESETS
 from tests.support.snapshots import firm, revenue_series
 
-RULES = parse_ruleset(Path("services/tiering/rulesets/jl-2025.yaml").read_text())
+RULES = parse_ruleset((BUNDLED_RULESETS / "jl-2025.yaml").read_text(encoding="utf-8"))
 
 
 def grower(rate):
