@@ -90,7 +90,7 @@ class IncubatorsService(OpsEndpoints):
 
     @http("POST", "/v1/events", doc=api.DOC)
     def post_events(self, request: Any) -> Response:
-        principal, limiter = self.access.principal(request), self.rate_limit.limiter
+        principal, limiter = self.access.principal(request), self.rate_limit
         answer = api.post(self.store, self.publisher, limiter, principal, request)
         return json_response(answer, 202)
 

@@ -146,7 +146,7 @@ def test_bad_input_is_refused_naming_the_field_and_changes_nothing(
 def test_the_command_says_what_the_service_refused(notifications, capsys):
     argv = ["subscriptions", "add", "--unit", "999999", "--email", "kjj@changchun.example"]
     assert main(argv) == 2
-    assert capsys.readouterr().out.startswith("invalid subscription: unit: must be one of")
+    assert capsys.readouterr().out.startswith("invalid subscription: unit: Must be one of")
     assert main(["subscriptions", "remove", "nonsense"]) == 2
     assert "sub_id:" in capsys.readouterr().out
     assert stored(notifications) == []
