@@ -37,9 +37,7 @@ stop: services-stop stack-down
 test: stack-up  ## install what is missing, start the stack, run the whole suite
 	scripts/ensure-chromium.sh
 	scripts/ensure-ops-tools.sh >/dev/null
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(BIN)/lint-imports
+	$(MAKE) --no-print-directory lint
 	$(BIN)/pytest
 
 bench: stack-up  ## every benchmark scenario; writes bench/results/latest.{json,md}
@@ -98,7 +96,8 @@ lock: | $(BIN)/python  ## rewrite both lock files (pinned, hashed) from pyprojec
 	$(UV_COMPILE) -o requirements.lock
 	$(UV_COMPILE) --extra test --constraint requirements.lock -o requirements-test.lock
 
-lint: venv
+lint: venv  ## ruff, the import contracts, mypy (services/ and shared/: pyproject.toml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy

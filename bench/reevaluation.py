@@ -41,7 +41,7 @@ def seed(stage: Stage, firms: int) -> float:
         db = stage.db(client, "tiering")
         tiers, rulesets = Tiers(db), RuleSets(db)
         tiers.ensure_indexes()
-        rulesets.install_bundled(RULESET)
+        rulesets.install_defaults(RULESET)
         snapshots = Workload(firms).snapshots()
         for start in range(0, len(snapshots), SEED_BATCH):
             batch = Batch(snapshots[start : start + SEED_BATCH])

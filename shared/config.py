@@ -67,9 +67,10 @@ def amqp_ssl(uri: str, tls: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if parts.scheme != "amqps":
         return None
     options: dict[str, Any] = {"server_hostname": parts.hostname}
+    given = tls or {}
     for name, option in AMQP_TLS_OPTIONS.items():
-        if (tls or {}).get(name):
-            options[option] = str(tls[name])  # type: ignore[index]
+        if given.get(name):
+            options[option] = str(given[name])
     return options
 
 

@@ -99,6 +99,13 @@ def json_response(payload: Any, status: int = 200) -> Response:
     )
 
 
+class RoutedRequest(Request):
+    """A request with the values its URL rule matched, where nameko's HttpRequestHandler reads
+    them (nameko's own WsgiApp sets the same attribute on a plain Request)."""
+
+    path_values: dict[str, Any]
+
+
 class ProblemWsgiApp(WsgiApp):
     """nameko's WSGI app, with body-size limits and routing errors as problem documents."""
 
@@ -109,7 +116,7 @@ class ProblemWsgiApp(WsgiApp):
                 413, "Content Too Large", f"request bodies are limited to {MAX_BODY_BYTES} bytes"
             )
             return problem.response()(environ, start_response)
-        request = Request(environ, shallow=True)
+        request = RoutedRequest(environ, shallow=True)
         try:
             provider, values = self.url_map.bind_to_environ(environ).match()
         except HTTPException as exc:

@@ -105,6 +105,7 @@ class RepositoryProvider(DependencyProvider):
 
     connection = MongoConnection()
     repository_class: ClassVar[type[Repository]] = Repository
+    repository: Repository  # an instance of repository_class (subclasses may say which)
 
     def setup(self) -> None:
         self.repository = self.repository_class(self.connection.db)

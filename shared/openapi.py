@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
@@ -154,9 +154,15 @@ def operation(entrypoint: DocumentedRoute) -> tuple[str, dict[str, Any]]:
     return path, spec
 
 
-def build_document(service_cls: type, version: str) -> dict[str, Any]:
+class NamedService(Protocol):
+    """A nameko service class, named by its `name`."""
+
+    name: str
+
+
+def build_document(service_cls: type[NamedService], version: str) -> dict[str, Any]:
     spec = APISpec(
-        title=f"tracker {service_cls.name}",  # type: ignore[attr-defined]
+        title=f"tracker {service_cls.name}",
         version=version,
         openapi_version="3.1.0",
         plugins=[MarshmallowPlugin()],

@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         cmdline = proc.joinpath("cmdline").read_bytes().decode().split("\0")
         environ = proc.joinpath("environ").read_bytes().decode().split("\0")
         os.environ.clear()  # this short-lived process resolves the config as the service did
-        os.environ.update(item.split("=", 1) for item in environ if "=" in item)
+        os.environ.update(dict(item.split("=", 1) for item in environ if "=" in item))
         url = probe_url([w for w in cmdline if w], proc.joinpath("cwd").resolve(), args.probe)
         with urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response:
             return 0 if response.status == 200 else 1

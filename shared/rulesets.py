@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
 from pymongo import ASCENDING
+from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
@@ -26,9 +27,16 @@ CACHE_SECONDS = 5.0  # a rule set is read again at most this often (activation e
 
 
 class Versioned(Protocol):
-    id: str
-    version: int
-    source: str
+    """What a parsed rule set has (read-only: rule sets are frozen dataclasses)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def version(self) -> int: ...
+
+    @property
+    def source(self) -> str: ...
 
 
 R = TypeVar("R", bound=Versioned)
@@ -46,15 +54,15 @@ class RuleSetTexts(Repository, Generic[R]):
         self._recent: dict[str, tuple[float, R]] = {}
 
     @property
-    def texts(self):  # type: ignore[no-untyped-def]
+    def texts(self) -> Collection[dict[str, Any]]:
         return self.db[self.collection]
 
     @property
-    def versions(self):  # type: ignore[no-untyped-def]
+    def versions(self) -> Collection[dict[str, Any]]:
         return self.db[f"{self.collection.removesuffix('s')}_versions"]
 
     @property
-    def settings(self):  # type: ignore[no-untyped-def]
+    def settings(self) -> Collection[dict[str, Any]]:
         return self.db["settings"]
 
     def bundled_rulesets(self) -> list[R]:
@@ -110,7 +118,10 @@ class RuleSetTexts(Repository, Generic[R]):
             raise KeyError(f"no rule set {ruleset_id!r} is loaded")
         with suppress(DuplicateKeyError):
             self.store(self.parse(path.read_text(encoding="utf-8")))
-        return self.texts.find_one({"_id": ruleset_id})
+        stored = self.texts.find_one({"_id": ruleset_id})
+        if stored is None:  # removed again between storing and reading it back
+            raise KeyError(f"no rule set {ruleset_id!r} is loaded")
+        return stored
 
     def keep_version(self, ruleset_id: str, version: int, text: str) -> None:
         document = {"id": ruleset_id, "version": version, "text": text}

@@ -5,6 +5,7 @@ cases in handlers.py."""
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from nameko.rpc import rpc
@@ -32,8 +33,8 @@ class AuthService(OpsEndpoints):
     def issue(self, owner: dict[str, Any]) -> dict[str, Any]:
         return handlers.issue(self.keys, owner)
 
-    @rpc
-    def list(self, owner: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    @rpc  # `list` is the RPC's public name: below it, `list` means this method
+    def list(self, owner: dict[str, Any] | None = None) -> builtins.list[dict[str, Any]]:
         return handlers.listing(self.keys, owner)
 
     @rpc
@@ -45,7 +46,7 @@ class AuthService(OpsEndpoints):
         return handlers.rotate(self.keys, key_id)
 
     @rpc
-    def import_legacy(self, records: list[dict[str, Any]]) -> dict[str, int]:
+    def import_legacy(self, records: builtins.list[dict[str, Any]]) -> dict[str, int]:
         """Keys issued by incubators and notifications before this service (their ids and
         hashes), so that they keep working."""
         return handlers.import_legacy(self.keys, records)

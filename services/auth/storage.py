@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING
+from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
 from shared.mongo import Repository, RepositoryProvider
@@ -17,7 +18,7 @@ PUBLIC = {"_id": False, "hash": False}
 
 class ApiKeys(Repository):
     @property
-    def collection(self):  # type: ignore[no-untyped-def]
+    def collection(self) -> Collection[dict[str, Any]]:
         return self.db["api_keys"]
 
     def ensure_indexes(self) -> None:

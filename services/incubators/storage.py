@@ -343,6 +343,7 @@ class RulesStore(RepositoryProvider):
     """The rule sets, with the default (`INCUBATOR_RULES`) installed and active at start."""
 
     repository_class = IncubatorRuleSets
+    repository: IncubatorRuleSets
 
     def setup(self) -> None:
         super().setup()

@@ -47,7 +47,9 @@ class Notifications(Repository):
                 if uscc in known
             ],
         )
-        new = [{"_id": uscc, "seq": seq} for uscc, seq in seqs.items() if uscc not in known]
+        new: list[dict[str, Any]] = [
+            {"_id": uscc, "seq": seq} for uscc, seq in seqs.items() if uscc not in known
+        ]
         if new and not insert_new(self.db.firm_sequences, new):
             self.advance_seqs({d["_id"]: d["seq"] for d in new})  # some stored meanwhile
 

@@ -116,7 +116,7 @@ def template() -> bytes:
     """The .xlsx template: a sheet per event kind, header titles in Chinese with the field
     name beside them, lists for the enumerations, dates and USCCs kept as text."""
     book = Workbook()
-    readme = book.active
+    readme = book.worksheets[0]  # the one sheet of a new workbook (its active one)
     readme.title = README_SHEET
     for line in (
         "填写各工作表后上传；每行一个事件。 Fill in the sheets and upload; one event per row.",

@@ -4,7 +4,7 @@ time with keyset cursors; downloads walk the same pages."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
@@ -22,6 +22,8 @@ MAX_DOWNLOAD_ROWS = 30_000
 TIERS = ("unicorn", "gazelle", "eaglet", "none")
 YEARS = 4
 Context = dict[str, Any]
+# a page of table rows and the key to continue after (None on the last page)
+Page = tuple[list[tables.Row], str | None]
 
 
 def unit_name(unit: str) -> str:
@@ -54,7 +56,9 @@ def cursor(args: Any, name: str) -> str | None:
 
 
 # firms, changes, watchlist, carriers: one page each --------------------------------------
-def firms(calls: Backend, unit: str | None, wanted: dict[str, str], after: str | None, size: int):
+def firms(
+    calls: Backend, unit: str | None, wanted: dict[str, str], after: str | None, size: int
+) -> Page:
     """A page of firm rows and the key to continue after (None on the last page)."""
     found = calls.call(
         "tiering",
@@ -69,28 +73,37 @@ def firms(calls: Backend, unit: str | None, wanted: dict[str, str], after: str |
     return rows, (found[-1]["uscc"] if len(found) == size else None)
 
 
-def changes(calls: Backend, unit: str | None, after: str | None, size: int):
+def changes(calls: Backend, unit: str | None, after: str | None, size: int) -> Page:
     position = after.split("|", 1) if after else None
     found = calls.call("tiering", "changes_page", unit, position, size)
     last = found[-1] if len(found) == size else None
     return [tables.change_row(c) for c in found], (f"{last['at']}|{last['id']}" if last else None)
 
 
-def watchlist(calls: Backend, unit: str | None, after: str | None, size: int):
+def watchlist(calls: Backend, unit: str | None, after: str | None, size: int) -> Page:
     found = calls.call("tiering", "watch_page", unit, after, size)
     return [tables.watch_row(w) for w in found], (found[-1]["uscc"] if len(found) == size else None)
 
 
-def carriers(calls: Backend, unit: str | None, after: str | None, size: int):
+def carriers(calls: Backend, unit: str | None, after: str | None, size: int) -> Page:
     found = calls.call("incubators", "carriers_of", unit, after, size)
     last = found[-1]["incubator_id"] if len(found) == size else None
     return [tables.carrier_row(c) for c in found], last
 
 
-READERS = {"firms": firms, "changes": changes, "watchlist": watchlist, "carriers": carriers}
+Reader = Callable[[Backend, str | None, str | None, int], Page]
+# the tables read alike (firms, filtered too, is read by read_table itself)
+READERS: dict[str, Reader] = {"changes": changes, "watchlist": watchlist, "carriers": carriers}
 
 
-def read_table(calls: Backend, name: str, unit: str | None, wanted: dict[str, str], after, size):
+def read_table(
+    calls: Backend,
+    name: str,
+    unit: str | None,
+    wanted: dict[str, str],
+    after: str | None,
+    size: int,
+) -> Page:
     if name == "firms":
         return firms(calls, unit, wanted, after, size)
     return READERS[name](calls, unit, after, size)

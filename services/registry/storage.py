@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from pymongo import ASCENDING, UpdateOne
+from pymongo.collection import Collection
 
 from services.registry.records import PARTS, Record, progress_facts, snapshot
 from services.registry.repository import RecordChange
@@ -76,7 +77,7 @@ class Enterprises(Repository):
         self._progress: tuple[float, dict[str, Any] | None] = (0.0, None)
 
     @property
-    def collection(self):  # type: ignore[no-untyped-def]
+    def collection(self) -> Collection[dict[str, Any]]:
         return self.db["enterprises"]
 
     def ensure_indexes(self) -> None:

@@ -49,9 +49,10 @@ def firm_row(record: dict[str, Any]) -> Row:
 
 @dataclass
 class Lists:
-    firms: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
-    changes: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
-    counts: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    # keyed by unit, and ALL; None gathers the firms and changes stored without a unit
+    firms: dict[str | None, list[Row]] = field(default_factory=lambda: defaultdict(list))
+    changes: dict[str | None, list[Row]] = field(default_factory=lambda: defaultdict(list))
+    counts: dict[str | None, Counter] = field(default_factory=lambda: defaultdict(Counter))
     built_at: float = 0.0
 
 

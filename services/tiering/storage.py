@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pymongo import ASCENDING, ReplaceOne, UpdateOne
+from pymongo.collection import Collection
 
 from services.tiering.repository import IndexCopies, RecordChange
 from services.tiering.rules.ruleset import RuleSet, applicable_id, parse_ruleset
@@ -106,15 +107,15 @@ class Tiers(Repository):
         # (explanation: only in documents stored by earlier versions)
 
     @property
-    def firms(self):  # type: ignore[no-untyped-def]
+    def firms(self) -> Collection[dict[str, Any]]:
         return self.db["firms"]
 
     @property
-    def history(self):  # type: ignore[no-untyped-def]
+    def history(self) -> Collection[dict[str, Any]]:
         return self.db["tier_history"]
 
     @property
-    def tier_index(self):  # type: ignore[no-untyped-def]
+    def tier_index(self) -> Collection[dict[str, Any]]:
         return self.db["tier_index"]
 
     def ensure_indexes(self) -> None:
@@ -288,8 +289,9 @@ class RuleSets(RuleSetTexts[RuleSet]):
         super().__init__(db, parse_ruleset, BUNDLED_RULESETS)
         self._active: tuple[float, dict[str, str]] = (0.0, {})
 
-    def install_bundled(self, default_id: str) -> None:
-        """Load the repository's rule sets when absent; activate the default if none is."""
+    def install_defaults(self, default_id: str) -> None:
+        """Load the repository's rule sets when absent; activate the default if none is. (Not
+        an override of `install_bundled`, which `get` falls back on.)"""
         self.install_missing()
         if not self.active_map(fresh=True):
             self.set_active(self.get(default_id))
@@ -324,9 +326,10 @@ class TierStore(RepositoryProvider):
 
 class RuleSetStore(RepositoryProvider):
     repository_class = RuleSets
+    repository: RuleSets
 
     def start(self) -> None:
         super().start()
-        self.repository.install_bundled(
+        self.repository.install_defaults(
             self.container.config.get("TIERING_DEFAULT_RULESET", "jl-2025")
         )

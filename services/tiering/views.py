@@ -135,7 +135,8 @@ def simulate(
     batch_size: int = SIMULATION_BATCH,
 ) -> dict[str, Any]:
     """Counts per tier before and after activating `candidate`, and who would move. Reads only."""
-    before, after, movers, moved = Counter[str](), Counter[str](), [], 0
+    before, after, moved = Counter[str](), Counter[str](), 0
+    movers: list[dict[str, Any]] = []
     for batch in tiers.batches(batch_size):
         for record in batch:
             region = region_of(record["snapshot"])

@@ -145,16 +145,16 @@ class IngressEntrypoint(BatchEntrypoint):
                 batch.fail(event, exc)
             recorded_elsewhere = set()
         for message, event in fresh:
-            exc = batch.failure(event)
-            if exc is None and entry_id(event) in recorded_elsewhere:
+            failure = batch.failure(event)
+            if failure is None and entry_id(event) in recorded_elsewhere:
                 self.settle_duplicate(message, event)  # another replica took the same copy
-            elif exc is None:
+            elif failure is None:
                 count_event(self.service, event.type, "processed")
                 self.consumer.ack_message(message)
-            elif isinstance(exc, EventRejected):
-                self.reject(message, exc.errors, event.type)
+            elif isinstance(failure, EventRejected):
+                self.reject(message, failure.errors, event.type)
             else:
-                self.retry_or_park(message, event.type, exc)
+                self.retry_or_park(message, event.type, failure)
 
     def validate(self, message: Message) -> CloudEvent:
         """The message as a CloudEvent with validated `data`, or InvalidEvent with the fields."""

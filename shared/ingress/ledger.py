@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from pymongo.collection import Collection
 from pymongo.errors import BulkWriteError
 
 from shared import clock
@@ -30,7 +31,7 @@ def entry_id(event: CloudEvent) -> str:
 
 class ProcessedEvents(Repository):
     @property
-    def collection(self):  # type: ignore[no-untyped-def]
+    def collection(self) -> Collection[dict[str, Any]]:
         return self.db["processed_events"]
 
     def done(self, events: Iterable[CloudEvent]) -> set[str]:

@@ -14,11 +14,16 @@ misspelt type) is caught one hop later and rejected with a reason instead of van
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from kombu import Exchange, Queue, binding
 
 from shared.publisher import INGRESS_EXCHANGE
 from shared.retries import DEFAULT_RETRY_DELAYS_MS, RetryPlan
+
+if TYPE_CHECKING:
+    from kombu import Connection
+    from kombu.transport.virtual import Channel
 
 REJECTED_QUEUE = "tracker.ingress.rejected"
 UNROUTED = "tracker.ingress.unrouted"
@@ -44,7 +49,7 @@ def work_queue(service: str, families: list[str] | tuple[str, ...]) -> Queue:
     return Queue(queue_name(service), bindings=bindings, durable=True)
 
 
-def declare_ingress(channel: object) -> None:
+def declare_ingress(channel: Channel | Connection) -> None:
     """The exchanges, the routing binding, every service's work queue and the shared queues
     (idempotent)."""
     INGRESS_EXCHANGE(channel).declare()
@@ -81,7 +86,7 @@ class IngressTopology:
     def work_queue(self) -> Queue:
         return work_queue(self.service, self.families)
 
-    def declare(self, channel: object) -> None:
+    def declare(self, channel: Channel | Connection) -> None:
         """Everything `declare_ingress` does, then this service's queues (idempotent)."""
         declare_ingress(channel)
         for queue in [self.work_queue(), *self.retry.queues()]:

@@ -24,7 +24,7 @@ def stores(servers, mongo_database):
         db = client[mongo_database]
         tiers, rulesets = Tiers(db), RuleSets(db)
         tiers.ensure_indexes()
-        rulesets.install_bundled("jl-2025")
+        rulesets.install_defaults("jl-2025")
         yield tiers, rulesets
 
 

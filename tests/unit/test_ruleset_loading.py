@@ -52,6 +52,7 @@ def test_a_minimal_rule_set_with_any_tier_codes():
     [
         (("measure: age", "measure: shoe_size"), "tiers.0.all.0.measure"),
         (("op: le", "op: about"), "tiers.0.all.0.op"),
+        (("{name: young, measure: age, op: le", "{measure: age, op: [le]"), "tiers.0.all.0.op"),
         (("value: 3", "value: [3]"), "tiers.0.all.0.value"),
         (
             ("measure: age,", "measure: growth, params: {field: revenue, span: 3},"),

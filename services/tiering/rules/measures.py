@@ -155,9 +155,10 @@ def flag_in_window(facts: Facts, field: str, window: int) -> Value:
 @measure("growth")
 def growth(facts: Facts, field: str, years: int) -> Value:
     end, start = facts.report(0), facts.report(years)
-    for report in (start, end):
-        if isinstance(report, Missing):
-            return report
+    if isinstance(start, Missing):
+        return start
+    if isinstance(end, Missing):
+        return end
     first = exact(start[field])
     if first <= 0:
         return Missing(f"{field} in {start['year']} is {start[field]}: growth undefined")
@@ -167,9 +168,10 @@ def growth(facts: Facts, field: str, years: int) -> Value:
 @measure("increased")
 def increased(facts: Facts, field: str) -> Value:
     now, before = facts.report(0), facts.report(1)
-    for report in (before, now):
-        if isinstance(report, Missing):
-            return report
+    if isinstance(before, Missing):
+        return before
+    if isinstance(now, Missing):
+        return now
     return exact(now[field]) > exact(before[field])
 
 

@@ -174,9 +174,8 @@ class _Parser:
         if "value" not in document:
             self.fail(f"{where}value", "required")
         value = self.threshold(document.get("value"), f"{where}value")
-        label = (
-            document.get("name") or f"{measure} {OP_SYMBOLS.get(op, op)} {document.get('value')}"
-        )
+        symbol = OP_SYMBOLS.get(op, op) if isinstance(op, str) else op  # a list is unhashable
+        label = document.get("name") or f"{measure} {symbol} {document.get('value')}"
         if not measure or op not in OPS or value is None:
             return None
         return Condition(str(label), measure, op, value, params)
@@ -236,6 +235,7 @@ def parse_ruleset(text: str) -> RuleSet:
     version = document.get("version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         parser.fail("version", "must be a whole number ≥ 1")
+        version = 0  # never used: the errors are raised before the RuleSet is made
     regions = document.get("regions")
     if (
         not isinstance(regions, list)
