@@ -56,7 +56,25 @@ def decide(
         "watch": watch(ruleset, snapshot, decision.rank, facts, decision),
     }
     change = tier_change(record, decision, old_tier, old_label, now) if moved else None
+    record["unannounced"] = unannounced(previous, change)
     return record, change
+
+
+def unannounced(previous: Record | None, change: Record | None) -> dict[str, Record]:
+    """The firm's changes not announced yet, by seq (as text, the key of a stored document's
+    field): the previous record's, less those announced since, and this decision's. A decision
+    is stored with them, in the same write, so the change of a decision stored is never lost
+    (a crash before it reached the history or the broker), and the only change of a seq ever
+    added to the history or announced is the one of the decision that was stored: never the
+    change of an attempt whose write lost to another process's (handlers.classify_snapshots)."""
+    held: dict[str, Record] = {}
+    if previous is not None:
+        announced = previous.get("announced_seq", 0)
+        kept = (previous.get("unannounced") or {}).items()
+        held = {seq: c for seq, c in kept if int(seq) > announced}
+    if change is not None:
+        held[str(change["seq"])] = change
+    return held
 
 
 def explanation(ruleset: RuleSet, decision: Decision) -> Record:

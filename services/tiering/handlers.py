@@ -31,12 +31,16 @@ def classify_snapshots(
     announce: Announce,
 ) -> None:
     """Classify each firm on its newest snapshot in the batch, unless a newer one was seen;
-    store the decisions (their tier changes first), mend the tier index, and announce every
-    change not announced yet, in order.
+    store the decisions (each with its firm's tier changes not announced yet), mend the tier
+    index, add those changes to the history and announce them, in order.
+
+    A change reaches the history only from a decision stored: an attempt whose write lost to
+    another process (another replica) is decided again on what that one stored, and the change
+    it had decided is dropped, never recorded over the one the other process announced.
 
     A redelivered snapshot (the version stored) finishes what a crash after storing it left
-    undone: it mends the firm's index copy and announces a change whose announcement did not
-    complete. An older one changes nothing."""
+    undone: it mends the firm's index copy, and records and announces a change whose
+    announcement did not complete. An older one changes nothing."""
     newest: dict[str, dict[str, Any]] = {}
     for snapshot in batch:
         held = newest.get(snapshot["uscc"])
@@ -44,11 +48,9 @@ def classify_snapshots(
             newest[snapshot["uscc"]] = snapshot
     now = clock.now()
     current: dict[str, Record] = {}  # each firm's decision now stored, when this batch's own
-    made: dict[str, Record] = {}  # the change each new decision makes
 
     def classify(uscc: str, stored: Record | None) -> Record | None:
         snapshot = newest[uscc]
-        made.pop(uscc, None)  # decided again from what is stored now, after a lost write
         if stored is not None and stored["version"] >= snapshot["version"]:
             if stored["version"] == snapshot["version"]:
                 current[uscc] = stored
@@ -56,37 +58,37 @@ def classify_snapshots(
                 current.pop(uscc, None)
             return None
         ruleset = rulesets.for_region(region_of(snapshot), default_id)
-        record, change = decide(stored, ruleset, snapshot, now)
+        record, _ = decide(stored, ruleset, snapshot, now)
         current[uscc] = record
-        if change is not None:
-            made[uscc] = change
         return record
 
-    def changes_first(usccs: list[str]) -> None:
-        tiers.add_changes([made[uscc] for uscc in usccs if uscc in made])
-
-    for uscc in tiers.update_decisions(newest, classify, changes_first):
+    for uscc in tiers.update_decisions(newest, classify):
         current.pop(uscc, None)
         for snapshot in batch:
             if snapshot["uscc"] == uscc:
                 batch.fail(snapshot, ChangedMeanwhile(f"{uscc} kept changing"))
     tiers.update_tier_index(list(current.values()))
-    announce_pending(tiers, list(current.values()), announce, made)
+    announce_pending(tiers, list(current.values()), announce)
 
 
-def announce_pending(
-    tiers: TierRepository, records: list[Record], announce: Announce, made: dict[str, Record]
-) -> None:
-    """Every change of these firms not yet announced, in order: the ones just `made` as they
-    are, older ones (whose announcement a crash interrupted) from the history."""
-    pending = []
+def announce_pending(tiers: TierRepository, records: list[Record], announce: Announce) -> None:
+    """Every change of these stored decisions not announced yet, in order, added to the history
+    (again, if a crash came after it was) and announced: those the records hold, and older
+    ones from the history (a record stored by an earlier version of this service, which
+    recorded a change in the history before storing its decision, holds none)."""
+    pending, held = [], []
     for record in records:
+        unannounced = record.get("unannounced") or {}
         for seq in range(record.get("announced_seq", 0) + 1, record["seq"] + 1):
-            change = made.get(record["uscc"])
-            if change is None or change["seq"] != seq:
+            change = unannounced.get(str(seq))
+            if change is not None:
+                held.append(change)
+            else:
                 change = tiers.change(record["uscc"], seq)
             if change is not None:
                 pending.append(change)
+    if held:
+        tiers.add_changes(held)
     if pending:
         announce(pending)
         tiers.mark_announced([(c["uscc"], c["seq"]) for c in pending])
@@ -123,8 +125,9 @@ def reevaluate(
     Batches are written by WRITERS writers while the next ones are evaluated (the database
     works while Python does, and spreads its work over cores), and each batch's moves are
     announced, in batch order, only once it is stored. Only records whose decision moved are
-    rewritten, and none whose firm got a newer snapshot meanwhile (storage.save_batch): that
-    firm's move here is neither stored nor announced."""
+    rewritten, and none whose firm got a newer snapshot meanwhile, or a move stored by another
+    re-evaluation (storage.decision_updates): that firm's move here is neither stored, nor
+    recorded, nor announced."""
     now, seen, moved = clock.now(), 0, 0
     held = tiers.index_copies()  # read once: the writers compare with these, not a read each
     with ThreadPoolExecutor(max_workers=WRITERS) as writers:

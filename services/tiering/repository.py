@@ -18,20 +18,16 @@ IndexCopies = dict[str, dict[str, Any]]  # (unit, tier) by USCC
 
 
 class TierRepository(Protocol):
-    def update_decisions(
-        self,
-        usccs: Iterable[str],
-        decide: RecordChange,
-        before_write: Callable[[list[str]], None],
-    ) -> set[str]:
-        """Read these firms' records together (without their snapshots), `decide` each, call
-        `before_write` with the firms about to be written, write them together. A write lands
-        only on the record it was computed from (shared/versioned.py): a firm written
-        meanwhile is read and decided again. Returns the firms whose writes kept losing."""
+    def update_decisions(self, usccs: Iterable[str], decide: RecordChange) -> set[str]:
+        """Read these firms' records together (without their snapshots), `decide` each, write
+        them together, each with the changes it holds (not announced yet). A write lands only
+        on the record it was computed from (shared/versioned.py): a firm written meanwhile is
+        read and decided again. Returns the firms whose writes kept losing."""
         ...
 
     def add_changes(self, changes: list[Record]) -> None:
-        """Each change as the history entry of its firm and seq, replacing one already there."""
+        """Each change, of a decision stored, as the history entry of its firm and seq,
+        replacing one already there."""
         ...
 
     def change(self, uscc: str, seq: int) -> Record | None:
@@ -39,7 +35,8 @@ class TierRepository(Protocol):
         ...
 
     def mark_announced(self, announced: list[tuple[str, int]]) -> None:
-        """Record, per firm, the seq of the latest change announced (never lowering it)."""
+        """Record, per firm, the seq of the latest change announced (never lowering it), and
+        no longer hold those changes with its decision."""
         ...
 
     def update_tier_index(
@@ -61,9 +58,10 @@ class TierRepository(Protocol):
     def save_batch(
         self, pairs: list[tuple[Record, Record]], changes: list[Record], held: IndexCopies
     ) -> list[Record]:
-        """Re-evaluated records (new, as read): `changes` added to the history, then each record
-        whose decision moved written if its firm is still stored at the version evaluated, and
-        the index copies updated likewise. Returns the changes whose records were written."""
+        """Re-evaluated records (new, as read): each record whose decision moved written, with
+        its change, if its firm is still stored at the version and seq evaluated; the changes
+        of the records written added to the history, and the index copies updated (for records
+        still stored at their version). Returns the changes whose records were written."""
         ...
 
 

@@ -7,6 +7,13 @@ checks behind a tier are not stored: they are computed again from the snapshot w
 (decisions.explained), which keeps the document that every snapshot rewrites small (on the
 local FerretDB an update of a 6 KB document costs 0.72 ms, of a 1.5 KB one 0.45 ms, measured).
 
+A decision is stored with its firm's changes not announced yet (`unannounced`, each packed;
+decisions.unannounced), and only then are they added to the history (`tier_history`, an entry
+per firm and seq) and announced; announcing them removes them. So only the change of a
+decision that was stored reaches the history: another process's attempt at the same seq, whose
+write lost, never replaces the entry that was announced, and a crash between the writes loses
+nothing (the next snapshot of the firm, or the same one redelivered, writes and announces it).
+
 `Tiers` and `RuleSets` implement repository.py's protocols for the use cases, and the reads of
 views.py and read_model.py.
 """
@@ -14,7 +21,7 @@ views.py and read_model.py.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +32,12 @@ from services.tiering.repository import IndexCopies, RecordChange
 from services.tiering.rules.ruleset import RuleSet, applicable_id, parse_ruleset
 from shared.mongo import Repository, RepositoryProvider, bulk_write, pack, unpack
 from shared.rulesets import RuleSetTexts
-from shared.versioned import Document, Versioned, fields, stamped
+from shared.versioned import Document, Versioned, stamped
 
 BUNDLED_RULESETS = Path(__file__).resolve().parent / "rulesets"
 ACTIVE_CACHE_SECONDS = 5.0
 PACKED = ("snapshot", "watch")
+UNANNOUNCED = "unannounced"  # the firm's changes not announced yet, by seq (as text)
 LEGACY = ("_id", "explanation", "checks")  # stored by versions that kept the checks
 # What a re-evaluation may change: a record equal in all of these is not written again, and its
 # explanation is given under the new rule set version when it is read (decisions.explained).
@@ -43,6 +51,8 @@ def to_document(record: Record) -> Record:
     document["_id"] = record["uscc"]
     for name in PACKED:
         document[name] = pack(record[name]) if record.get(name) is not None else None
+    if UNANNOUNCED in record:
+        document[UNANNOUNCED] = {seq: pack(c) for seq, c in record[UNANNOUNCED].items()}
     return document
 
 
@@ -51,38 +61,50 @@ def from_document(document: Record) -> Record:
     for name in PACKED:
         if isinstance(record.get(name), str):
             record[name] = unpack(record[name])
+    if isinstance(record.get(UNANNOUNCED), dict):
+        record[UNANNOUNCED] = {seq: unpack(c) for seq, c in record[UNANNOUNCED].items()}
     return record
 
 
-def update_records(
-    versioned: Versioned,
-    usccs: Iterable[str],
-    decide: RecordChange,
-    before_write: Callable[[list[str]], None],
-) -> set[str]:
+def update_records(versioned: Versioned, usccs: Iterable[str], decide: RecordChange) -> set[str]:
     """`Versioned.update` of tier records: `decide` takes and gives records, not their stored
-    documents, and `before_write` gets the USCCs about to be written."""
+    documents."""
 
     def compute(uscc: str, stored: Document | None) -> Document | None:
         record = decide(uscc, None if stored is None else from_document(stored))
         return None if record is None else to_document(record)
 
-    def written(documents: list[Document]) -> None:
-        before_write([document["_id"] for document in documents])
-
-    return versioned.update(usccs, compute, written)
+    return versioned.update(usccs, compute)
 
 
-def decision_updates(pairs: list[tuple[Record, Record]]) -> list[Record]:
-    """What a re-evaluation writes: the stored form of each new record whose decision differs
-    from the one read, without the snapshot (it was not changed)."""
+def decision_updates(pairs: list[tuple[Record, Record]]) -> list[tuple[Record, Record]]:
+    """What a re-evaluation writes, as (filter, fields to set), for each new record whose
+    decision differs from the one read. The filter lands it only on the record it was decided
+    from: the firm still at the snapshot version evaluated (a newer snapshot's decision wins)
+    and at the seq read (another re-evaluation that stored a move from there wins, so only one
+    change of a seq is ever stored). Not set: the snapshot (unchanged), and what announcing
+    changes (`announced_seq`, and the changes not announced yet, to which only this decision's
+    move is added)."""
     updates = []
     for new, old in pairs:
         if any(new[k] != old.get(k) for k in DECISION_FIELDS):
             document = to_document(new)
-            del document["snapshot"]
-            updates.append(document)
+            for name in ("_id", "snapshot", "announced_seq", UNANNOUNCED):
+                del document[name]
+            if new["seq"] != old["seq"]:
+                change = new[UNANNOUNCED][str(new["seq"])]
+                document[f"{UNANNOUNCED}.{new['seq']}"] = pack(change)
+            guard = {"_id": new["uscc"], "version": old["version"], "seq": old["seq"]}
+            updates.append((guard, document))
     return updates
+
+
+def announced_by_firm(announced: list[tuple[str, int]]) -> dict[str, list[int]]:
+    """The seqs announced, per firm."""
+    seqs: dict[str, list[int]] = {}
+    for uscc, seq in announced:
+        seqs.setdefault(uscc, []).append(seq)
+    return seqs
 
 
 def index_copy(record: Record) -> dict[str, Any]:
@@ -126,18 +148,18 @@ class Tiers(Repository):
         document = self.firms.find_one({"_id": uscc})
         return None if document is None else from_document(document)
 
-    def update_decisions(
-        self,
-        usccs: Iterable[str],
-        decide: RecordChange,
-        before_write: Callable[[list[str]], None],
-    ) -> set[str]:
-        return update_records(self.decisions, usccs, decide, before_write)
+    def update_decisions(self, usccs: Iterable[str], decide: RecordChange) -> set[str]:
+        return update_records(self.decisions, usccs, decide)
 
     def history_of(self, record: Record) -> list[Record]:
-        """The firm's tier changes, 1 to its current `seq`, each looked up by `_id` (FerretDB
-        would read the whole history for a query on `uscc`)."""
-        changes = (self.change(record["uscc"], seq) for seq in range(1, record["seq"] + 1))
+        """The firm's tier changes, 1 to its current `seq`: those the record holds (not
+        announced yet) from it, the others each looked up by `_id` (FerretDB would read the
+        whole history for a query on `uscc`)."""
+        held = record.get(UNANNOUNCED) or {}
+        changes = (
+            held.get(str(seq)) or self.change(record["uscc"], seq)
+            for seq in range(1, record["seq"] + 1)
+        )
         return [change for change in changes if change is not None]
 
     def change(self, uscc: str, seq: int) -> Record | None:
@@ -182,9 +204,9 @@ class Tiers(Repository):
         return {copy.pop("_id"): copy for copy in self.tier_index.find({})}
 
     def add_changes(self, changes: list[Record]) -> None:
-        """Each change as the entry of its seq, replacing one already there: that can only be
-        left by an attempt that died before the firm's record was stored (so never announced),
-        and may have been decided on another snapshot than the one whose record is stored."""
+        """Each change (of a decision stored) as the entry of its seq, replacing one already
+        there: the same change, written again after a crash, or one an earlier version of this
+        service recorded before storing a decision, which it then did not store."""
         bulk_write(
             self.history,
             [
@@ -198,13 +220,20 @@ class Tiers(Repository):
         )
 
     def mark_announced(self, announced: list[tuple[str, int]]) -> None:
+        """A write per firm: its latest seq announced, and those changes no longer held. A firm
+        whose announced_seq is already as high is left alone: whoever raised it announced
+        (and removed) every change up to it."""
         bulk_write(
             self.firms,
             [
                 UpdateOne(
-                    {"_id": u, "announced_seq": {"$lt": s}}, {"$set": stamped({"announced_seq": s})}
+                    {"_id": uscc, "announced_seq": {"$lt": max(seqs)}},
+                    {
+                        "$set": stamped({"announced_seq": max(seqs)}),
+                        "$unset": {f"{UNANNOUNCED}.{seq}": "" for seq in seqs},
+                    },
                 )
-                for u, s in announced
+                for uscc, seqs in announced_by_firm(announced).items()
             ],
         )
 
@@ -223,22 +252,30 @@ class Tiers(Repository):
     def save_batch(
         self, pairs: list[tuple[Record, Record]], changes: list[Record], held: IndexCopies
     ) -> list[Record]:
-        """Re-evaluated records, each only if its snapshot is still the one evaluated, and only
-        those whose decision moved; the unchanged snapshot is not sent again. Returns the
-        changes whose records were written: a firm whose newer snapshot was stored meanwhile
-        keeps that snapshot's decision. Which ones is read back only when some write missed."""
-        self.add_changes(changes)
+        """Re-evaluated records, each only on the record it was decided from (decision_updates)
+        and only those whose decision moved, each with its change; then the changes stored are
+        added to the history, and returned. A firm whose newer snapshot was stored meanwhile
+        keeps that snapshot's decision. Which changes were stored is read back only when some
+        write missed."""
         updates = [
-            UpdateOne({"_id": d["_id"], "version": d["version"]}, {"$set": stamped(fields(d))})
-            for d in decision_updates(pairs)
+            UpdateOne(guard, {"$set": stamped(document)})
+            for guard, document in decision_updates(pairs)
         ]
         matched = bulk_write(self.firms, updates)
+        stored = changes if matched == len(updates) else self.held_unannounced(changes)
+        self.add_changes(stored)
         self.update_tier_index([new for new, _ in pairs], held, verify=True)
-        if matched == len(updates):
-            return changes
-        moved = {c["uscc"] for c in changes}
-        written = self.still_stored([new for new, _ in pairs if new["uscc"] in moved])
-        return [c for c in changes if c["uscc"] in {r["uscc"] for r in written}]
+        return stored
+
+    def held_unannounced(self, changes: list[Record]) -> list[Record]:
+        """Those of `changes` that their firm's stored record holds, not announced yet."""
+        if not changes:
+            return []
+        query = {"_id": {"$in": sorted({c["uscc"] for c in changes})}}
+        held = {
+            d["_id"]: d.get(UNANNOUNCED) or {} for d in self.firms.find(query, {UNANNOUNCED: True})
+        }
+        return [c for c in changes if held.get(c["uscc"], {}).get(str(c["seq"])) == pack(c)]
 
     def counts(self, unit: str | None) -> dict[str, int]:
         match = {"unit": unit} if unit else {}

@@ -1,6 +1,6 @@
 """tiering's storage and batch re-evaluation on the real database, without the service."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pymongo import MongoClient
@@ -16,6 +16,8 @@ from tests.support.snapshots import firm, revenue_series
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 GROWING = revenue_series(2e7, 2.3e7, 2.7e7, 3.2e7)  # about 17% a year: no gazelle at 20%
+GAZELLE = revenue_series(2e7, 2.4e7, 2.88e7, 3.456e7)  # exactly 20% a year
+LARGER_GAZELLE = revenue_series(3e7, 3.6e7, 4.32e7, 5.184e7)  # the same growth, other checks
 
 
 @pytest.fixture
@@ -146,9 +148,10 @@ def test_a_tier_index_left_behind_by_a_crash_is_mended(stores):
 
 
 def test_a_change_left_by_a_dead_attempt_is_replaced_by_the_one_announced(stores):
-    """An attempt that recorded a change and died before storing the firm leaves an entry for
-    that seq, decided on its own snapshot; a newer snapshot decides that seq again, maybe
-    otherwise: the history must hold what is announced."""
+    """An attempt of an earlier version of tiering, which recorded a change before storing the
+    firm, and died before storing it, left an entry for that seq, decided on its own snapshot; a
+    newer snapshot decides that seq again, maybe otherwise: the history must hold what is
+    announced."""
     tiers, rulesets = stores
     ruleset, code = rulesets.get("jl-2025"), jilin_uscc()
     gazelle = revenue_series(2e7, 2.4e7, 2.88e7, 3.456e7)
@@ -159,6 +162,75 @@ def test_a_change_left_by_a_dead_attempt_is_replaced_by_the_one_announced(stores
     stored = tiers.change(code, 1)
     assert [(c["to"], c["checks"]) for c in announced] == [("gazelle", stored["checks"])]
     assert stored["to"] == "gazelle"
+
+
+def test_a_write_lost_to_another_process_leaves_the_change_that_one_announced(stores):
+    """This process decided a firm's first move on its snapshot; another one (another replica)
+    stored and announced that move on another snapshot between this one's read and its write.
+    Decided again on what the other stored, this one moves nothing, and the history keeps the
+    entry announced."""
+    tiers, rulesets = stores
+    other, code, theirs = Tiers(tiers.db), jilin_uscc(), []
+    read = tiers.decisions.read
+
+    def read_then_the_other_process(keys):
+        found = read(keys)
+        if not theirs:
+            on_snapshots(other, rulesets, [snapshot(code, 1, GAZELLE)], theirs.extend)
+        return found
+
+    tiers.decisions.read = read_then_the_other_process
+    ours = []
+    on_snapshots(tiers, rulesets, [snapshot(code, 2, LARGER_GAZELLE)], ours.extend)
+    assert (ours, [(c["seq"], c["to"]) for c in theirs]) == ([], [(1, "gazelle")])
+    assert tiers.change(code, 1) == theirs[0]
+    stored = tiers.get(code)
+    assert (stored["version"], stored["seq"], stored["announced_seq"]) == (2, 1, 1)
+    assert stored["unannounced"] == {}
+
+
+def test_a_change_stored_with_its_decision_is_recorded_and_announced_after_a_crash(stores):
+    """The process dies between storing a firm's decision and adding its change to the
+    history: the decision holds the change (the firm's history shows it), and the redelivered
+    snapshot records it, announces it and drops it from the decision."""
+    tiers, rulesets = stores
+    code = jilin_uscc()
+
+    def database_gone(changes):
+        raise ConnectionError("the database went away")
+
+    tiers.add_changes = database_gone
+    with pytest.raises(ConnectionError):
+        on_snapshots(tiers, rulesets, [snapshot(code, 1, GAZELLE)])
+    del tiers.add_changes
+    assert (tiers.get(code)["seq"], tiers.change(code, 1)) == (1, None)
+    assert [c["to"] for c in tiers.history_of(tiers.get(code))] == ["gazelle"]
+    announced = []
+    on_snapshots(tiers, rulesets, [snapshot(code, 1, GAZELLE)], announced.extend)
+    assert [(c["seq"], c["to"]) for c in announced] == [(1, "gazelle")]
+    assert tiers.change(code, 1) == announced[0]
+    assert tiers.firms.find_one({"_id": code})["unannounced"] == {}
+
+
+def test_a_re_evaluation_stores_no_move_over_one_another_stored_from_the_same_seq(stores):
+    """Two re-evaluations decide the same firm's move from the same record: the second to
+    write stores, records and returns (to announce) nothing, and the history keeps the first."""
+    tiers, rulesets = stores
+    code = jilin_uscc()
+    on_snapshots(tiers, rulesets, [snapshot(code, 1)])
+    lower_gazelle_bar(rulesets)
+    read, ruleset = next(tiers.batches(10)), rulesets.get("jl-2025")
+
+    def save_decided_at(now):
+        decided = [decide(previous, ruleset, previous["snapshot"], now) for previous in read]
+        pairs = [(record, previous) for (record, _), previous in zip(decided, read, strict=True)]
+        return tiers.save_batch(pairs, [change for _, change in decided], tiers.index_copies())
+
+    first = save_decided_at(NOW)
+    assert [(c["seq"], c["to"], c["at"]) for c in first] == [(1, "gazelle", NOW.isoformat())]
+    assert save_decided_at(NOW + timedelta(hours=1)) == []
+    assert tiers.change(code, 1) == first[0]
+    assert tiers.get(code)["unannounced"] == {"1": first[0]}
 
 
 def test_a_firm_decided_under_a_replaced_version_is_explained_under_it(stores):

@@ -66,6 +66,10 @@ def dispatch_fails(changes):
     raise ConnectionError("the broker went away")
 
 
+def database_fails(changes):
+    raise ConnectionError("the database went away")
+
+
 def test_a_move_is_stored_recorded_indexed_announced_and_marked_announced(tiers, rulesets):
     code = jilin_uscc()
     announced = classified(tiers, rulesets, [snapshot(code, 1, GAZELLE)])
@@ -126,13 +130,31 @@ def test_a_newer_snapshot_announces_an_unannounced_change_before_its_own(tiers, 
     assert moves(announced) == [(code, 1, "none", "gazelle"), (code, 2, "gazelle", "none")]
 
 
-def test_a_change_is_recorded_before_its_firms_decision_is_written(tiers, rulesets):
-    """A decision stored without its change could never announce it: the change goes first."""
+def test_a_change_is_stored_with_its_firms_decision_and_recorded_after_a_crash(tiers, rulesets):
+    """A decision stored without its change could never announce it: the change is stored in
+    the same write, so when the process dies before adding it to the history, the redelivered
+    snapshot adds it and announces it."""
     code = jilin_uscc()
-    tiers.add_changes = dispatch_fails
+    tiers.add_changes = database_fails
     with pytest.raises(ConnectionError):
         classify(tiers, rulesets, [snapshot(code, 1, GAZELLE)])
-    assert code not in tiers.firms.documents
+    del tiers.add_changes
+    assert (tiers.stored(code)["seq"], tiers.change(code, 1)) == (1, None)
+    announced = classified(tiers, rulesets, [snapshot(code, 1, GAZELLE)])
+    assert moves(announced) == [(code, 1, "none", "gazelle")]
+    assert tiers.change(code, 1) == announced[0]
+    assert (tiers.stored(code)["announced_seq"], tiers.stored(code)["unannounced"]) == (1, {})
+
+
+def test_a_newer_snapshot_records_and_announces_a_change_a_crash_left_unrecorded(tiers, rulesets):
+    code = jilin_uscc()
+    tiers.add_changes = database_fails
+    with pytest.raises(ConnectionError):
+        classify(tiers, rulesets, [snapshot(code, 1, GAZELLE)])
+    del tiers.add_changes
+    announced = classified(tiers, rulesets, [snapshot(code, 2, FLAT)])
+    assert moves(announced) == [(code, 1, "none", "gazelle"), (code, 2, "gazelle", "none")]
+    assert [tiers.change(code, seq) for seq in (1, 2)] == announced
 
 
 def test_a_redelivered_snapshot_mends_an_index_copy_left_behind(tiers, rulesets):
@@ -152,13 +174,6 @@ def test_a_write_lost_to_another_process_is_decided_again_on_what_it_stored(tier
     assert (tiers.stored(code)["version"], tiers.stored(code)["tier"]) == (2, "gazelle")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a batch records its changes before writing its decisions, replacing an entry of the "
-    "same seq; when that write then loses to another process, the entry it replaced may be one "
-    "the other process stored and announced (storage.Tiers.add_changes assumes only a dead "
-    "attempt leaves one). Not fixed here: it needs a history keyed by more than (firm, seq)",
-)
 def test_a_lost_write_leaves_the_change_the_other_process_announced(tiers, rulesets):
     """This batch decided the firm's first move on its own snapshot; the other process stored
     and announced that move on another one meanwhile. Decided again, this batch moves nothing
@@ -170,6 +185,24 @@ def test_a_lost_write_leaves_the_change_the_other_process_announced(tiers, rules
     )
     assert classified(tiers, rulesets, [snapshot(code, 2, LARGER_GAZELLE)]) == []
     assert tiers.change(code, 1) == theirs[0]
+
+
+def test_a_write_that_wins_records_its_own_change_not_the_one_it_beat(tiers, rulesets):
+    """The other process decided the firm's first move on its own snapshot, and this batch
+    stored and announced that move on another one before the other's write: the other records
+    and announces nothing, and the history holds the change announced."""
+    code = jilin_uscc()
+    other, ours = tiers.another_process(), []
+
+    def this_batch_first(keys):
+        other.firms.another_writer = None
+        ours.extend(classified(tiers, rulesets, [snapshot(code, 2, LARGER_GAZELLE)]))
+
+    other.firms.another_writer = this_batch_first
+    assert classified(other, rulesets, [snapshot(code, 1, GAZELLE)]) == []
+    assert moves(ours) == [(code, 1, "none", "gazelle")]
+    assert tiers.change(code, 1) == ours[0]
+    assert tiers.stored(code)["version"] == 2
 
 
 def test_a_firm_that_keeps_losing_fails_and_only_the_others_are_announced(tiers, rulesets):
@@ -265,6 +298,27 @@ def test_reevaluation_announces_no_move_it_did_not_store(tiers, rulesets, provin
     assert tiers.stored(code)["announced_seq"] == 0
     next_move = classified(tiers, rulesets, [snapshot(code, 3, GAZELLE)])
     assert moves(next_move) == [(code, 1, "none", "gazelle")]
+
+
+def test_a_reevaluation_stores_no_move_over_the_one_another_stored(tiers, rulesets, province):
+    """Two re-evaluations decide the same moves; the second to write finds them stored: it
+    neither stores, records nor announces its own, and the history holds those announced."""
+    growing, _ = province
+    rulesets.store(lower_growth_bar())
+    other, save_batch, theirs = tiers.another_process(), tiers.save_batch, []
+
+    def the_other_first(pairs, changes, held):
+        handlers.reevaluate(other, rulesets, "jl-2025", theirs.extend)
+        return save_batch(pairs, changes, held)
+
+    tiers.save_batch = the_other_first
+    ours = []
+    assert handlers.reevaluate(tiers, rulesets, "jl-2025", ours.extend) == {
+        "firms": 3,
+        "changed": 0,
+    }
+    assert ours == [] and sorted(c["uscc"] for c in theirs) == sorted(growing)
+    assert all(tiers.change(c["uscc"], 1) == c for c in theirs)
 
 
 def test_activating_a_rule_set_makes_it_decide_every_firm(tiers, rulesets, province):

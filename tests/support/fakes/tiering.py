@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterable, Iterator
 from services.tiering.repository import IndexCopies, Record, RecordChange
 from services.tiering.rules.ruleset import RuleSet, applicable_id
 from services.tiering.storage import (
+    UNANNOUNCED,
+    announced_by_firm,
     behind,
     decision_updates,
     from_document,
@@ -37,13 +39,8 @@ class InMemoryTiers:
         written."""
         return copy.deepcopy(self.firms.documents[uscc])
 
-    def update_decisions(
-        self,
-        usccs: Iterable[str],
-        decide: RecordChange,
-        before_write: Callable[[list[str]], None],
-    ) -> set[str]:
-        return update_records(self.firms, usccs, decide, before_write)
+    def update_decisions(self, usccs: Iterable[str], decide: RecordChange) -> set[str]:
+        return update_records(self.firms, usccs, decide)
 
     def add_changes(self, changes: list[Record]) -> None:
         self.history.update({(c["uscc"], c["seq"]): copy.deepcopy(c) for c in changes})
@@ -52,8 +49,11 @@ class InMemoryTiers:
         return copy.deepcopy(self.history.get((uscc, seq)))
 
     def mark_announced(self, announced: list[tuple[str, int]]) -> None:
-        for uscc, seq in announced:
-            self.firms.set_where(uscc, announced_before(seq), {"announced_seq": seq})
+        for uscc, seqs in announced_by_firm(announced).items():
+            unset = [f"{UNANNOUNCED}.{seq}" for seq in seqs]
+            self.firms.set_where(
+                uscc, announced_before(max(seqs)), {"announced_seq": max(seqs)}, unset
+            )
 
     def update_tier_index(
         self, records: list[Record], held: IndexCopies | None = None, verify: bool = False
@@ -84,22 +84,24 @@ class InMemoryTiers:
     def save_batch(
         self, pairs: list[tuple[Record, Record]], changes: list[Record], held: IndexCopies
     ) -> list[Record]:
-        self.add_changes(changes)
         written = {
-            document["_id"]
-            for document in decision_updates(pairs)
-            if self.firms.set_where(document["_id"], at(document["version"]), document)
+            guard["_id"]
+            for guard, document in decision_updates(pairs)
+            if self.firms.set_where(guard["_id"], matching(guard), document)
         }
+        stored = [c for c in changes if c["uscc"] in written]
+        self.add_changes(stored)
         self.update_tier_index([new for new, _ in pairs], held, verify=True)
-        return [c for c in changes if c["uscc"] in written]
+        return stored
 
 
 def announced_before(seq: int) -> Callable[[Record], bool]:
     return lambda firm: "announced_seq" in firm and firm["announced_seq"] < seq
 
 
-def at(version: int) -> Callable[[Record], bool]:
-    return lambda firm: firm["version"] == version
+def matching(query: Record) -> Callable[[Record], bool]:
+    """An update's filter of equalities, as a test of a stored document."""
+    return lambda firm: all(firm.get(name) == value for name, value in query.items())
 
 
 class InMemoryRuleSets:

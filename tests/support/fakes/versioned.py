@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from shared.versioned import WRITE_ID, Document, Versioned, fields, stamped
 
@@ -68,11 +69,30 @@ class InMemoryVersioned(Versioned):
         token = stored.get(WRITE_ID)
         return self.set_where(document["_id"], lambda now: now.get(WRITE_ID) == token, document)
 
-    def set_where(self, key: str, holds: Callable[[Document], bool], values: Document) -> bool:
-        """Set `values` (with a new write token) on the stored document of `key` if `holds` of
-        it, as an update with a filter does; whether it did."""
+    def set_where(
+        self,
+        key: str,
+        holds: Callable[[Document], bool],
+        values: Document,
+        unset: Iterable[str] = (),
+    ) -> bool:
+        """Set `values` (with a new write token) on the stored document of `key` and remove its
+        `unset` fields if `holds` of it, as an update with a filter does (`$set`, `$unset`; a
+        dotted name is a field of an embedded document); whether it did."""
         stored = self.documents.get(key)
         if stored is None or not holds(stored):
             return False
-        stored.update(copy.deepcopy(fields(stamped(values))))
+        for name, value in fields(stamped(values)).items():
+            *parents, last = name.split(".")
+            embedded = stored
+            for parent in parents:
+                embedded = embedded.setdefault(parent, {})
+            embedded[last] = copy.deepcopy(value)
+        for name in unset:
+            *parents, last = name.split(".")
+            holder: Any = stored
+            for parent in parents:
+                holder = holder.get(parent) if isinstance(holder, dict) else None
+            if isinstance(holder, dict):
+                holder.pop(last, None)
         return True
