@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from services.registry.records import FUNDING_FIELDS, PROFILE_FIELDS, REPORT_FIELDS, STATUS_DEFAULTS
-from shared.units import unit_for
+from shared.domain.units import unit_for
 from tools.province.generator import Generator
 
 YEARS = (2021, 2022, 2023, 2024)

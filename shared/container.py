@@ -7,8 +7,8 @@ from typing import Any
 
 from nameko.containers import ServiceContainer
 
-from shared import uscc
 from shared.config import resolve, with_common
+from shared.domain import uscc
 
 
 class TrackerContainer(ServiceContainer):

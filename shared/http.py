@@ -12,7 +12,7 @@ from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from shared import codes, uscc
+from shared.domain import codes, uscc
 from shared.envelope import flatten_errors
 
 log = logging.getLogger(__name__)

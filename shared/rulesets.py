@@ -20,7 +20,7 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from shared import clock
+from shared.domain import clock
 from shared.mongo import Repository
 
 CACHE_SECONDS = 5.0  # a rule set is read again at most this often (activation elsewhere)

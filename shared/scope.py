@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from shared.domain.units import PROVINCE
 from shared.http import Problem
-from shared.units import PROVINCE
 
 Principal = Mapping[str, Any]
 READ_ALL_KINDS = ("admin", "service")

@@ -11,7 +11,7 @@ from marshmallow import ValidationError
 from services.auth.principals import Principal, digest, legacy_owner, new_key, principal, split
 from services.auth.repository import KeyRepository
 from services.auth.schemas import LegacyKey, Owner
-from shared import clock
+from shared.domain import clock
 from shared.envelope import flatten_errors
 
 

@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from typing import Any, TypedDict
 
-from shared.units import WITH_PROVINCE
+from shared.domain.units import WITH_PROVINCE
 
 PREFIX = "tk_"
 KINDS = ("unit", "incubator", "admin", "service")

@@ -8,8 +8,8 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from services.auth.principals import ADMIN_SUBJECT, KINDS
-from shared.fields import StrictSchema
-from shared.units import WITH_PROVINCE
+from shared.domain.fields import StrictSchema
+from shared.domain.units import WITH_PROVINCE
 
 SUBJECT = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 

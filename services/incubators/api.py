@@ -6,10 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from services.incubators.repository import IncubatorsRepository as Store
-from services.incubators.schemas import EVENT_SCHEMAS, Accepted
-from shared import scope
-from shared.binding import (
+from services.incubators.binding import (
     BATCH,
     JSON_DATA,
     STRUCTURED,
@@ -17,6 +14,9 @@ from shared.binding import (
     documented_headers,
     read_events,
 )
+from services.incubators.repository import IncubatorsRepository as Store
+from services.incubators.schemas import EVENT_SCHEMAS, Accepted
+from shared import scope
 from shared.envelope import CloudEvent, CloudEventSchema, InvalidEvent, load_data, parse_envelope
 from shared.http import Problem
 from shared.openapi import Doc

@@ -18,7 +18,7 @@ from typing import Any
 
 from services.incubators.lifecycle import Derived, Fact, Incubation, incubation_id, overlapping
 from services.incubators.rules import IncubatorRules
-from shared.dates import add_months
+from shared.domain.dates import add_months
 
 Finding = dict[str, Any]
 

@@ -17,13 +17,13 @@ from services.incubators.lifecycle import Derived, Facts
 from services.incubators.repository import IncubatorsRepository as Store
 from services.incubators.repository import RuleBook
 from services.incubators.rules import IncubatorRules, parse_rules
-from shared import clock
 from shared.auth import ask
 from shared.batches import Batch
+from shared.domain import clock
+from shared.domain.units import unit_for
 from shared.envelope import CloudEvent
 from shared.http import Problem
 from shared.ingress import EventRejected
-from shared.units import unit_for
 
 Found = list[dict[str, Any]]
 LIFE_CYCLE = ("incubator.firm_admitted", "incubator.firm_graduated", "incubator.firm_exited")

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from shared.carriers import GRADES, TRACKS
+from shared.domain.carriers import GRADES, TRACKS
 from shared.envelope import flatten_errors
 
 LISTINGS = ("neeq", "listed")

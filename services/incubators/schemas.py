@@ -7,8 +7,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from shared.carriers import BASES, GRADES, KINDS, TRACKS
-from shared.fields import (
+from shared.domain.carriers import BASES, GRADES, KINDS, TRACKS
+from shared.domain.fields import (
     Number,
     PastDate,
     RegionCode,
@@ -19,8 +19,8 @@ from shared.fields import (
     identifier,
     money,
 )
+from shared.domain.units import ZONES
 from shared.openapi import Doc
-from shared.units import ZONES
 
 
 def area(**kwargs: Any) -> fields.Float:
@@ -76,7 +76,7 @@ class IncubatorAnnualReport(EventData):
 
     @validates_schema
     def consistent(self, data: dict[str, Any], **kwargs: Any) -> None:
-        from shared import clock
+        from shared.domain import clock
 
         if "year" in data and not 1949 <= data["year"] <= clock.today().year:
             raise ValidationError("must not be after the current year", "year")

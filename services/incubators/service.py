@@ -16,9 +16,9 @@ from werkzeug.wrappers import Response
 from services.incubators import api, handlers, schemas, views
 from services.incubators.metrics import storage_gauges
 from services.incubators.storage import IncubatorStore, RulesStore
-from shared import clock
 from shared.auth import Access
 from shared.batches import Batch
+from shared.domain import clock
 from shared.envelope import CloudEvent
 from shared.events import EventDispatcher, subscribe
 from shared.gauges import StorageGauges

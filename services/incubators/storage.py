@@ -27,10 +27,10 @@ from services.incubators.documents import (
 )
 from services.incubators.findings import Change, Finding
 from services.incubators.lifecycle import Incubation
+from services.incubators.locks import KeyedLocks
 from services.incubators.repository import Compute
 from services.incubators.rules import IncubatorRules, parse_rules
-from shared import clock
-from shared.locks import KeyedLocks
+from shared.domain import clock
 from shared.mongo import BULK_CHUNK, Repository, RepositoryProvider, bulk_write
 from shared.rulesets import RuleSetTexts
 from shared.versioned import Versioned

@@ -8,8 +8,8 @@ from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
+from shared.domain.units import UNITS
 from shared.envelope import cloud_event_document
-from shared.units import UNITS
 
 SOURCE = "/tracker/notifications"
 TIER_LABELS = {"unicorn": "独角兽", "gazelle": "瞪羚", "eaglet": "雏鹰", "none": "无"}

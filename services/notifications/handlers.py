@@ -17,10 +17,10 @@ from services.notifications.repository import NotificationsRepository as Store
 from services.notifications.schemas import MarkRead
 from services.notifications.senders import DeliveryFailed, Sender
 from shared.batches import Batch
+from shared.domain.units import PROVINCE
 from shared.envelope import flatten_errors
 from shared.http import Problem, read_json
 from shared.scope import Principal, require_admin, require_own_unit
-from shared.units import PROVINCE
 
 Made = tuple[str, str, dict[str, Any], list[str]]  # (kind, key, data, units) of an alert
 

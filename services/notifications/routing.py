@@ -1,15 +1,15 @@
 """Who receives an alert, and which subscriptions want it. Plain functions, no I/O.
 
 An alert goes to the unit of its firm or carrier (the contract's rule: zones first, then
-梅河口, then the prefecture; tiering and incubators resolve it with shared.units). The province
-(220000) also receives every change to or from 独角兽, and a daily digest of everything.
+梅河口, then the prefecture; tiering and incubators resolve it with shared.domain.units). The
+province (220000) also receives every change to or from 独角兽, and a daily digest of everything.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from shared.units import PROVINCE, UNITS
+from shared.domain.units import PROVINCE, UNITS
 
 UNICORN = "unicorn"
 

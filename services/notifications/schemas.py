@@ -7,9 +7,9 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.notifications.signing import SECRET_PREFIX
-from shared.fields import QueryInteger, StrictSchema
+from shared.domain.fields import QueryInteger, StrictSchema
+from shared.domain.units import WITH_PROVINCE
 from shared.openapi import Doc
-from shared.units import WITH_PROVINCE
 
 KINDS = ("tier_changed", "finding", "digest")
 MAX_URL = 2000

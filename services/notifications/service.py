@@ -15,9 +15,9 @@ from services.notifications import subscriptions as subs
 from services.notifications.metrics import ALERTS, DELIVERIES, storage_gauges
 from services.notifications.senders import Senders
 from services.notifications.storage import NotificationStore
-from shared import clock
 from shared.auth import Access
 from shared.batches import Batch
+from shared.domain import clock
 from shared.events import subscribe
 from shared.gauges import StorageGauges
 from shared.http import http, json_response

@@ -10,7 +10,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.errors import BulkWriteError
 
-from shared import clock
+from shared.domain import clock
 from shared.mongo import Repository, RepositoryProvider, bulk_write
 
 DUPLICATE_KEY = 11000

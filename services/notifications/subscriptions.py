@@ -14,7 +14,7 @@ from marshmallow import Schema, ValidationError
 from services.notifications.repository import NotificationsRepository as Store
 from services.notifications.schemas import SubscriptionIn, SubscriptionQuery
 from services.notifications.signing import new_secret
-from shared import clock, codes
+from shared.domain import clock, codes
 from shared.envelope import flatten_errors
 
 SUB_ID = re.compile(r"sub_[0-9a-f]{1,64}")

@@ -11,10 +11,10 @@ from services.notifications.alerts import cloudevent
 from services.notifications.repository import NotificationsRepository as Store
 from services.notifications.schemas import InboxQuery, SubscriptionQuery
 from shared.cache import TtlCache
+from shared.domain.units import WITH_PROVINCE
 from shared.http import Problem, load_query
 from shared.pagination import decode_cursor, encode_cursor
 from shared.scope import Principal, require_admin, require_unit
-from shared.units import WITH_PROVINCE
 
 PAGE_SECONDS = 15.0
 PAGES = TtlCache(max_entries=1000)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.domain.units import PROVINCE
 from shared.scope import forbidden
-from shared.units import PROVINCE
 
 SIGN_IN_KINDS = ("unit", "incubator", "admin")
 

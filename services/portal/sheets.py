@@ -22,7 +22,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from shared.carriers import BASES, TRACKS
+from shared.domain.carriers import BASES, TRACKS
 from shared.envelope import cloud_event_document
 
 MACRO_EXTENSIONS = (".xlsm", ".xltm", ".xlam", ".xls", ".xlsb")

@@ -10,11 +10,12 @@ from typing import Any
 
 from services.portal import charts, tables
 from services.portal.repository import Backend
-from shared import scope, uscc
-from shared.dates import add_months
+from shared import scope
+from shared.domain import uscc
+from shared.domain.dates import add_months
+from shared.domain.units import PROVINCE, UNITS, WITH_PROVINCE
 from shared.http import Problem
 from shared.pagination import decode_cursor, encode_cursor
-from shared.units import PROVINCE, UNITS, WITH_PROVINCE
 
 PAGE = 20
 DOWNLOAD_PAGE = 500

@@ -13,8 +13,8 @@ import hashlib
 from datetime import date, datetime
 from typing import Any
 
+from shared.domain.units import unit_for
 from shared.envelope import CloudEvent
-from shared.units import unit_for
 
 Record = dict[str, Any]
 PARTS = ("profile", "reports", "funding", "status_changes")

@@ -8,8 +8,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from shared import clock
-from shared.fields import (
+from shared.domain import clock
+from shared.domain.fields import (
     PastDate,
     QueryInteger,
     RegionCode,
@@ -21,8 +21,8 @@ from shared.fields import (
     identifier,
     money,
 )
+from shared.domain.units import WITH_PROVINCE, ZONES
 from shared.openapi import Doc
-from shared.units import WITH_PROVINCE, ZONES
 
 ENTITY_KINDS = ("independent", "branch")
 LISTINGS = ("unlisted", "neeq", "listed")

@@ -24,8 +24,8 @@ from pymongo.collection import Collection
 
 from services.registry.records import PARTS, Record, progress_facts, snapshot
 from services.registry.repository import RecordChange
+from shared.domain.units import PROVINCE
 from shared.mongo import BULK_CHUNK, Repository, RepositoryProvider, pack, unpack
-from shared.units import PROVINCE
 from shared.versioned import Document, Versioned, fields
 
 MAX_PAGE = 500

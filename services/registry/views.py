@@ -9,9 +9,9 @@ from services.registry import records
 from services.registry.storage import Enterprises
 from shared import scope
 from shared.auth import Gate, Principal
+from shared.domain.units import PROVINCE
 from shared.http import Problem
 from shared.pagination import after_cursor, keyset_page
-from shared.units import PROVINCE
 
 MAX_USCCS = 500
 

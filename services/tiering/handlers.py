@@ -11,8 +11,8 @@ from typing import Any
 from services.tiering.decisions import decide, region_of
 from services.tiering.repository import Record, RuleSetRepository, TierRepository
 from services.tiering.rules.ruleset import RuleSet, parse_ruleset
-from shared import clock
 from shared.batches import Batch
+from shared.domain import clock
 
 BATCH_SIZE = 500  # firms read per round trip; writes go in commands of shared.mongo.BULK_CHUNK
 WRITERS = 3  # batches written at once: 2 writers already double FerretDB's update rate here

@@ -23,7 +23,7 @@ from eventlet import GreenPool
 from nameko.extensions import DependencyProvider
 
 from services.tiering.storage import Tiers
-from shared.units import PROVINCE
+from shared.domain.units import PROVINCE
 
 log = logging.getLogger(__name__)
 ALL = PROVINCE  # the key of the lists of every unit

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from shared.fields import QueryInteger, StrictSchema
+from shared.domain.fields import QueryInteger, StrictSchema
+from shared.domain.units import WITH_PROVINCE
 from shared.openapi import Doc
-from shared.units import WITH_PROVINCE
 
 
 class Query(StrictSchema):

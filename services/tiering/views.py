@@ -15,9 +15,9 @@ from services.tiering.rules.ruleset import RuleSet
 from services.tiering.storage import RuleSets, Tiers
 from shared import scope
 from shared.auth import Gate, Principal
+from shared.domain.units import PROVINCE
 from shared.http import Problem
 from shared.pagination import after_cursor, keyset_page
-from shared.units import PROVINCE
 
 MAX_USCCS = 500
 SIMULATION_BATCH = 500  # firms read per round trip

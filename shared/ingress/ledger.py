@@ -16,7 +16,7 @@ from typing import Any
 from pymongo.collection import Collection
 from pymongo.errors import BulkWriteError
 
-from shared import clock
+from shared.domain import clock
 from shared.envelope import CloudEvent
 from shared.mongo import Repository
 

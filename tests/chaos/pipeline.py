@@ -19,7 +19,7 @@ from services.auth.storage import ApiKeys
 from services.notifications.signing import new_secret
 from services.notifications.storage import Notifications
 from services.notifications.subscriptions import make_subscription
-from shared.units import PROVINCE, UNITS
+from shared.domain.units import PROVINCE, UNITS
 from tests.chaos import sending
 from tests.support.fixtures import free_port
 from tests.support.private_stack import PrivateFerretDB, PrivateRabbitMQ

@@ -11,9 +11,9 @@ from typing import Any
 
 import requests
 
+from shared.domain.units import PROVINCE, UNITS
 from shared.ingress.topology import REJECTED_QUEUE
 from shared.mongo import unpack
-from shared.units import PROVINCE, UNITS
 from tests.chaos.pipeline import Pipeline
 from tools.province.loader import vhost_path
 from tools.report import collect

@@ -15,8 +15,8 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.notifications.signing import new_secret
+from shared.domain.units import PROVINCE, UNITS
 from shared.publisher import CLOUDEVENTS_JSON, INGRESS_EXCHANGE, Publisher
-from shared.units import PROVINCE, UNITS
 from tests.deploy.promql import all_exprs, metric_names, recorded_names
 from tests.support.waiting import wait_for
 from tools.province import generator, loader

@@ -326,7 +326,7 @@ def test_the_province_gets_a_daily_digest(container_factory, notif_config, unit_
     )
     key = unit_keys.issue("220100")
     wait_for(lambda: inbox(notif_config, "220100", key).json()["items"], what="the finding")
-    from shared import clock
+    from shared.domain import clock
 
     with ClusterRpcProxy(notif_config, timeout=30) as cluster:
         assert cluster.notifications.digest(clock.today().isoformat()) == 1

@@ -8,8 +8,8 @@ from kombu import Connection
 from prometheus_client import REGISTRY
 
 from services.registry.service import RegistryService
+from shared.domain.uscc import install_overrides
 from shared.ingress.topology import REJECTED_QUEUE
-from shared.uscc import install_overrides
 from tests.support.events import (
     annual_report,
     cloud_event,

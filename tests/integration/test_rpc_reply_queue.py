@@ -5,7 +5,7 @@ import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.tiering.service import TieringService
-from shared.rpc import cluster_proxy
+from tools.cli.rpc import cluster_proxy
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ from services.notifications.senders import DeliveryFailed, EmailSender
 from services.notifications.service import NotificationsService
 from services.registry.service import RegistryService
 from services.tiering.service import TieringService
-from shared import clock
+from shared.domain import clock
 from shared.http import MAX_BODY_BYTES
 from shared.ingress.topology import REJECTED_QUEUE
 from shared.openapi import build_document

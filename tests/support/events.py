@@ -6,7 +6,7 @@ import itertools
 from datetime import datetime
 from typing import Any
 
-from shared import uscc
+from shared.domain import uscc
 from shared.envelope import cloud_event_document
 
 _serial = itertools.count(1)

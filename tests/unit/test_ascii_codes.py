@@ -19,7 +19,7 @@ from services.registry.schemas import EnterpriseQuery, EnterpriseRegistered, Fun
 from services.registry.storage import page_filter
 from services.tiering.rules.ruleset import InvalidRuleSet, parse_ruleset
 from services.tiering.schemas import WatchlistQuery
-from shared import uscc
+from shared.domain import uscc
 from shared.envelope import CloudEvent, InvalidEvent, load_data
 from shared.http import Problem, path_uscc
 from tests.support.events import admission, funding_round, incubator, jilin_uscc, registration

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from shared.binding import header_value, read_events
+from services.incubators.binding import header_value, read_events
 from shared.http import Problem
 
 ATTRIBUTES = {

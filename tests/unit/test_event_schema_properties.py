@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from services.incubators.schemas import EVENT_SCHEMAS as INCUBATOR_SCHEMAS
 from services.registry.schemas import EVENT_SCHEMAS as REGISTRY_SCHEMAS
+from shared.domain.fields import MAX_COUNT, MAX_TEXT
 from shared.envelope import InvalidEvent, load_data, parse_envelope, parse_json
-from shared.fields import MAX_COUNT, MAX_TEXT
 from tests.support import events as build
 
 CODE = build.jilin_uscc(11)

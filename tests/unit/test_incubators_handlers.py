@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from services.incubators import api, handlers, views
+from services.incubators.binding import Posted
 from services.incubators.rules import parse_rules
 from services.incubators.schemas import EVENT_SCHEMAS
 from services.incubators.storage import BUNDLED_RULES
 from shared.batches import Batch
-from shared.binding import Posted
 from shared.envelope import CloudEvent, load_data, parse_envelope
 from shared.http import Problem
 from shared.ingress import EventRejected

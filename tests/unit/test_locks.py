@@ -1,6 +1,6 @@
 import eventlet
 
-from shared.locks import KeyedLocks
+from services.incubators.locks import KeyedLocks
 
 
 def test_holders_of_one_key_take_turns_and_other_keys_do_not_wait():

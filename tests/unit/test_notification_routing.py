@@ -1,7 +1,7 @@
 import pytest
 
 from services.notifications.routing import recipients, wants
-from shared.units import PROVINCE, UNITS, unit_for
+from shared.domain.units import PROVINCE, UNITS, unit_for
 
 ROUTES = [
     ("220102", None, "220100"),

@@ -16,8 +16,8 @@ from services.notifications.delivery import RetryPolicy
 from services.notifications.senders import DeliveryFailed
 from services.notifications.subscriptions import make_subscription
 from shared.batches import Batch
+from shared.domain.units import PROVINCE
 from shared.http import Problem
-from shared.units import PROVINCE
 from tests.support.fakes.notifications import InMemoryNotifications
 
 NOW = datetime(2026, 6, 1, 9, tzinfo=UTC)

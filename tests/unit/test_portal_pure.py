@@ -10,8 +10,8 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from services.incubators.api import validate
+from services.incubators.binding import Posted
 from services.portal import charts, session, sheets, tables, views
-from shared.binding import Posted
 from shared.http import Problem
 from tests.support.events import jilin_uscc
 

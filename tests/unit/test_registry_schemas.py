@@ -8,7 +8,7 @@ from services.registry.schemas import (
     FundingRound,
     StatusChanged,
 )
-from shared import clock
+from shared.domain import clock
 from shared.envelope import InvalidEvent, load_data, parse_envelope
 from tests.support.events import (
     annual_report,

@@ -1,6 +1,6 @@
 import pytest
 
-from shared.units import MEIHEKOU, PREFECTURES, UNITS, UnknownRegion, unit_for
+from shared.domain.units import MEIHEKOU, PREFECTURES, UNITS, UnknownRegion, unit_for
 
 
 def test_twelve_units_receive_alerts():

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from shared import uscc
+from shared.domain import uscc
 
 KNOWN_VALID = ["91350100M000100Y43", "91110000101623741K", "911101066976941872"]
 first17 = st.text(alphabet=uscc.ALPHABET, min_size=17, max_size=17)
@@ -73,7 +73,7 @@ def test_a_code_failing_the_check_is_accepted_only_once_approved(approvals, capl
     with pytest.raises(uscc.InvalidUscc, match="check character"):
         uscc.validate(FAILING)
     approvals(uscc.parse_overrides([APPROVAL]))
-    with caplog.at_level("INFO", logger="shared.uscc"):
+    with caplog.at_level("INFO", logger="shared.domain.uscc"):
         assert uscc.validate(f" {FAILING[:6]}-{FAILING[6:]} ") == FAILING
     assert "approved by Wang Li, provincial S&T department on 2026-11-29" in caplog.text
     with pytest.raises(uscc.InvalidUscc, match="must be 18 characters"):

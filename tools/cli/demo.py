@@ -7,9 +7,9 @@ import json
 import os
 from pathlib import Path
 
-from shared.rpc import cluster_proxy
 from tools.cli.ingress import amqp_uri
 from tools.cli.keys import auth_rpc, issue_key
+from tools.cli.rpc import cluster_proxy
 from tools.province import generator, loader
 
 FULL = {"firms": 21_000, "carriers": 350, "incubated": 10_500}

@@ -7,11 +7,11 @@ import argparse
 import uuid
 from datetime import UTC, datetime
 
-from shared.carriers import GRADES, KINDS
+from shared.domain.carriers import GRADES, KINDS
+from shared.domain.units import ZONES
 from shared.publisher import Publisher
-from shared.rpc import cluster_proxy
-from shared.units import ZONES
 from tools.cli.ingress import amqp_uri
+from tools.cli.rpc import cluster_proxy
 
 
 def register(commands: argparse._SubParsersAction) -> None:

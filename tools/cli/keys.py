@@ -15,8 +15,8 @@ from typing import Any
 
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from shared import codes
-from shared.units import WITH_PROVINCE
+from shared.domain import codes
+from shared.domain.units import WITH_PROVINCE
 from tools.cli.ingress import amqp_uri
 
 LEGACY_HOLDERS = ("incubators", "notifications")

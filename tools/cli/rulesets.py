@@ -10,8 +10,8 @@ from typing import Any
 
 from nameko.exceptions import RemoteError
 
-from shared.rpc import cluster_proxy
 from tools.cli.ingress import amqp_uri
+from tools.cli.rpc import cluster_proxy
 
 
 def register(commands: argparse._SubParsersAction) -> None:

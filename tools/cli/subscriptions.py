@@ -13,8 +13,8 @@ from typing import Any
 
 from nameko.exceptions import RemoteError
 
-from shared.rpc import cluster_proxy
 from tools.cli.ingress import amqp_uri
+from tools.cli.rpc import cluster_proxy
 
 RPC_TIMEOUT_SECONDS = 30
 REFUSAL = "InvalidSubscription"  # the service's error for input it cannot take, fields named

@@ -19,9 +19,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from shared import uscc
-from shared.dates import add_months
-from shared.units import unit_for
+from shared.domain import uscc
+from shared.domain.dates import add_months
+from shared.domain.units import unit_for
 from tools.province.truth import expected_tier, graduation_supported
 
 REFERENCE_DAY = date(2025, 11, 30)  # the generated world's "today": fixed, so runs repeat

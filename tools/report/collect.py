@@ -10,8 +10,8 @@ from typing import Any
 
 import requests
 
+from shared.domain.units import PREFECTURES, UNITS
 from shared.ingress.topology import REJECTED_QUEUE
-from shared.units import PREFECTURES, UNITS
 from tools.province.loader import vhost_path
 
 UNIT_ORDER = [*PREFECTURES, "220581", "changbaishan", "changchun_new_area"]

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from services.tiering.rules.measures import MEASURES
-from shared import codes
+from shared.domain import codes
 
 OPS = ("ge", "gt", "le", "lt", "eq", "startswith")
 OP_SYMBOLS = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<", "eq": "=", "startswith": "starts with"}

@@ -19,10 +19,10 @@ from services.incubators.documents import (
 )
 from services.incubators.findings import Change, Finding
 from services.incubators.lifecycle import Incubation
+from services.incubators.locks import KeyedLocks
 from services.incubators.repository import Compute
 from services.incubators.rules import IncubatorRules
 from services.incubators.storage import MAP_FIELDS, map_key
-from shared.locks import KeyedLocks
 from tests.support.fakes.versioned import InMemoryVersioned
 
 Document = dict[str, Any]

@@ -7,7 +7,7 @@ import copy
 from datetime import datetime
 from typing import Any
 
-from shared import clock
+from shared.domain import clock
 
 Record = dict[str, Any]
 

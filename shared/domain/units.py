@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared import codes
+from shared.domain import codes
 
 PROVINCE = "220000"
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from shared import codes
+from shared.domain import codes
 
 log = logging.getLogger(__name__)
 
