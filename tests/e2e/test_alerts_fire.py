@@ -167,10 +167,10 @@ def test_alerts_fire_on_real_faults_and_then_resolve(broker, database_server, se
             lambda: requests.get(firm_url, headers=admin, timeout=5).ok,
             what="a first firm registered",
         )
-        wait_for(
-            lambda: len(prometheus.query("up == 1")) == 4,
+        wait_for(  # every service and the broker's two endpoints (per node, per queue)
+            lambda: len(prometheus.query("up == 1")) == len(targets) + 2,
             timeout=30,
-            what="Prometheus to scrape both services and the broker's two endpoints",
+            what="Prometheus to scrape every service and the broker's two endpoints",
         )
 
         # A consumer dies: its queue has none.

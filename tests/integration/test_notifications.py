@@ -12,7 +12,7 @@ from standardwebhooks import Webhook
 
 from services.notifications.service import NotificationsService
 from services.notifications.signing import new_secret
-from tests.support.events import jilin_uscc
+from tests.support.events import finding_announced, jilin_uscc
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -312,18 +312,7 @@ def test_email_reaches_a_real_smtp_server_with_the_chinese_intact(
 def test_the_province_gets_a_daily_digest(container_factory, notif_config, unit_keys):
     start(container_factory, notif_config)
     dispatch = event_dispatcher(notif_config)
-    dispatch(
-        "incubators",
-        "incubator_finding",
-        {
-            "finding_id": "late_admission:A:X:2024",
-            "kind": "late_admission",
-            "incubator_id": "JL-INC-0001",
-            "uscc": None,
-            "detail": "admitted late",
-            "unit": "220100",
-        },
-    )
+    dispatch("incubators", "incubator_finding", finding_announced())
     key = unit_keys.issue("220100")
     wait_for(lambda: inbox(notif_config, "220100", key).json()["items"], what="the finding")
     from shared.domain import clock

@@ -11,6 +11,7 @@ from pymongo import MongoClient
 from standardwebhooks import Webhook
 
 from services.notifications.service import NotificationsService
+from tests.support.events import finding_announced
 from tests.support.waiting import wait_for
 from tools.cli import main
 
@@ -60,15 +61,7 @@ def test_a_webhook_added_by_the_command_is_signed_with_the_secret_it_printed_onc
     assert main(["subscriptions", "list", "--unit", "220200"]) == 0
     assert json.loads(capsys.readouterr().out) == []
 
-    finding = {
-        "finding_id": "late_admission:A:X:2024",
-        "kind": "late_admission",
-        "incubator_id": "JL-INC-0001",
-        "uscc": None,
-        "detail": "admitted late",
-        "unit": "220100",
-    }
-    event_dispatcher(notifications)("incubators", "incubator_finding", finding)
+    event_dispatcher(notifications)("incubators", "incubator_finding", finding_announced())
     (hook,) = wait_for(receiver.delivered, timeout=30, what="the webhook delivered")
     assert Webhook(secret).verify(hook.body, hook.headers)["data"]["unit"] == "220100"
 

@@ -123,3 +123,17 @@ def carrier_report(incubator_id: str, year: int = 2024, **overrides: Any) -> dic
     }
     data.update(overrides)
     return data
+
+
+def finding_announced(unit: str = "220100", **overrides: Any) -> dict[str, Any]:
+    """An `incubator_finding` as incubators dispatch it (a late admission at a carrier)."""
+    data = {
+        "finding_id": "late_admission:A:X:2024",
+        "kind": "late_admission",
+        "incubator_id": "JL-INC-0001",
+        "uscc": None,
+        "detail": "admitted late",
+        "unit": unit,
+    }
+    data.update(overrides)
+    return data
