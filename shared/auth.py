@@ -16,12 +16,12 @@ from typing import Any
 
 import eventlet
 from nameko.exceptions import UnknownService
-from nameko.extensions import DependencyProvider
 from nameko.rpc import ReplyListener, ServiceProxy
 
 from shared import scope
 from shared.cache import TtlCache
 from shared.http import Problem
+from shared.injection import Injects
 
 KEY_VALID_SECONDS = 30.0
 KEY_INVALID_SECONDS = 3.0
@@ -93,7 +93,7 @@ class Gate:
         scope.require_firm(principal, unit, uscc, self.incubates)
 
 
-class Access(DependencyProvider):
+class Access(Injects[Gate]):
     """Injects a `Gate`; the caches are the container's, shared by its workers."""
 
     rpc_reply_listener = ReplyListener()

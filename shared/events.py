@@ -18,11 +18,11 @@ from typing import Any, NamedTuple
 
 from kombu import Connection, Exchange, Queue
 from kombu.message import Message
-from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
 
 from shared.batches import Batch, BatchEntrypoint
 from shared.ingress.topology import declare_ingress
+from shared.injection import Injects
 from shared.metrics import EVENTS_DISPATCHED, count_event
 from shared.publisher import Outgoing, Publisher
 from shared.retries import Redelivery, RetryPlan, forward_then_ack, parse_delays
@@ -73,7 +73,7 @@ def declare_subscriptions(amqp_uri: str, config: dict[str, Any]) -> None:
                 queue(channel).declare()
 
 
-class SubscriptionQueues(DependencyProvider):
+class SubscriptionQueues(Injects[None]):
     """Declares every internal subscription's queues when the service starts."""
 
     def start(self) -> None:
@@ -169,7 +169,7 @@ class Dispatch:
             EVENTS_DISPATCHED.labels(self.service, message.routing_key).inc()
 
 
-class EventDispatcher(DependencyProvider):
+class EventDispatcher(Injects[Dispatch]):
     """Publishes this service's internal events to nameko's `<service>.events` exchange, routed
     by type, confirmed and mandatory (every subscription's queue is declared up front, so an
     event no queue takes is an error, not a silent drop)."""

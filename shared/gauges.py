@@ -17,11 +17,11 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import eventlet
-from nameko.extensions import DependencyProvider
 from prometheus_client.core import REGISTRY, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from pymongo.database import Database
 
+from shared.injection import Injects
 from shared.mongo import MongoConnection
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ SOURCES = SourcesCollector()
 REGISTRY.register(SOURCES)
 
 
-class GaugeSource(DependencyProvider):
+class GaugeSource(Injects[None]):
     """Base of the providers that add a cached source of gauges for their container."""
 
     MAX_AGE_SECONDS = 30.0

@@ -27,7 +27,6 @@ from typing import Any
 import eventlet
 from kombu import Connection
 from marshmallow import Schema, fields
-from nameko.extensions import DependencyProvider
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import Metric
 from pymongo import MongoClient
@@ -36,6 +35,7 @@ from werkzeug.wrappers import Request, Response
 
 from shared.gauges import SOURCES, CachedSource, gauge
 from shared.http import Problem, ProblemWebServer, json_response
+from shared.injection import Injects
 from shared.mongo import DEFAULT_URI, URI_KEY
 from shared.openapi import TEXT, Doc
 
@@ -215,7 +215,7 @@ ROUTES = (
 READY_DOC = Doc("this process can consume and store", StatusSchema, errors=(503,))
 
 
-class OpsServer(DependencyProvider):
+class OpsServer(Injects[None]):
     """Adds the three routes to the service's web server and runs the background checks."""
 
     server = ProblemWebServer()

@@ -21,5 +21,5 @@ class LegacyKeys(Repository):
         ]
 
 
-class LegacyKeyStore(RepositoryProvider):
+class LegacyKeyStore(RepositoryProvider[LegacyKeys]):
     repository_class = LegacyKeys

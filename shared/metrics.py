@@ -6,11 +6,13 @@ import time
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from nameko.extensions import DependencyProvider, Entrypoint
+from nameko.extensions import Entrypoint
 from nameko.rpc import Rpc
 from nameko.timer import Timer
 from nameko.web.handlers import HttpRequestHandler
 from prometheus_client import Counter, Gauge, Histogram
+
+from shared.injection import Injects
 
 EVENT_OUTCOMES = ("processed", "duplicate", "rejected", "retried", "dead_lettered")
 
@@ -75,7 +77,7 @@ def entrypoint_kind(entrypoint: Entrypoint) -> str:
     return "event"
 
 
-class EntrypointMetrics(DependencyProvider):
+class EntrypointMetrics(Injects[None]):
     """Times every entrypoint call of the service and counts the ones that raise."""
 
     def setup(self) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar
+from typing import Any, TypeVar
 
-from nameko.extensions import DependencyProvider, SharedExtension
+from nameko.extensions import SharedExtension
 from pymongo import MongoClient
 from pymongo.collection import Collection
 from pymongo.database import Database
+
+from shared.injection import Injects
 
 URI_KEY = "MONGODB_URI"
 DATABASE_KEY = "MONGODB_DATABASE"
@@ -100,12 +102,16 @@ def unpack(text: str) -> Any:
     return json.loads(text)
 
 
-class RepositoryProvider(DependencyProvider):
-    """Injects a `Repository` subclass bound to the container's database."""
+R = TypeVar("R", bound=Repository)
+
+
+class RepositoryProvider(Injects[R]):
+    """Injects a `Repository` subclass (R) bound to the container's database: subclasses derive
+    from `RepositoryProvider[R]` and set `repository_class = R`."""
 
     connection = MongoConnection()
-    repository_class: ClassVar[type[Repository]] = Repository
-    repository: Repository  # an instance of repository_class (subclasses may say which)
+    repository_class: type[R]
+    repository: R
 
     def setup(self) -> None:
         self.repository = self.repository_class(self.connection.db)
@@ -113,5 +119,5 @@ class RepositoryProvider(DependencyProvider):
     def start(self) -> None:
         self.repository.ensure_indexes()
 
-    def get_dependency(self, worker_ctx: Any) -> Repository:
+    def get_dependency(self, worker_ctx: Any) -> R:
         return self.repository

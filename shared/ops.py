@@ -7,7 +7,6 @@ from typing import Any
 
 from kombu import Connection
 from marshmallow import Schema, fields
-from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
 from shared import backlog
@@ -16,6 +15,7 @@ from shared.gauges import GaugeSource, gauge
 from shared.health import OpsServer
 from shared.http import http, json_response
 from shared.ingress.entrypoint import IngressEntrypoint
+from shared.injection import Injects
 from shared.metrics import EntrypointMetrics, package_version
 from shared.openapi import Doc, build_document
 from shared.retries import RetryPlan
@@ -35,7 +35,7 @@ def consumed_queues(container: Any) -> list[RetryPlan]:
     return plans
 
 
-class BacklogWatch(DependencyProvider):
+class BacklogWatch(Injects[None]):
     """Reports the backlog age of every consumed queue from start-up (0 while none waits), so
     an alert on it can fire after a restart."""
 
@@ -89,7 +89,7 @@ class RetryQueueGauges(GaugeSource):
         ]
 
 
-class OpenApi(DependencyProvider):
+class OpenApi(Injects[dict[str, Any]]):
     """The service's OpenAPI document, built once at start-up (a route without a doc fails)."""
 
     def setup(self) -> None:

@@ -19,7 +19,8 @@ from typing import Any
 import amqp
 from amqp.exceptions import ConnectionError as AmqpConnectionError
 from kombu import Connection, Exchange
-from nameko.extensions import DependencyProvider
+
+from shared.injection import Injects
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +219,7 @@ class Publisher:
             self.idle.pop().close()
 
 
-class ConfirmedPublisher(DependencyProvider):
+class ConfirmedPublisher(Injects[Publisher]):
     """Injects a `Publisher` (publisher confirms on) for the service's own AMQP_URI."""
 
     def setup(self) -> None:

@@ -10,9 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from nameko.extensions import DependencyProvider
-
 from shared.http import Problem
+from shared.injection import Injects
 
 MAX_KEYS = 10_000  # buckets kept; the least recently used is forgotten (it refills anyway)
 
@@ -65,7 +64,7 @@ def too_many_requests(wait_seconds: float) -> Problem:
     )
 
 
-class RateLimit(DependencyProvider):
+class RateLimit(Injects[RateLimiter]):
     """Injects a `RateLimiter` configured by `config_key` (`per_second`, `burst`)."""
 
     def __init__(self, config_key: str):

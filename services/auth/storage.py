@@ -44,5 +44,5 @@ class ApiKeys(Repository):
         return list(self.collection.find(query, PUBLIC).sort("created_at", ASCENDING))
 
 
-class ApiKeyStore(RepositoryProvider):
+class ApiKeyStore(RepositoryProvider[ApiKeys]):
     repository_class = ApiKeys

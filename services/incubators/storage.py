@@ -298,7 +298,7 @@ class Incubators(Repository):
             )
 
 
-class IncubatorStore(RepositoryProvider):
+class IncubatorStore(RepositoryProvider[Incubators]):
     repository_class = Incubators
 
 
@@ -339,11 +339,10 @@ class IncubatorRuleSets(RuleSetTexts[IncubatorRules]):
         self._active = (time.monotonic(), rules.id)
 
 
-class RulesStore(RepositoryProvider):
+class RulesStore(RepositoryProvider[IncubatorRuleSets]):
     """The rule sets, with the default (`INCUBATOR_RULES`) installed and active at start."""
 
     repository_class = IncubatorRuleSets
-    repository: IncubatorRuleSets
 
     def setup(self) -> None:
         super().setup()

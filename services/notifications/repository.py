@@ -34,7 +34,8 @@ class NotificationsRepository(Protocol):
         """The alerts created in [start, end), digests left out."""
 
     # subscriptions
-    def add_subscription(self, subscription: Record) -> None: ...
+    def add_subscription(self, subscription: Record) -> bool:
+        """False, and the stored one kept, when its `sub_id` is stored already."""
 
     def subscriptions(self, unit: str | None = None) -> list[Record]:
         """Subscriptions (of a unit, or all) without their secrets, by id."""

@@ -11,10 +11,10 @@ import time
 from typing import Any, Protocol
 
 import requests
-from nameko.extensions import DependencyProvider
 
 from services.notifications import alerts, signing
 from services.notifications.delivery import RetryPolicy
+from shared.injection import Injects
 
 
 class DeliveryFailed(Exception):
@@ -81,7 +81,7 @@ class EmailSender:
             raise DeliveryFailed(f"SMTP {type(exc).__name__}") from None
 
 
-class Senders(DependencyProvider):
+class Senders(Injects["Senders"]):
     """A sender per channel and the retry policy (`DELIVERY`, `SMTP`, `PUBLIC_TIERING_URL`)."""
 
     def setup(self) -> None:

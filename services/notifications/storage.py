@@ -171,5 +171,5 @@ def insert_new(collection: Any, documents: list[dict[str, Any]]) -> bool:
     return True
 
 
-class NotificationStore(RepositoryProvider):
+class NotificationStore(RepositoryProvider[Notifications]):
     repository_class = Notifications

@@ -8,11 +8,11 @@ from typing import Any
 
 import eventlet
 from nameko.exceptions import UnknownService
-from nameko.extensions import DependencyProvider
 from nameko.rpc import ReplyListener, RpcReply, ServiceProxy
 
 from shared.cache import TtlCache
 from shared.http import Problem
+from shared.injection import Injects
 
 SERVICES = ("auth", "registry", "tiering", "incubators", "notifications")
 RPC_TIMEOUT_SECONDS = 10.0
@@ -72,7 +72,7 @@ class Calls:
         return bool(self.call("incubators", "incubates", incubator_id, uscc))
 
 
-class Backends(DependencyProvider):
+class Backends(Injects[Calls]):
     rpc_reply_listener = ReplyListener()
 
     def setup(self) -> None:

@@ -9,7 +9,6 @@ from typing import Any
 from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from nameko.extensions import DependencyProvider
 from nameko.web.handlers import HttpRequestHandler
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
@@ -17,6 +16,7 @@ from werkzeug.wrappers import Response
 from services.portal import session
 from services.portal.repository import Backend
 from shared.http import Problem, ProblemWebServer
+from shared.injection import Injects
 from shared.ratelimit import RateLimiter, too_many_requests
 
 TEMPLATES = Environment(
@@ -78,7 +78,7 @@ class PageEntrypoint(HttpRequestHandler):
 page = PageEntrypoint.decorator
 
 
-class Sessions(DependencyProvider):
+class Sessions(Injects["Sessions"]):
     """The signing secret (`PORTAL_SESSION_SECRET`, else a random one per process: sessions
     then end when it restarts and are not shared between replicas), session lifetime, cookie
     flags, and the sign-in rate limit (per client address, in this process's memory)."""

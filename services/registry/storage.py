@@ -159,5 +159,5 @@ def from_legacy(document: dict[str, Any]) -> Record:
     }
 
 
-class EnterpriseStore(RepositoryProvider):
+class EnterpriseStore(RepositoryProvider[Enterprises]):
     repository_class = Enterprises

@@ -20,10 +20,10 @@ from typing import Any
 
 import eventlet
 from eventlet import GreenPool
-from nameko.extensions import DependencyProvider
 
 from services.tiering.storage import Tiers
 from shared.domain.units import PROVINCE
+from shared.injection import Injects
 
 log = logging.getLogger(__name__)
 ALL = PROVINCE  # the key of the lists of every unit
@@ -146,7 +146,7 @@ class PortalPages:
         return dict(self.current().counts.get(unit or ALL, {}))
 
 
-class PortalReadModel(DependencyProvider):
+class PortalReadModel(Injects["PortalReadModel"]):
     """Injects itself, holding the container's one PortalPages (built on the tiering
     database)."""
 

@@ -357,13 +357,12 @@ class RuleSets(RuleSetTexts[RuleSet]):
         return candidate if candidate is not None and chosen == candidate.id else self.get(chosen)
 
 
-class TierStore(RepositoryProvider):
+class TierStore(RepositoryProvider[Tiers]):
     repository_class = Tiers
 
 
-class RuleSetStore(RepositoryProvider):
+class RuleSetStore(RepositoryProvider[RuleSets]):
     repository_class = RuleSets
-    repository: RuleSets
 
     def start(self) -> None:
         super().start()

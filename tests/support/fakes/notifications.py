@@ -65,10 +65,11 @@ class InMemoryNotifications:
             if start <= a["created_at"] < end and a["kind"] != "digest"
         ]
 
-    def add_subscription(self, subscription: Record) -> None:
+    def add_subscription(self, subscription: Record) -> bool:
         if subscription["sub_id"] in self.subs:
-            raise KeyError(f"duplicate subscription {subscription['sub_id']}")
+            return False
         self.subs[subscription["sub_id"]] = copy.deepcopy(subscription)
+        return True
 
     def subscriptions(self, unit: str | None = None) -> list[Record]:
         return [
