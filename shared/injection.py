@@ -19,9 +19,8 @@ T = TypeVar("T")
 class Injects(DependencyProvider, Generic[T]):
     """A DependencyProvider whose workers get a T."""
 
-    if TYPE_CHECKING:
+    if TYPE_CHECKING:  # declarations for the checker; at run time nameko's own methods stand
 
         def __get__(self, instance: Any, owner: Any) -> T: ...
 
-    def get_dependency(self, worker_ctx: Any) -> T:
-        raise NotImplementedError
+        def get_dependency(self, worker_ctx: Any) -> T: ...
