@@ -83,6 +83,18 @@ def timed(client: requests.Session, url: str) -> float:
     return seconds
 
 
+def warmed_up(client: requests.Session, url: str, patience: float = 300.0) -> None:
+    """Wait until the page answers 200: right after a province is loaded, tiering may still be
+    building the lists the overviews read (the portal answers 503 "try again shortly")."""
+    deadline = time.monotonic() + patience
+    while (answer := client.get(url, timeout=60)).status_code == 503:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    if answer.status_code != 200:
+        raise AssertionError(f"{url}: {answer.status_code} {answer.text[:300]}")
+
+
 def summary(seconds: list[float]) -> dict[str, float]:
     ordered = sorted(seconds)
     return {
@@ -126,6 +138,7 @@ def run(stage: Stage, scale: float = 1.0) -> dict[str, Any]:
     }
     measured = {}
     for name, (client, path) in pages.items():
+        warmed_up(client, base + path(0))
         for i in range(3):  # warm-up: connections, caches
             timed(client, base + path(i))
         measured[name] = summary([timed(client, base + path(i)) for i in range(REQUESTS_PER_PAGE)])

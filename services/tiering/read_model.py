@@ -20,6 +20,7 @@ from typing import Any
 
 import eventlet
 from eventlet import GreenPool
+from eventlet.semaphore import Semaphore
 
 from services.tiering.storage import Tiers
 from shared.domain.units import PROVINCE
@@ -83,21 +84,25 @@ def after(rows: list[Row], key: str | None) -> list[Row]:
 
 class PortalPages:
     """The portal's pages, served from the lists in memory; the lists are rebuilt in the
-    background once older than `max_age` seconds (the first build happens on the first
-    request)."""
+    background once older than `max_age` seconds. The first build is made once: callers that
+    come while it runs wait for it (tiering starts it at start-up: `refresh_portal_lists`), so
+    a province's worth of firms is not read again by every early request."""
 
     def __init__(self, tiers: Tiers, max_age: float):
         self.tiers, self.max_age = tiers, max_age
         self.lists: Lists | None = None
         self.rebuilding = False
+        self.first_build = Semaphore(1)
 
     def current(self) -> Lists:
-        if self.lists is None:
-            self.lists = build(self.tiers)
-        elif time.monotonic() - self.lists.built_at > self.max_age and not self.rebuilding:
+        lists = self.lists
+        if lists is None:
+            with self.first_build:
+                lists = self.lists = self.lists or build(self.tiers)
+        elif time.monotonic() - lists.built_at > self.max_age and not self.rebuilding:
             self.rebuilding = True
             eventlet.spawn_n(self.rebuild)
-        return self.lists
+        return lists
 
     def rebuild(self) -> None:
         try:
