@@ -85,7 +85,7 @@ def after(rows: list[Row], key: str | None) -> list[Row]:
 class PortalPages:
     """The portal's pages, served from the lists in memory; the lists are rebuilt in the
     background once older than `max_age` seconds. The first build is made once: callers that
-    come while it runs wait for it (tiering starts it at start-up: `refresh_portal_lists`), so
+    come while it runs wait for it (tiering starts it at start-up: `build_portal_lists`), so
     a province's worth of firms is not read again by every early request."""
 
     def __init__(self, tiers: Tiers, max_age: float):
@@ -103,6 +103,10 @@ class PortalPages:
             self.rebuilding = True
             eventlet.spawn_n(self.rebuild)
         return lists
+
+    def ensure_built(self) -> None:
+        if self.lists is None:
+            self.current()
 
     def rebuild(self) -> None:
         try:

@@ -23,7 +23,7 @@ from shared.gauges import StorageGauges
 from shared.http import http, json_response, load_query, path_uscc
 from shared.ops import OpsEndpoints
 
-PORTAL_LISTS_CHECK_SECONDS = 30
+PORTAL_LISTS_CHECK_SECONDS = 60
 
 
 class TieringService(OpsEndpoints):
@@ -101,9 +101,10 @@ class TieringService(OpsEndpoints):
     # Reads for the portal, which checks its user's reach itself (unit None: every unit). The
     # lists come from the in-memory read model (read_model.py), at most READ_MODEL_SECONDS old.
     @timer(interval=PORTAL_LISTS_CHECK_SECONDS, eager=True)
-    def refresh_portal_lists(self) -> None:
-        """Build the lists at start-up, and keep them fresh while nobody asks."""
-        self.read_model.pages(self.tiers).current()
+    def build_portal_lists(self) -> None:
+        """Build the lists at start-up (again a tick later if that failed), so the first page
+        need not wait; later rebuilds happen when the lists are read, never while idle."""
+        self.read_model.pages(self.tiers).ensure_built()
 
     @rpc
     def tier_of(self, uscc: str) -> dict[str, Any] | None:

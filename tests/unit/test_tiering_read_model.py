@@ -1,7 +1,12 @@
 """The portal's in-memory lists read tier records as they are stored (snapshot and watch entry
 packed as text, unpacked by storage)."""
 
-from services.tiering.read_model import firm_row
+import time
+
+import eventlet
+
+from services.tiering import read_model
+from services.tiering.read_model import Lists, PortalPages, firm_row
 from services.tiering.storage import from_document, to_document
 
 WATCH = {"next_tier": "gazelle", "missing": [{"measure": "revenue_growth", "passed": False}]}
@@ -31,3 +36,22 @@ def test_a_firm_row_unpacks_the_stored_watch_entry_and_snapshot():
 def test_a_firm_off_the_watch_list_has_no_entry():
     document = to_document({"uscc": "91220101MA0000001X", "tier": "none", "watch": None})
     assert firm_row(from_document(document))["watch"] is None
+
+
+def test_the_first_build_is_made_once_however_many_ask_meanwhile(monkeypatch):
+    """Reading a province's firms takes seconds: callers that come while the first build runs
+    wait for it instead of each reading everything again."""
+    builds = []
+
+    def slow_build(tiers):
+        builds.append(tiers)
+        eventlet.sleep(0.05)
+        return Lists(built_at=time.monotonic())
+
+    monkeypatch.setattr(read_model, "build", slow_build)
+    pages = PortalPages(tiers="the tiers", max_age=60)  # type: ignore[arg-type]
+    callers = [eventlet.spawn(pages.current) for _ in range(5)]
+    results = [caller.wait() for caller in callers]
+    pages.ensure_built()  # built already: nothing read
+    assert builds == ["the tiers"]
+    assert all(result is results[0] for result in results)
