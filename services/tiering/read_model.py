@@ -85,8 +85,8 @@ def after(rows: list[Row], key: str | None) -> list[Row]:
 class PortalPages:
     """The portal's pages, served from the lists in memory; the lists are rebuilt in the
     background once older than `max_age` seconds. The first build is made once: callers that
-    come while it runs wait for it (tiering starts it at start-up: `build_portal_lists`), so
-    a province's worth of firms is not read again by every early request."""
+    come while it runs wait for it, so a province's worth of firms is not read again by every
+    early request."""
 
     def __init__(self, tiers: Tiers, max_age: float):
         self.tiers, self.max_age = tiers, max_age
@@ -103,10 +103,6 @@ class PortalPages:
             self.rebuilding = True
             eventlet.spawn_n(self.rebuild)
         return lists
-
-    def ensure_built(self) -> None:
-        if self.lists is None:
-            self.current()
 
     def rebuild(self) -> None:
         try:

@@ -8,7 +8,6 @@ from typing import Any
 
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
-from nameko.timer import timer
 from werkzeug.wrappers import Response
 
 from services.tiering import handlers, schemas, views
@@ -22,8 +21,6 @@ from shared.events import EventDispatcher, subscribe
 from shared.gauges import StorageGauges
 from shared.http import http, json_response, load_query, path_uscc
 from shared.ops import OpsEndpoints
-
-PORTAL_LISTS_CHECK_SECONDS = 60
 
 
 class TieringService(OpsEndpoints):
@@ -100,12 +97,6 @@ class TieringService(OpsEndpoints):
 
     # Reads for the portal, which checks its user's reach itself (unit None: every unit). The
     # lists come from the in-memory read model (read_model.py), at most READ_MODEL_SECONDS old.
-    @timer(interval=PORTAL_LISTS_CHECK_SECONDS, eager=True)
-    def build_portal_lists(self) -> None:
-        """Build the lists at start-up (again a tick later if that failed), so the first page
-        need not wait; later rebuilds happen when the lists are read, never while idle."""
-        self.read_model.pages(self.tiers).ensure_built()
-
     @rpc
     def tier_of(self, uscc: str) -> dict[str, Any] | None:
         return views.tier_or_none(self.tiers, self.rulesets, uscc, self.default_ruleset)
