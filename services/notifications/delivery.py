@@ -45,3 +45,20 @@ class RetryPolicy:
             min(self.first_delay_seconds * 2 ** (n - 1), self.max_delay_seconds)
             for n in range(1, self.max_attempts)
         )
+
+
+def pending_delivery(
+    alert: dict[str, Any], subscription: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    """A new delivery of `alert` to `subscription`, due now; its id names both, so the same
+    pair stored twice is one delivery."""
+    return {
+        "delivery_id": f"{alert['alert_id']}|{subscription['sub_id']}",
+        "alert_id": alert["alert_id"],
+        "sub_id": subscription["sub_id"],
+        "channel": subscription["channel"],
+        "state": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "last_error": None,
+    }

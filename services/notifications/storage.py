@@ -10,6 +10,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.errors import BulkWriteError
 
+from services.notifications.delivery import pending_delivery
 from shared.domain import clock
 from shared.mongo import Repository, RepositoryProvider, bulk_write
 
@@ -123,23 +124,8 @@ class Notifications(Repository):
         self, deliveries: list[tuple[dict[str, Any], dict[str, Any]]], now: datetime
     ) -> None:
         """A pending delivery of each (alert, subscription), unless stored before."""
-        insert_new(
-            self.db.deliveries,
-            [
-                {
-                    "_id": f"{alert['alert_id']}|{subscription['sub_id']}",
-                    "delivery_id": f"{alert['alert_id']}|{subscription['sub_id']}",
-                    "alert_id": alert["alert_id"],
-                    "sub_id": subscription["sub_id"],
-                    "channel": subscription["channel"],
-                    "state": "pending",
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "last_error": None,
-                }
-                for alert, subscription in deliveries
-            ],
-        )
+        new = (pending_delivery(alert, sub, now) for alert, sub in deliveries)
+        insert_new(self.db.deliveries, [{"_id": d["delivery_id"], **d} for d in new])
 
     def due(self, now: datetime, limit: int) -> list[dict[str, Any]]:
         return list(

@@ -7,6 +7,7 @@ import copy
 from datetime import datetime
 from typing import Any
 
+from services.notifications.delivery import pending_delivery
 from shared.domain import clock
 
 Record = dict[str, Any]
@@ -92,20 +93,8 @@ class InMemoryNotifications:
 
     def add_deliveries(self, deliveries: list[tuple[Record, Record]], now: datetime) -> None:
         for record, subscription in deliveries:
-            delivery_id = f"{record['alert_id']}|{subscription['sub_id']}"
-            self.deliveries.setdefault(
-                delivery_id,
-                {
-                    "delivery_id": delivery_id,
-                    "alert_id": record["alert_id"],
-                    "sub_id": subscription["sub_id"],
-                    "channel": subscription["channel"],
-                    "state": "pending",
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "last_error": None,
-                },
-            )
+            delivery = pending_delivery(record, subscription, now)
+            self.deliveries.setdefault(delivery["delivery_id"], delivery)
 
     def due(self, now: datetime, limit: int) -> list[Record]:
         waiting = [
