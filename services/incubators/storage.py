@@ -1,9 +1,10 @@
 """MongoDB storage of the incubators service (an IncubatorsRepository): carriers and their
 yearly reports, each firm's life cycle (its facts and the incubations derived from them, one
 document per firm found by `_id`), each carrier's map of its incubations, the registry facts of
-the firms it incubates (firms.py), findings with their history, and the ids the HTTP API has
-accepted. Per-event work reads and writes by `_id` (a batch's documents at once); the counts
-that span everything are computed when asked for. The rule sets are IncubatorRuleSets."""
+the firms it incubates (firms.py), findings with their history and each carrier's list of its
+findings, and the ids the HTTP API has accepted. Per-event work reads and writes by `_id` (a
+batch's documents at once); the counts that span everything are computed when asked for. The
+rule sets are IncubatorRuleSets."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from contextlib import AbstractContextManager, suppress
 from pathlib import Path
 from typing import Any
 
-from pymongo import DESCENDING, InsertOne, UpdateOne
+from pymongo import InsertOne, UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from services.incubators.documents import (
@@ -40,9 +41,10 @@ FINDING_FIELDS = {"_id": False, "history": False}
 DUPLICATE_KEY = 11000
 
 
-def map_key(incubation_id: str) -> str:
-    """A field-name-safe key of an incubation in its carrier's map."""
-    return hashlib.blake2b(incubation_id.encode(), digest_size=8).hexdigest()
+def map_key(item_id: str) -> str:
+    """A field-name-safe key of an incubation or a finding in its carrier's map (ids may hold
+    dots and `$`)."""
+    return hashlib.blake2b(item_id.encode(), digest_size=8).hexdigest()
 
 
 MAP_FIELDS = ("uscc", "state", "admitted_on", "ended_on")
@@ -59,8 +61,8 @@ class Incubators(Repository):
         self.firms = Versioned(self.db.firms)  # registry facts, a batch at a time
 
     def ensure_indexes(self) -> None:
-        self.db.findings.create_index([("incubator_id", DESCENDING), ("at", DESCENDING)])
         self.backfill_carrier_incubations()
+        self.backfill_carrier_findings()
 
     def backfill_carrier_incubations(self) -> None:
         """Once, for a database written before carriers kept the dates of their incubations."""
@@ -69,6 +71,12 @@ class Incubators(Repository):
         for incubation in self.all_incubations():
             self.note_in_carriers([incubation])
         self.db.carrier_incubations.update_many({}, {"$set": {"dated": True}})
+
+    def backfill_carrier_findings(self) -> None:
+        """Once, for a database written before carriers listed their findings."""
+        if self.db.carrier_findings.find_one({}, {"_id": True}) is not None:
+            return
+        self.note_findings(self.db.findings.find({}, {"finding_id": True, "incubator_id": True}))
 
     # carriers -------------------------------------------------------------------------------
     def put_carrier(self, carrier: dict[str, Any], key: str) -> None:
@@ -153,8 +161,17 @@ class Incubators(Repository):
             change: dict[str, Any] = {"$set": {**sets.get(incubator_id, {}), "dated": True}}
             if incubator_id in unsets:
                 change["$unset"] = unsets[incubator_id]
-            with self.carrier_locks.hold(incubator_id):  # FerretDB: no isolation
-                self.db.carrier_incubations.update_one({"_id": incubator_id}, change, upsert=True)
+            self.update_carrier_map(self.db.carrier_incubations, incubator_id, change)
+
+    def update_carrier_map(self, collection: Any, incubator_id: str, change: dict) -> None:
+        """Upsert a carrier's map; two upserts of a new one race on FerretDB (no isolation,
+        here held off by a lock) and on MongoDB (another replica), and the loser's retry
+        updates the winner's document."""
+        with self.carrier_locks.hold(incubator_id):
+            try:
+                collection.update_one({"_id": incubator_id}, change, upsert=True)
+            except DuplicateKeyError:
+                collection.update_one({"_id": incubator_id}, change, upsert=True)
 
     def carrier_items(self, incubator_id: str) -> list[dict[str, Any]]:
         """(uscc, state, admitted_on, ended_on) of each of the carrier's incubations."""
@@ -211,7 +228,9 @@ class Incubators(Repository):
 
     def apply_findings(self, changes: list[Change]) -> None:
         """Store new findings and the changes of stored ones (each guarded by the revision it
-        was computed from: a writer that lost to another leaves the other's)."""
+        was computed from: a writer that lost to another leaves the other's). New ones are
+        listed in their carrier's list first: a listed id not stored yet is never read."""
+        self.note_findings(c.document for c in changes if c.new)
         inserts = [
             InsertOne({"_id": c.document["finding_id"], **c.document}) for c in changes if c.new
         ]
@@ -228,6 +247,31 @@ class Incubators(Repository):
                 self.db.findings.bulk_write(inserts[start : start + BULK_CHUNK], ordered=False)
         bulk_write(self.db.findings, updates)
 
+    def note_findings(self, findings: Iterable[dict[str, Any]]) -> None:
+        """Each carrier's list of its findings' ids, so that a carrier's findings are read by
+        `_id` (FerretDB reads every finding, with its history, for a query on another field).
+        Ids are only ever added: the list is the same whatever the order of its writers."""
+        listed: dict[str, dict[str, str]] = {}
+        for finding in findings:
+            key = f"ids.{map_key(finding['finding_id'])}"
+            listed.setdefault(finding["incubator_id"], {})[key] = finding["finding_id"]
+        for incubator_id, ids in sorted(listed.items()):
+            self.update_carrier_map(self.db.carrier_findings, incubator_id, {"$set": ids})
+
+    def carrier_findings(
+        self,
+        incubator_ids: Iterable[str],
+        where: dict[str, Any] | None = None,
+        fields: dict[str, bool] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """The stored findings of these carriers matching `where`: their lists, then the
+        findings by `_id`, in reads of BULK_CHUNK * 10 ids."""
+        listed = self.db.carrier_findings.find({"_id": {"$in": sorted(set(incubator_ids))}})
+        ids = sorted(i for record in listed for i in record.get("ids", {}).values())
+        for start in range(0, len(ids), BULK_CHUNK * 10):
+            chunk = ids[start : start + BULK_CHUNK * 10]
+            yield from self.db.findings.find({"_id": {"$in": chunk}, **(where or {})}, fields)
+
     def carrier_units(self, incubator_ids: Iterable[str]) -> dict[str, str | None]:
         wanted = sorted(set(incubator_ids))
         found = self.db.carriers.find({"_id": {"$in": wanted}}, {"unit": True})
@@ -239,10 +283,14 @@ class Incubators(Repository):
 
     def findings_waiting_for(self, incubator_id: str, unit: str) -> list[dict[str, Any]]:
         """Findings made before their carrier was known: they get its unit, to be announced."""
-        self.db.findings.update_many(
-            {"incubator_id": incubator_id, "unit": None}, {"$set": {"unit": unit}}
-        )
-        found = self.db.findings.find({"incubator_id": incubator_id, "unit": unit})
+        unplaced = self.carrier_findings([incubator_id], {"unit": None}, {"_id": True})
+        waiting = [f["_id"] for f in unplaced]
+        for start in range(0, len(waiting), BULK_CHUNK * 10):
+            chunk = waiting[start : start + BULK_CHUNK * 10]
+            self.db.findings.update_many(
+                {"_id": {"$in": chunk}, "unit": None}, {"$set": {"unit": unit}}
+            )
+        found = self.carrier_findings([incubator_id], {"unit": unit})
         return [
             f for f in map(as_current_finding, found) if f["announced_revision"] < f["revision"]
         ]
@@ -260,21 +308,15 @@ class Incubators(Repository):
         )
 
     def findings_of(self, incubator_id: str, limit: int = 100) -> list[dict[str, Any]]:
-        found = (
-            self.db.findings.find({"incubator_id": incubator_id})
-            .sort("at", DESCENDING)
-            .limit(limit)
-        )
-        return [public(as_current_finding(f)) for f in found]
+        found = sorted(self.carrier_findings([incubator_id]), key=lambda f: f["at"], reverse=True)
+        return [public(as_current_finding(f)) for f in found[:limit]]
 
     def open_findings(self) -> Iterator[dict[str, Any]]:
         for document in self.db.findings.find({"status": {"$ne": "resolved"}}):
             yield as_current_finding(document)
 
     def open_findings_of(self, incubator_ids: list[str]) -> dict[str, int]:
-        found = self.db.findings.find(
-            {"incubator_id": {"$in": incubator_ids}, "resolved_at": None}, {"incubator_id": True}
-        )
+        found = self.carrier_findings(incubator_ids, {"resolved_at": None}, {"incubator_id": True})
         return dict(Counter(row["incubator_id"] for row in found))
 
     # accepted API events --------------------------------------------------------------------

@@ -1,11 +1,12 @@
 """incubators' storage on the real database: the registry facts it keeps of each firm, and
-the carriers' maps of incubation states, kept beside what they derive from and filled once for
-a database written before they existed."""
+the carriers' maps of incubation states and lists of findings, kept beside what they derive
+from and filled once for a database written before they existed."""
 
 import pytest
 from pymongo import MongoClient
 
 from services.incubators import handlers, views
+from services.incubators.findings import finding
 from services.incubators.rules import parse_rules
 from services.incubators.schemas import EVENT_SCHEMAS
 from services.incubators.storage import BUNDLED_RULES, Incubators
@@ -143,3 +144,34 @@ def test_a_life_cycle_stored_before_facts_were_kept_is_rebuilt_from_its_incubati
         life_cycle(store, graduated("A", code))
         [incubation] = store.incubations_of(code)
     assert (incubation["incubation_id"], incubation["state"]) == (old["incubation_id"], "graduated")
+
+
+def test_a_carriers_findings_are_read_through_its_own_list(servers, mongo_database):
+    """A carrier's findings (its page, its open count, those waiting for its unit) are read by
+    `_id` through its own list of them, kept as findings are stored and built once for a
+    database written before carriers listed their findings; ids with dots and `$` too."""
+    ids = {"A": ["overdue:A:1", "late_admission:A.2:$x"], "B": ["overdue:B:1"]}
+    found = [
+        finding(i, i.split(":")[0], carrier, jilin_uscc(), "why")
+        for carrier in ids
+        for i in ids[carrier]
+    ]
+    with MongoClient(servers.mongodb_uri, tz_aware=True) as client:
+        store = Incubators(client[mongo_database])
+        store.put_carrier({"incubator_id": "B", "unit": "220200"}, "k")
+        handlers.sync(store, RULES, set(), found)
+        handlers.sync(store, RULES, {"overdue:A:1"}, [found[1], found[2]])  # A:1 withdrawn
+
+        def seen():
+            return (
+                {c: sorted(f["finding_id"] for f in store.findings_of(c)) for c in "ABC"},
+                store.open_findings_of(["A", "B", "C"]),
+            )
+
+        expected = ({"A": sorted(ids["A"]), "B": ids["B"], "C": []}, {"A": 1, "B": 1})
+        assert seen() == expected
+        store.db.carrier_findings.drop()  # as written before carriers listed their findings
+        store.ensure_indexes()
+        assert seen() == expected
+        waiting = store.findings_waiting_for("A", "220100")
+        assert {(f["finding_id"], f["unit"]) for f in waiting} == {(i, "220100") for i in ids["A"]}
