@@ -60,7 +60,9 @@ SUBSCRIPTIONS = (
 
 
 def retry_plan(queue_name: str, config: dict[str, Any]) -> RetryPlan:
-    return RetryPlan(queue_name, parse_delays(config.get("EVENT_RETRY_DELAYS_MS")))
+    return RetryPlan(
+        queue_name, parse_delays(config.get("EVENT_RETRY_DELAYS_MS"), "EVENT_RETRY_DELAYS_MS")
+    )
 
 
 def declare_subscriptions(amqp_uri: str, config: dict[str, Any]) -> None:

@@ -28,14 +28,21 @@ RETRY_COUNT_HEADER = "x-retry-count"
 ERROR_HEADER = "x-last-error"
 
 
-def parse_delays(value: Iterable[int] | str | None) -> tuple[int, ...]:
-    """Retry delays from config: a list, or a comma-separated string from the environment."""
+def parse_delays(value: Iterable[int] | str | int | None, setting: str) -> tuple[int, ...]:
+    """Retry delays from config: a list, or a comma-separated string from the environment (one
+    number alone arrives as an int: nameko reads an environment value as YAML)."""
     if value is None or value == "":
         return DEFAULT_RETRY_DELAYS_MS
+    if isinstance(value, int):
+        value = [value]
     items: Sequence[int | str] = value.split(",") if isinstance(value, str) else list(value)
-    delays = tuple(int(item) for item in items)
+    problem = f"{setting} must be positive whole milliseconds, comma-separated; got {value!r}"
+    try:
+        delays = tuple(int(item) for item in items)
+    except (TypeError, ValueError):
+        raise ValueError(problem) from None
     if not delays or any(d <= 0 for d in delays):
-        raise ValueError("retry delays must be positive milliseconds")
+        raise ValueError(problem)
     return delays
 
 

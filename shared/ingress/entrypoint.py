@@ -86,7 +86,7 @@ class IngressEntrypoint(BatchEntrypoint):
     def setup(self) -> None:
         config = self.container.config
         self.service = self.container.service_name
-        delays = parse_delays(config.get("INGRESS_RETRY_DELAYS_MS"))
+        delays = parse_delays(config.get("INGRESS_RETRY_DELAYS_MS"), "INGRESS_RETRY_DELAYS_MS")
         self.topology = IngressTopology(self.service, tuple(sorted(self.schemas)), delays)
         self.queue = self.topology.work_queue()
         self.publisher = Publisher(self.amqp_uri, ssl=config.get("AMQP_SSL"))

@@ -22,8 +22,8 @@ from services.notifications.subscriptions import make_subscription
 from shared.domain.units import PROVINCE, UNITS
 from tests.chaos import sending
 from tests.support.fixtures import free_port
-from tests.support.private_stack import PrivateFerretDB, PrivateRabbitMQ
-from tests.support.processes import ServiceProcess
+from tests.support.private_stack import STATISTICS_MS, PrivateFerretDB, PrivateRabbitMQ
+from tests.support.processes import ServiceProcess, all_at_once, stop_all
 from tests.support.receivers import WebhookReceiver, serve
 from tests.support.waiting import wait_for
 from tools.province.loader import wait_drained
@@ -105,7 +105,7 @@ class Pipeline:
             )
             for service in SERVICES
         }
-        self.each_service(ServiceProcess.start)
+        all_at_once(ServiceProcess.start, self.services.values())
         self.subscribe_every_unit()
         keys = ApiKeys(self.db("auth"))
         self.incubator_keys = {
@@ -131,13 +131,8 @@ class Pipeline:
                 )
             )
 
-    def each_service(self, action: Callable[[ServiceProcess], Any]) -> None:
-        """All at once: each waits for its own process, which takes seconds."""
-        with ThreadPoolExecutor(len(self.services)) as pool:
-            list(pool.map(action, self.services.values()))
-
     def stop(self) -> None:
-        self.each_service(ServiceProcess.stop)
+        stop_all(self.services.values())
         self.receiver_server.shutdown()
         self.mongo.close()
 
@@ -195,7 +190,9 @@ class Pipeline:
 
     def wait_idle(self) -> None:
         """Every queue empty (parked and rejected aside) and no delivery pending."""
-        if not wait_drained(self.rabbit.management_url, self.amqp_uri, self.timeout, lambda: None):
+        quiet = 4 * STATISTICS_MS / 1000  # four samples of the private broker's queue depths
+        management, uri, timeout = self.rabbit.management_url, self.amqp_uri, self.timeout
+        if not wait_drained(management, uri, timeout, lambda: None, quiet_for=quiet):
             raise AssertionError(f"{self.name}: the pipeline did not drain in {self.timeout}s")
         deliveries = self.db("notifications").deliveries
         wait_for(

@@ -28,7 +28,7 @@ from shared.publisher import Publisher
 from tests.support.events import cloud_event, jilin_uscc, registration
 from tests.support.fixtures import free_port
 from tests.support.private_stack import PrivateRabbitMQ
-from tests.support.processes import ServiceProcess
+from tests.support.processes import ServiceProcess, stop_all
 from tests.support.prometheus import PrometheusServer
 from tests.support.snapshots import firm
 from tests.support.waiting import wait_for
@@ -73,8 +73,7 @@ def services(broker, database_server, tmp_path, monkeypatch):
             process.env["MONGODB_TIMEOUT_MS"] = "120000"
         started[name] = process.start()
     yield amqp, started
-    for process in started.values():
-        process.stop()
+    stop_all(started.values())
 
 
 def connections_created(broker: PrivateRabbitMQ) -> int:

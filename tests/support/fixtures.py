@@ -114,7 +114,7 @@ def queues(rabbit_config: dict[str, Any]) -> QueueReader:
 @pytest.fixture
 def run_service(service_config: dict[str, Any], tmp_path: Any) -> Iterator[Any]:
     """Starts services as `nameko run` processes sharing the test's vhost and database."""
-    from tests.support.processes import ServiceProcess
+    from tests.support.processes import ServiceProcess, stop_all
 
     started: list[ServiceProcess] = []
 
@@ -124,8 +124,7 @@ def run_service(service_config: dict[str, Any], tmp_path: Any) -> Iterator[Any]:
         return process
 
     yield run
-    for process in started:
-        process.stop()
+    stop_all(started)
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ STACK = ROOT / "scripts" / "stack.sh"
 # Debian's /usr/sbin/rabbitmq-server switches to the rabbitmq user when run as root, and with it
 # to the system node's folders and cookie; the script it wraps runs as the caller, with ours.
 DEBIAN_RABBITMQ_SERVER = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")
+STATISTICS_MS = 500  # how often the management API samples queue depths here
 USER, PASSWORD = "guest", "guest"
 
 
@@ -78,7 +79,7 @@ class PrivateRabbitMQ:
             "management.tcp.ip = 127.0.0.1\n"
             f"management.tcp.port = {self.management_port}\n"
             "loopback_users.guest = true\n"
-            "collect_statistics_interval = 500\n"  # queue depths in the API: fresh, not 5 s old
+            f"collect_statistics_interval = {STATISTICS_MS}\n"  # fresh queue depths, not 5 s old
             + metrics
         )
         (directory / "enabled_plugins").write_text(f"[{','.join(plugins)}].\n")

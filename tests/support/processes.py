@@ -6,6 +6,8 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -92,3 +94,17 @@ class ServiceProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+
+def all_at_once(
+    action: Callable[[ServiceProcess], Any], processes: Iterable[ServiceProcess]
+) -> None:
+    """`action` on each of these services together: each waits seconds for its own process."""
+    chosen = list(processes)
+    if chosen:
+        with ThreadPoolExecutor(len(chosen)) as pool:
+            list(pool.map(action, chosen))
+
+
+def stop_all(processes: Iterable[ServiceProcess]) -> None:
+    all_at_once(ServiceProcess.stop, processes)

@@ -23,16 +23,18 @@ def test_names_and_bindings():
 
 
 @pytest.mark.parametrize(
-    ("raw", "delays"), [(None, DEFAULT_RETRY_DELAYS_MS), ("10,20", (10, 20)), ([5], (5,))]
+    ("raw", "delays"),
+    [(None, DEFAULT_RETRY_DELAYS_MS), ("10,20", (10, 20)), ([5], (5,)), (500, (500,))],
 )
 def test_delays_from_config(raw, delays):
-    assert parse_delays(raw) == delays
+    """500: one delay set in the environment, which nameko's config reads as a number."""
+    assert parse_delays(raw, "EVENT_RETRY_DELAYS_MS") == delays
 
 
-@pytest.mark.parametrize("raw", ["0", "-5,10", "a"])
-def test_bad_delays_are_refused(raw):
-    with pytest.raises(ValueError):
-        parse_delays(raw)
+@pytest.mark.parametrize("raw", ["0", "-5,10", "a", "1,,2", 0, [None]])
+def test_bad_delays_are_refused_naming_the_setting(raw):
+    with pytest.raises(ValueError, match=r"^EVENT_RETRY_DELAYS_MS must be positive"):
+        parse_delays(raw, "EVENT_RETRY_DELAYS_MS")
 
 
 def test_the_families_every_service_declares_are_those_its_handlers_take():

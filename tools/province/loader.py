@@ -121,10 +121,12 @@ def wait_drained(
     timeout: float,
     show: Callable[[], None],
     processed: Callable[[], int] = lambda: 0,
+    quiet_for: float = STATISTICS_LAG_SECONDS,
 ) -> bool:
     """True once every queue has looked empty, and the services' `processed` count has stood
-    still, for longer than the broker's statistics lag: RabbitMQ's management API samples
-    queues every 5 s by default, so a queue can look empty while its messages are handled."""
+    still, for `quiet_for`, longer than the broker's statistics lag: RabbitMQ's management API
+    samples queues every 5 s by default, so a queue can look empty while its messages are
+    handled."""
     deadline, quiet_since, last = time.monotonic() + timeout, None, None
     while time.monotonic() < deadline:
         show()
@@ -134,7 +136,7 @@ def wait_drained(
             quiet_since = None
         elif quiet_since is None:
             quiet_since = now
-        elif now - quiet_since >= STATISTICS_LAG_SECONDS:
+        elif now - quiet_since >= quiet_for:
             return True
         last = count
         time.sleep(0.5)
