@@ -10,8 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from kombu import Connection, Queue
+import requests
 from pymongo import MongoClient
 
 from services.auth import handlers as auth
@@ -29,17 +30,18 @@ from tests.support.waiting import wait_for
 from tools.province.loader import wait_drained
 
 SERVICES = ("auth", "registry", "tiering", "incubators", "notifications")
-WORK_WAIT_SECONDS = 60
+WORK_WAIT_SECONDS = 30
 
 
 @dataclass(frozen=True)
 class Fault:
     """`inject` breaks something and repairs it (a kill and a restart, a stop and a start);
-    `work` says how much its target has to do now: the fault waits for some, to hit work in
-    flight rather than an idle service."""
+    `held` is the service held (SIGSTOP) while the step's events are sent, `work` how much
+    waits for it: once some does, it goes on and the fault hits it at work."""
 
     name: str
     inject: Callable[[Pipeline], None]
+    held: str
     work: Callable[[Pipeline], int]
 
 
@@ -141,10 +143,13 @@ class Pipeline:
         """Each step's events sent while its fault (by step name) is injected, if it has one."""
         for step in steps:
             started = time.monotonic()
+            fault = faults.get(step.name)
+            if fault is not None:
+                self.services[fault.held].freeze()
             with ThreadPoolExecutor(1) as pool:
                 sent = pool.submit(self.send, step)
-                if step.name in faults:
-                    self.inject(faults[step.name])
+                if fault is not None:
+                    self.inject(fault)
                 sent.result()
             if step.drain:
                 self.wait_idle()
@@ -164,10 +169,14 @@ class Pipeline:
             self.sent["duplicates_answered"] += count["duplicates"]
 
     def inject(self, fault: Fault) -> None:
-        """The fault once its target has work, then the wait until every service is ready."""
-        deadline = time.monotonic() + WORK_WAIT_SECONDS
-        while (work := fault.work(self)) == 0 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        """The fault once work waits for the held service and it goes on, then the wait until
+        every service is ready."""
+        try:
+            deadline = time.monotonic() + WORK_WAIT_SECONDS
+            while (work := fault.work(self)) == 0 and time.monotonic() < deadline:
+                time.sleep(0.2)
+        finally:
+            self.services[fault.held].thaw()
         started = time.monotonic()
         fault.inject(self)
         recovered = time.monotonic()
@@ -182,11 +191,12 @@ class Pipeline:
             }
         )
 
-    def queued(self, queue: str) -> int:
-        """Messages ready in a queue now (RabbitMQ's own count, not the API's sampled one)."""
-        with Connection(self.amqp_uri, connect_timeout=5) as connection:
-            declared = Queue(queue, no_declare=True)(connection.default_channel)
-            return declared.queue_declare(passive=True).message_count
+    def waiting(self, queue: str) -> int:
+        """Messages in a queue, ready or delivered to a consumer and not yet acknowledged (as
+        the management API last sampled them, every STATISTICS_MS)."""
+        url = f"{self.rabbit.management_url}/api/queues/{quote(self.name, '')}/{quote(queue, '')}"
+        answer = requests.get(url, timeout=10)
+        return int(answer.json().get("messages", 0)) if answer.status_code == 200 else 0
 
     def wait_idle(self) -> None:
         """Every queue empty (parked and rejected aside) and no delivery pending."""

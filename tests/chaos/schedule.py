@@ -4,7 +4,9 @@ Enterprise events go in six slices, carriers and admissions with the second, the
 incubator events in the loader's later phases (only once everything before is done, so a
 graduation never overtakes its admission). Six faults, one per slice while it is sent: each
 service killed with SIGKILL once and started again, the broker restarted once, the database
-server stopped for ten seconds.
+server stopped for ten seconds. Each fault's service is held (SIGSTOP) while its slice is sent
+and let go once work waits for it, so that every fault hits work in flight: a small province
+is otherwise done before a fault can find any.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from tests.chaos.pipeline import Fault, Pipeline, Step
 
 SLICES = 6
 DATABASE_OUTAGE_SECONDS = 10
-EVENT_QUEUES = {(s.source, s.service): s.queue_name for s in SUBSCRIPTIONS}
+AT_WORK_SECONDS = 0.1  # after a held service goes on: into its first batch, not past it
+INGRESS_SERVICES = ("registry", "incubators")
 
 
 def steps(enterprise_events: list[bytes], phases: list[list[dict[str, Any]]]) -> list[Step]:
@@ -37,12 +40,16 @@ def steps(enterprise_events: list[bytes], phases: list[list[dict[str, Any]]]) ->
     ]
 
 
-def kill(service: str, work: Any) -> Fault:
+def kill(service: str) -> Fault:
+    """Held until its queues hold work, then SIGKILLed a moment after it goes on: with a batch
+    in hand, its acks not sent."""
+
     def inject(pipeline: Pipeline) -> None:
+        time.sleep(AT_WORK_SECONDS)
         pipeline.services[service].kill()
         pipeline.services[service].start()
 
-    return Fault(f"SIGKILL {service}, then start it again", inject, work)
+    return Fault(f"SIGKILL {service}, then start it again", inject, service, work_of(service))
 
 
 def restart_broker(pipeline: Pipeline) -> None:
@@ -55,35 +62,38 @@ def stop_database(pipeline: Pipeline) -> None:
     pipeline.ferret.start()
 
 
-def ingress_work(service: str) -> Any:
-    return lambda pipeline: pipeline.queued(f"{service}.ingress")
+def consumed_by(service: str) -> list[str]:
+    """The queues a service takes work from: its ingress, if it has one, and its events."""
+    ingress = [f"{service}.ingress"] if service in INGRESS_SERVICES else []
+    return ingress + [s.queue_name for s in SUBSCRIPTIONS if s.service == service]
 
 
-def tiering_work(pipeline: Pipeline) -> int:
-    return pipeline.queued(EVENT_QUEUES["registry", "tiering"])
+def work_of(service: str) -> Any:
+    def work(pipeline: Pipeline) -> int:
+        waiting = sum(pipeline.waiting(q) for q in consumed_by(service))
+        if service == "notifications":  # alerts waiting for their webhook call too
+            waiting += pipeline.db(service).deliveries.count_documents({"state": "pending"})
+        return waiting
 
-
-def notifications_work(pipeline: Pipeline) -> int:
-    """Tier changes to route, and alerts waiting for their webhook call."""
-    pending = pipeline.db("notifications").deliveries.count_documents({"state": "pending"})
-    return pending + pipeline.queued(EVENT_QUEUES["tiering", "notifications"])
-
-
-def all_work(pipeline: Pipeline) -> int:
-    return sum(
-        pipeline.queued(q)
-        for q in ("registry.ingress", "incubators.ingress", *EVENT_QUEUES.values())
-    )
+    return work
 
 
 def faults(steps: list[Step]) -> dict[str, Fault]:
-    """The fault of each enterprise slice."""
+    """The fault of each enterprise slice; the broker and the database go while the registry
+    works through a slice held back for them."""
     chosen = [
-        kill("registry", ingress_work("registry")),
-        kill("incubators", ingress_work("incubators")),
-        kill("tiering", tiering_work),
-        kill("notifications", notifications_work),
-        Fault("restart RabbitMQ (clean stop, start)", restart_broker, all_work),
-        Fault(f"stop the database server for {DATABASE_OUTAGE_SECONDS} s", stop_database, all_work),
+        kill("registry"),
+        kill("incubators"),
+        kill("tiering"),
+        kill("notifications"),
+        Fault(
+            "restart RabbitMQ (clean stop, start)", restart_broker, "registry", work_of("registry")
+        ),
+        Fault(
+            f"stop the database server for {DATABASE_OUTAGE_SECONDS} s",
+            stop_database,
+            "registry",
+            work_of("registry"),
+        ),
     ]
     return {step.name: fault for step, fault in zip(steps, chosen, strict=False)}

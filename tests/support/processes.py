@@ -86,6 +86,16 @@ class ServiceProcess:
             self.process.kill()
             return self.process.wait(5)
 
+    def freeze(self) -> None:
+        """SIGSTOP: connections held open, nothing done, as a process that hangs."""
+        assert self.process is not None and self.process.poll() is None, "not running"
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """SIGCONT: on from where it was held."""
+        assert self.process is not None, "never started"
+        self.process.send_signal(signal.SIGCONT)
+
     def kill(self) -> int:
         """SIGKILL: no clean-up at all, as when a node dies or the kernel kills it."""
         assert self.process is not None and self.process.poll() is None, "not running"
