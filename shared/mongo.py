@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
 from nameko.extensions import SharedExtension
@@ -22,6 +23,10 @@ DEFAULT_URI = "mongodb://127.0.0.1:27017/"
 # every client; the FerretDB that scripts/stack.sh builds closes each one when its statement is
 # done. Commands of 50 were the fix before that patch and cost MongoDB little.
 BULK_CHUNK = 50
+# `_id: {$in}` reads go in lists of at most ID_IN_LIMIT ids: the FerretDB that scripts/stack.sh
+# builds answers that many from its _id index (scripts/ferretdb/id_in_pushdown.go) and reads the
+# whole collection for a longer list.
+ID_IN_LIMIT = 500
 
 
 def connect(config: dict[str, Any]) -> MongoClient:
@@ -89,6 +94,24 @@ def bulk_write(collection: Collection, operations: list[Any], chunk: int = BULK_
         result = collection.bulk_write(operations[start : start + chunk], ordered=False)
         matched += result.matched_count
     return matched
+
+
+def id_chunks(ids: Iterable[str]) -> Iterator[list[str]]:
+    """These ids, sorted and without repeats, in lists of at most ID_IN_LIMIT."""
+    wanted = sorted(set(ids))
+    for start in range(0, len(wanted), ID_IN_LIMIT):
+        yield wanted[start : start + ID_IN_LIMIT]
+
+
+def find_by_ids(
+    collection: Collection,
+    ids: Iterable[str],
+    where: dict[str, Any] | None = None,
+    fields: dict[str, bool] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """The documents with these `_id`s that match `where`, in reads of at most ID_IN_LIMIT."""
+    for chunk in id_chunks(ids):
+        yield from collection.find({"_id": {"$in": chunk}, **(where or {})}, fields)
 
 
 def pack(value: Any) -> str:

@@ -32,7 +32,14 @@ from services.incubators.locks import KeyedLocks
 from services.incubators.repository import Compute
 from services.incubators.rules import IncubatorRules, parse_rules
 from shared.domain import clock
-from shared.mongo import BULK_CHUNK, Repository, RepositoryProvider, bulk_write
+from shared.mongo import (
+    BULK_CHUNK,
+    Repository,
+    RepositoryProvider,
+    bulk_write,
+    find_by_ids,
+    id_chunks,
+)
 from shared.rulesets import RuleSetTexts
 from shared.versioned import Versioned
 
@@ -218,13 +225,9 @@ class Incubators(Repository):
 
     # findings -------------------------------------------------------------------------------
     def stored_findings(self, finding_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-        """These findings as stored (absent ones left out), in reads of BULK_CHUNK ids."""
-        wanted, found = sorted(set(finding_ids)), {}
-        for start in range(0, len(wanted), BULK_CHUNK * 10):
-            chunk = wanted[start : start + BULK_CHUNK * 10]
-            for document in self.db.findings.find({"_id": {"$in": chunk}}):
-                found[document["_id"]] = as_current_finding(document)
-        return found
+        """These findings as stored (absent ones left out)."""
+        found = find_by_ids(self.db.findings, finding_ids)
+        return {document["_id"]: as_current_finding(document) for document in found}
 
     def apply_findings(self, changes: list[Change]) -> None:
         """Store new findings and the changes of stored ones (each guarded by the revision it
@@ -265,12 +268,10 @@ class Incubators(Repository):
         fields: dict[str, bool] | None = None,
     ) -> Iterator[dict[str, Any]]:
         """The stored findings of these carriers matching `where`: their lists, then the
-        findings by `_id`, in reads of BULK_CHUNK * 10 ids."""
-        listed = self.db.carrier_findings.find({"_id": {"$in": sorted(set(incubator_ids))}})
-        ids = sorted(i for record in listed for i in record.get("ids", {}).values())
-        for start in range(0, len(ids), BULK_CHUNK * 10):
-            chunk = ids[start : start + BULK_CHUNK * 10]
-            yield from self.db.findings.find({"_id": {"$in": chunk}, **(where or {})}, fields)
+        findings by `_id`."""
+        listed = find_by_ids(self.db.carrier_findings, incubator_ids)
+        ids = [i for record in listed for i in record.get("ids", {}).values()]
+        return find_by_ids(self.db.findings, ids, where, fields)
 
     def carrier_units(self, incubator_ids: Iterable[str]) -> dict[str, str | None]:
         wanted = sorted(set(incubator_ids))
@@ -284,9 +285,7 @@ class Incubators(Repository):
     def findings_waiting_for(self, incubator_id: str, unit: str) -> list[dict[str, Any]]:
         """Findings made before their carrier was known: they get its unit, to be announced."""
         unplaced = self.carrier_findings([incubator_id], {"unit": None}, {"_id": True})
-        waiting = [f["_id"] for f in unplaced]
-        for start in range(0, len(waiting), BULK_CHUNK * 10):
-            chunk = waiting[start : start + BULK_CHUNK * 10]
+        for chunk in id_chunks(f["_id"] for f in unplaced):
             self.db.findings.update_many(
                 {"_id": {"$in": chunk}, "unit": None}, {"$set": {"unit": unit}}
             )
@@ -321,13 +320,11 @@ class Incubators(Repository):
 
     # accepted API events --------------------------------------------------------------------
     def accepted(self, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
-        """The keys accepted before, one `_id` lookup each: FerretDB serves `_id: {$in}` by
-        reading the whole collection, which grows with every accepted event, and a batch is
-        at most MAX_BATCH (500) events."""
+        """The keys accepted before."""
+        wanted = {f"{s}\n{i}": (s, i) for s, i in keys}
         return {
-            (s, i)
-            for s, i in keys
-            if self.db.accepted_events.find_one({"_id": f"{s}\n{i}"}, {"_id": True})
+            wanted[d["_id"]]
+            for d in find_by_ids(self.db.accepted_events, wanted, None, {"_id": True})
         }
 
     def mark_accepted(self, keys: list[tuple[str, str]]) -> None:

@@ -11,6 +11,7 @@ drained and says how long it took.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ import rich.console
 import rich.progress
 from prometheus_client.parser import text_string_to_metric_families
 
+from shared.events import SUBSCRIPTIONS
 from shared.publisher import CLOUDEVENTS_JSON, INGRESS_EXCHANGE, Publisher
 
 BATCH = 100
@@ -50,19 +52,24 @@ class Endpoints:
 @dataclass
 class Tally:
     """What the services' metrics say of the events: ingress events settled (processed,
-    duplicate, rejected or parked: anything but waiting for a retry), and internal events
-    published and settled."""
+    duplicate, rejected or parked: anything but waiting for a retry), internal deliveries owed
+    (each internal event published, once per queue subscribed to it) and those settled."""
 
     ingress: int = 0
-    published: int = 0
+    owed: int = 0
     internal: int = 0
 
     @property
     def finished(self) -> int:
         """Ingress events whose work is done, as far as can be told from counts: those settled
-        at ingress, less the internal events they caused that are still waiting somewhere
+        at ingress, less the internal deliveries they caused that are still waiting somewhere
         downstream. It reaches the total only once the pipeline has drained."""
-        return max(0, self.ingress - max(0, self.published - self.internal))
+        return max(0, self.ingress - max(0, self.owed - self.internal))
+
+
+# How many queues take each internal event, by (publishing service, type).
+FAN_OUT = Counter((s.source, s.event_type) for s in SUBSCRIPTIONS)
+INTERNAL_TYPES = {event_type for _, event_type in FAN_OUT}
 
 
 def tally(urls: Iterable[str]) -> Tally:
@@ -82,16 +89,19 @@ def count_into(counted: Tally, metrics: str) -> None:
         for sample in family.samples:
             if not sample.name.endswith("_total"):
                 continue
+            labels = sample.labels
             if family.name == "tracker_events_dispatched":
-                counted.published += int(sample.value)
-            elif family.name == "tracker_events_consumed" and sample.labels.get("outcome") not in (
+                fan_out = FAN_OUT[labels.get("service", ""), labels.get("type", "")]
+                counted.owed += int(sample.value) * fan_out
+            elif family.name == "tracker_events_consumed" and labels.get("outcome") not in (
                 "retried",
                 None,
             ):
-                if "." in sample.labels.get("type", ""):  # a contract type: ingress
-                    counted.ingress += int(sample.value)
-                else:
+                # anything else is ingress: a contract type, or `other` (a type no one declares)
+                if labels.get("type") in INTERNAL_TYPES:
                     counted.internal += int(sample.value)
+                else:
+                    counted.ingress += int(sample.value)
 
 
 def processed_events(urls: Iterable[str]) -> int:
