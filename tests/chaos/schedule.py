@@ -12,6 +12,7 @@ is otherwise done before a fault can find any.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from shared.events import SUBSCRIPTIONS
@@ -68,7 +69,7 @@ def consumed_by(service: str) -> list[str]:
     return ingress + [s.queue_name for s in SUBSCRIPTIONS if s.service == service]
 
 
-def work_of(service: str) -> Any:
+def work_of(service: str) -> Callable[[Pipeline], int]:
     def work(pipeline: Pipeline) -> int:
         waiting = sum(pipeline.waiting(q) for q in consumed_by(service))
         if service == "notifications":  # alerts waiting for their webhook call too
