@@ -20,7 +20,7 @@ from pymongo import InsertOne, UpdateOne
 from pymongo.collection import Collection
 from pymongo.errors import BulkWriteError
 
-from shared.mongo import BULK_CHUNK
+from shared.mongo import BULK_CHUNK, find_by_ids
 
 Document = dict[str, Any]
 ATTEMPTS = 3
@@ -34,11 +34,8 @@ class Versioned:
         self.projection = projection  # what `read` leaves out (bulky fields a batch needn't see)
 
     def read(self, keys: Iterable[str]) -> dict[str, Document]:
-        """The stored documents of these keys (absent ones left out), one query."""
-        wanted = sorted(set(keys))
-        if not wanted:
-            return {}
-        found = self.collection.find({"_id": {"$in": wanted}}, self.projection)
+        """The stored documents of these keys (absent ones left out)."""
+        found = find_by_ids(self.collection, keys, fields=self.projection)
         return {document["_id"]: document for document in found}
 
     def write(self, changes: list[tuple[Document, Document | None]]) -> set[str]:
@@ -69,7 +66,7 @@ class Versioned:
 
     def not_stored(self, written: list[Document]) -> set[str]:
         tokens = {doc["_id"]: doc[WRITE_ID] for doc in written}
-        stored = self.collection.find({"_id": {"$in": list(tokens)}}, {WRITE_ID: True})
+        stored = find_by_ids(self.collection, tokens, fields={WRITE_ID: True})
         return set(tokens) - {d["_id"] for d in stored if d.get(WRITE_ID) == tokens[d["_id"]]}
 
     def update(

@@ -140,12 +140,12 @@ class Incubators(Repository):
 
     def incubations_of_firms(self, usccs: list[str]) -> dict[str, list[Incubation]]:
         """The incubations of each of these firms that has any, one query."""
-        found = self.db.firm_incubations.find({"_id": {"$in": sorted(set(usccs))}}, {"items": True})
+        found = find_by_ids(self.db.firm_incubations, usccs, fields={"items": True})
         return {record["_id"]: record.get("items", []) for record in found if record.get("items")}
 
     def incubated_firms(self, usccs: list[str]) -> set[str]:
-        wanted = {"_id": {"$in": sorted(set(usccs))}}
-        found = self.db.firm_incubations.find(wanted, {"items": True, "void": True})
+        fields = {"items": True, "void": True}
+        found = find_by_ids(self.db.firm_incubations, usccs, fields=fields)
         return {record["_id"] for record in found if record.get("items") or record.get("void")}
 
     def note_in_carriers(
@@ -275,7 +275,7 @@ class Incubators(Repository):
 
     def carrier_units(self, incubator_ids: Iterable[str]) -> dict[str, str | None]:
         wanted = sorted(set(incubator_ids))
-        found = self.db.carriers.find({"_id": {"$in": wanted}}, {"unit": True})
+        found = find_by_ids(self.db.carriers, wanted, fields={"unit": True})
         units = {c["_id"]: c.get("unit") for c in found}
         return {i: units.get(i) for i in wanted}
 

@@ -12,7 +12,7 @@ from pymongo.errors import BulkWriteError
 
 from services.notifications.delivery import pending_delivery
 from shared.domain import clock
-from shared.mongo import Repository, RepositoryProvider, bulk_write
+from shared.mongo import Repository, RepositoryProvider, bulk_write, find_by_ids
 
 DUPLICATE_KEY = 11000
 
@@ -32,7 +32,7 @@ class Notifications(Repository):
     # ordering of tier changes ---------------------------------------------------------------
     def last_seqs(self, usccs: list[str]) -> dict[str, int]:
         """The last tier-change seq seen of each of these firms (absent: none yet)."""
-        found = self.db.firm_sequences.find({"_id": {"$in": sorted(set(usccs))}})
+        found = find_by_ids(self.db.firm_sequences, usccs)
         return {record["_id"]: int(record["seq"]) for record in found}
 
     def advance_seqs(self, seqs: dict[str, int]) -> None:

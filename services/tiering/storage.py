@@ -30,7 +30,7 @@ from pymongo.collection import Collection
 
 from services.tiering.repository import IndexCopies, RecordChange
 from services.tiering.rules.ruleset import RuleSet, applicable_id, parse_ruleset
-from shared.mongo import Repository, RepositoryProvider, bulk_write, pack, unpack
+from shared.mongo import Repository, RepositoryProvider, bulk_write, find_by_ids, pack, unpack
 from shared.rulesets import RuleSetTexts
 from shared.versioned import Document, Versioned, stamped
 
@@ -190,14 +190,13 @@ class Tiers(Repository):
 
     def still_stored(self, records: list[Record]) -> list[Record]:
         """Those of `records` whose firm is stored at the same version."""
-        query = {"_id": {"$in": [r["uscc"] for r in records]}}
-        versions = {d["_id"]: d["version"] for d in self.firms.find(query, {"version": True})}
+        found = find_by_ids(self.firms, [r["uscc"] for r in records], fields={"version": True})
+        versions = {d["_id"]: d["version"] for d in found}
         return [r for r in records if versions.get(r["uscc"]) == r["version"]]
 
     def index_copies_of(self, usccs: list[str]) -> IndexCopies:
         """These firms' (unit, tier) copies, one query."""
-        found = self.tier_index.find({"_id": {"$in": sorted(set(usccs))}})
-        return {copy.pop("_id"): copy for copy in found}
+        return {copy.pop("_id"): copy for copy in find_by_ids(self.tier_index, usccs)}
 
     def index_copies(self) -> IndexCopies:
         """Every firm's (unit, tier) copy, read once, for a pass over the whole province."""
@@ -271,10 +270,9 @@ class Tiers(Repository):
         """Those of `changes` that their firm's stored record holds, not announced yet."""
         if not changes:
             return []
-        query = {"_id": {"$in": sorted({c["uscc"] for c in changes})}}
-        held = {
-            d["_id"]: d.get(UNANNOUNCED) or {} for d in self.firms.find(query, {UNANNOUNCED: True})
-        }
+        usccs = [c["uscc"] for c in changes]
+        found = find_by_ids(self.firms, usccs, fields={UNANNOUNCED: True})
+        held = {d["_id"]: d.get(UNANNOUNCED) or {} for d in found}
         return [c for c in changes if held.get(c["uscc"], {}).get(str(c["seq"])) == pack(c)]
 
     def counts(self, unit: str | None) -> dict[str, int]:

@@ -18,7 +18,7 @@ from pymongo.errors import BulkWriteError
 
 from shared.domain import clock
 from shared.envelope import CloudEvent
-from shared.mongo import Repository
+from shared.mongo import Repository, find_by_ids
 
 DUPLICATE_KEY = 11000
 LEGACY_CLAIM = "claimed"  # left by versions that claimed before handling: not done
@@ -36,10 +36,8 @@ class ProcessedEvents(Repository):
 
     def done(self, events: Iterable[CloudEvent]) -> set[str]:
         """The keys (`entry_id`) of those events recorded as processed."""
-        keys = list({entry_id(event) for event in events})
-        if not keys:
-            return set()
-        found = self.collection.find({"_id": {"$in": keys}}, {"state": True})
+        keys = {entry_id(event) for event in events}
+        found = find_by_ids(self.collection, keys, fields={"state": True})
         return {entry["_id"] for entry in found if entry.get("state") != LEGACY_CLAIM}
 
     def record(self, events: Iterable[CloudEvent]) -> set[str]:
@@ -69,7 +67,7 @@ class ProcessedEvents(Repository):
         taken = {keys[error["index"]] for error in errors}
         legacy = [
             entry["_id"]
-            for entry in self.collection.find({"_id": {"$in": sorted(taken)}}, {"state": True})
+            for entry in find_by_ids(self.collection, taken, fields={"state": True})
             if entry.get("state") == LEGACY_CLAIM
         ]
         if legacy:
